@@ -1,0 +1,36 @@
+// The report of one run, written as boot-logs/<run>/report.json and printed by `harness boot --json`.
+import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
+import type { PhaseMark } from './boot-phase.ts';
+
+export interface CheckEvidence {
+  command: string;
+  output: string;
+  exitCode?: number;
+}
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  passed: boolean;
+  /** One line a person reads first. */
+  verdict: string;
+  evidence: CheckEvidence[];
+  durationMs: number;
+}
+
+export interface BootReport {
+  name: string;
+  startedAt: string;
+  image: Record<string, unknown>;
+  accelerator: AcceleratorVerdict | undefined;
+  keyInjection: string;
+  phases: PhaseMark[];
+  qemu: { argv: string[]; pid: number | undefined; exit?: { exitCode: number | null; signal: number | null } | undefined };
+  sshPort: number | undefined;
+  checks: CheckResult[];
+  /** The `journalctl -u pre-nixos` output, collected whenever a check failed. */
+  serviceLog?: string | undefined;
+  passed: boolean;
+  error?: { name: string; message: string } | undefined;
+  logs: { dir: string; consoleRaw: string; consoleText: string; qemuStderr: string; qemuArgv: string; report: string };
+}

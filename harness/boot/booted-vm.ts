@@ -1,0 +1,273 @@
+// A guest booted by the harness: its serial console, shell, SSH, QMP, timeline and report, in one
+// disposable handle. stop() is idempotent and keeps the logs while removing the run dir.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SerialConsole } from '../console/serial-console.ts';
+import { ShellSession } from '../console/shell-session.ts';
+import { ConsoleClosedError } from '../console/console-errors.ts';
+import { QemuExitedError, QemuProcess } from '../qemu/qemu-process.ts';
+import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
+import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
+import { locateQemuBinary } from '../qemu/qemu-binary.ts';
+import type { VmSpec, BootSource } from '../qemu/vm-spec.ts';
+import { SshSession } from '../ssh/ssh-client.ts';
+import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts';
+import { monotonicNowMs } from '../util/clock.ts';
+import type { BootPlan } from './boot-options.ts';
+import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
+import type { BootReport, CheckResult } from './boot-report.ts';
+import { ConsoleTextLog } from './console-log.ts';
+import { createOverlay } from './disk-overlay.ts';
+import type { RunDirectories } from './run-directory.ts';
+
+export interface BootHooks {
+  /** Called as each boot phase is reached (for progress output). */
+  onPhase?: (mark: PhaseMark) => void;
+}
+
+/** systemd's credential name that systemd ≥ 252 installs as root's authorized_keys by itself. */
+const sshKeyCredential = 'ssh.authorized_keys.root';
+
+export class BootedVm implements AsyncDisposable {
+  readonly timeline = new BootTimeline();
+  readonly report: BootReport;
+  private qemuProcess: QemuProcess | undefined;
+  private serialConsole: SerialConsole | undefined;
+  private shellSession: ShellSession | undefined;
+  private sshSession: SshSession | undefined;
+  private textLog: ConsoleTextLog | undefined;
+  private startedAtMs = 0;
+  private key: SshKeyPair | undefined;
+  private stopping: Promise<void> | undefined;
+  private verdict: AcceleratorVerdict | undefined;
+
+  constructor(
+    readonly plan: BootPlan,
+    readonly directories: RunDirectories,
+  ) {
+    const logDir = directories.logDir;
+    this.report = {
+      name: plan.name,
+      startedAt: new Date().toISOString(),
+      image: { ...plan.source },
+      accelerator: undefined,
+      keyInjection: plan.sshKeyPath ? `user key ${plan.sshKeyPath}` : plan.keyInjection,
+      phases: [],
+      qemu: { argv: [], pid: undefined },
+      sshPort: undefined,
+      checks: [],
+      passed: false,
+      logs: {
+        dir: logDir,
+        consoleRaw: join(logDir, 'console.raw'),
+        consoleText: join(logDir, 'console.txt'),
+        qemuStderr: join(logDir, 'qemu-stderr.txt'),
+        qemuArgv: join(logDir, 'qemu-argv.json'),
+        report: join(logDir, 'report.json'),
+      },
+    };
+  }
+
+  get logDir(): string {
+    return this.directories.logDir;
+  }
+
+  get accelerator(): AcceleratorVerdict | undefined {
+    return this.verdict;
+  }
+
+  get console(): SerialConsole {
+    if (!this.serialConsole) throw new Error('BootedVm.console used before the VM started');
+    return this.serialConsole;
+  }
+
+  /** The serial shell with the harness's own prompt; undefined when the boot did not wait for a shell. */
+  get shell(): ShellSession {
+    if (!this.shellSession) throw new Error('BootedVm.shell is only there when the boot waited for a shell (waitFor: "shell")');
+    return this.shellSession;
+  }
+
+  get qemu(): QemuProcess {
+    if (!this.qemuProcess) throw new Error('BootedVm.qemu used before the VM started');
+    return this.qemuProcess;
+  }
+
+  get sshPort(): number | undefined {
+    return this.report.sshPort;
+  }
+
+  get sshKey(): SshKeyPair | undefined {
+    return this.key;
+  }
+
+  get phase(): BootPhase {
+    return this.timeline.current;
+  }
+
+  /** Milliseconds since QEMU started. */
+  elapsedMs(): number {
+    return monotonicNowMs() - this.startedAtMs;
+  }
+
+  markPhase(phase: BootPhase, evidence: string): void {
+    this.timeline.mark(phase, this.elapsedMs(), evidence);
+  }
+
+  async start(hooks: BootHooks = {}): Promise<void> {
+    const plan = this.plan;
+    const { runDir } = this.directories;
+    this.timeline.onMark((mark) => {
+      this.report.phases = [...this.timeline.all];
+      if (this.serialConsole) this.serialConsole.context.phase = this.timeline.current;
+      hooks.onPhase?.(mark);
+    });
+    const qemuBinary = plan.qemuBinary ?? (await locateQemuBinary());
+    this.verdict = await chooseAccelerator({
+      requested: plan.accel,
+      qemuBinary,
+      ...(plan.probeKernel ? { kernelPath: plan.probeKernel } : {}),
+      cacheDir: plan.cacheDir,
+    });
+    this.report.accelerator = this.verdict;
+
+    this.key = plan.sshKeyPath ? await loadUserKey(plan.sshKeyPath) : await generateRunKey(runDir, `boot-harness-${plan.name}`);
+    const keyBase64 = Buffer.from(`${this.key.publicKey}\n`).toString('base64');
+    const smbiosStringFiles: string[] = [];
+    let boot: BootSource;
+    if (plan.source.kind === 'kernel') {
+      const append = plan.keyInjection === 'cmdline' ? `${plan.source.append} pre_nixos.root_key=${keyBase64}` : plan.source.append;
+      boot = { kind: 'kernel', kernel: plan.source.kernel, initrd: plan.source.initrd, append };
+    } else {
+      boot = { kind: 'iso', iso: plan.source.iso };
+    }
+    if (plan.keyInjection === 'smbios') {
+      const file = join(runDir, 'smbios-ssh-key');
+      await writeFile(file, `io.systemd.credential.binary:${sshKeyCredential}=${keyBase64}`, { mode: 0o600 });
+      smbiosStringFiles.push(file);
+    }
+
+    const qemuImg = join(qemuBinary, '..', 'qemu-img');
+    const disks: VmSpec['disks'] = [];
+    for (const [index, disk] of plan.disks.entries()) {
+      const overlayPath = join(runDir, `disk${index}.qcow2`);
+      await createOverlay(qemuImg, overlayPath, disk.kind === 'file' ? { path: disk.path } : { sizeMiB: disk.sizeMiB });
+      disks.push({ overlayPath });
+    }
+
+    const spec: VmSpec = {
+      name: plan.name,
+      qemuBinary,
+      accel: this.verdict.accel,
+      memoryMiB: plan.memoryMiB,
+      cpus: plan.cpus,
+      boot,
+      disks,
+      nics: plan.network
+        ? [{ mode: 'user', model: 'virtio-net-pci', optionRom: false, hostForwards: [{ hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 }] }]
+        : [],
+      smbiosStringFiles,
+      consoleLogPath: this.report.logs.consoleRaw,
+      qmpSocketPath: join(runDir, 'qmp.sock'),
+      firmwareOnSerial: false,
+      startPaused: true,
+      extraArgs: plan.extraQemuArgs,
+    };
+
+    this.textLog = new ConsoleTextLog(this.report.logs.consoleText);
+    this.startedAtMs = monotonicNowMs();
+    this.markPhase('qemu', `${qemuBinary} -accel ${spec.accel}`);
+    this.qemuProcess = await QemuProcess.start(spec, {
+      stderrPath: this.report.logs.qemuStderr,
+      pidFilePath: join(runDir, 'qemu.pid'),
+    });
+    this.report.qemu = { argv: this.qemuProcess.commandLine, pid: this.qemuProcess.pid };
+    await writeFile(this.report.logs.qemuArgv, `${JSON.stringify(this.qemuProcess.commandLine, null, 2)}\n`);
+
+    const textLog = this.textLog;
+    this.serialConsole = new SerialConsole(this.qemuProcess.transport, {
+      ...(plan.failurePatterns ? {} : { failurePatterns: [] }),
+      onLine: (line, atMs) => {
+        const sinceStartMs = atMs - this.startedAtMs;
+        textLog.write(line, sinceStartMs);
+        this.timeline.observeLine(line, sinceStartMs);
+      },
+    });
+    this.serialConsole.context = { phase: this.timeline.current, accel: spec.accel, logPath: this.logDir };
+
+    if (plan.network) {
+      const ssh = (await this.qemuProcess.hostForwards()).find((forward) => forward.guestPort === 22);
+      this.report.sshPort = ssh?.hostPort;
+    }
+    await this.qemuProcess.resume();
+    await this.waitForGuest();
+  }
+
+  private async waitForGuest(): Promise<void> {
+    const plan = this.plan;
+    try {
+      if (plan.waitFor === 'shell') {
+        const shell = new ShellSession(this.console);
+        await shell.initialize({
+          timeoutMs: plan.bootTimeoutMs,
+          ...(plan.promptPattern ? { promptPattern: plan.promptPattern } : {}),
+          ...(plan.login ? { login: plan.login } : {}),
+        });
+        this.shellSession = shell;
+        this.markPhase('prompt', 'harness prompt installed');
+      } else if (plan.waitFor instanceof RegExp) {
+        const match = await this.console.expect(plan.waitFor, { timeoutMs: plan.bootTimeoutMs });
+        this.markPhase('prompt', match.matchText.slice(0, 160));
+      }
+    } catch (error) {
+      if (error instanceof ConsoleClosedError && this.qemuProcess) {
+        const exit = await this.qemuProcess.exited;
+        throw new QemuExitedError(exit, await this.qemuProcess.stderrText(), this.qemuProcess.commandLine, `while booting (phase ${this.phase})`);
+      }
+      throw error;
+    }
+  }
+
+  /** SSH as root with the run's key, waiting until a real SSH exchange works. */
+  async ssh(timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
+    if (this.sshSession) return this.sshSession;
+    if (!this.report.sshPort || !this.key) throw new Error('This VM has no forwarded SSH port (network off)');
+    this.sshSession = await SshSession.waitUntilReady(
+      { host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey },
+      timeoutMs,
+    );
+    this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort}`);
+    return this.sshSession;
+  }
+
+  recordChecks(checks: CheckResult[], serviceLog?: string): void {
+    this.report.checks.push(...checks);
+    if (serviceLog !== undefined) this.report.serviceLog = serviceLog;
+  }
+
+  /** Stops QEMU, writes report.json, removes the run dir. Idempotent; never throws over an earlier error. */
+  stop(failure?: unknown): Promise<void> {
+    this.stopping ??= this.stopOnce(failure);
+    return this.stopping;
+  }
+
+  private async stopOnce(failure: unknown): Promise<void> {
+    this.sshSession?.close();
+    try {
+      await this.qemuProcess?.stop();
+    } finally {
+      this.serialConsole?.[Symbol.dispose]();
+      const exit = this.qemuProcess?.transport.exitStatus;
+      if (exit) this.report.qemu.exit = exit;
+      this.markPhase('stopped', failure ? 'stopped after a failure' : 'stopped');
+      if (failure instanceof Error) this.report.error = { name: failure.name, message: failure.message };
+      this.report.passed = !failure && this.report.checks.every((check) => check.passed);
+      await this.textLog?.close();
+      await writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`).catch(() => undefined);
+      await this.directories.remove();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,29 @@
+// Guests write to qcow2 overlays in the run dir; the user's disk image is only ever a read-only backing file.
+import { execa } from 'execa';
+import { HarnessError } from '../errors.ts';
+
+export class DiskOverlayError extends HarnessError {
+  override readonly name = 'DiskOverlayError';
+  constructor(
+    readonly disk: string,
+    readonly stderr: string,
+  ) {
+    super(`Could not create an overlay for disk ${disk}`, stderr.trim());
+  }
+}
+
+export async function createOverlay(qemuImg: string, overlayPath: string, backing: { path: string } | { sizeMiB: number }): Promise<void> {
+  if ('sizeMiB' in backing) {
+    await run(qemuImg, ['create', '-q', '-f', 'qcow2', overlayPath, `${backing.sizeMiB}M`], `blank ${backing.sizeMiB} MiB`);
+    return;
+  }
+  const info = await run(qemuImg, ['info', '--output=json', '-U', backing.path], backing.path);
+  const format = (JSON.parse(info) as { format?: string }).format ?? 'raw';
+  await run(qemuImg, ['create', '-q', '-f', 'qcow2', '-F', format, '-b', backing.path, overlayPath], backing.path);
+}
+
+async function run(file: string, args: string[], disk: string): Promise<string> {
+  const result = await execa(file, args, { reject: false, timeout: 30_000 });
+  if (result.exitCode !== 0) throw new DiskOverlayError(disk, String(result.stderr) || (result.message ?? `exit code ${result.exitCode}`));
+  return String(result.stdout);
+}

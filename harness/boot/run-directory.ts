@@ -1,0 +1,58 @@
+// Two folders per run: a private run dir (sockets, keys, overlays; removed at stop) and a log dir under
+// boot-logs/ (kept). The run dir records its owner's pid so a later run can sweep what a killed one left.
+import { mkdtemp, mkdir, rm, writeFile, access, constants } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+
+export const runDirPrefix = 'boot-harness-';
+
+export interface RunDirectories {
+  /** 0700, short path (unix socket paths are limited to 108 bytes). */
+  runDir: string;
+  logDir: string;
+  remove(): Promise<void>;
+}
+
+export function utcStamp(date = new Date()): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+}
+
+/** Folder names keep to a safe alphabet: a run name may come from a test title. */
+export function safeRunName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'run';
+}
+
+export async function createRunDirectories(options: { name: string; logRoot: string }): Promise<RunDirectories> {
+  const logRoot = resolve(options.logRoot);
+  try {
+    await mkdir(logRoot, { recursive: true });
+    await access(logRoot, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(
+      `log dir ${logRoot}`,
+      `is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      'make it writable, or point HARNESS_LOG_DIR / --log-dir at a writable folder',
+    );
+  }
+  const logDir = await uniqueLogDir(logRoot, `${utcStamp()}-${safeRunName(options.name)}`);
+  const runDir = await mkdtemp(join(tmpdir(), runDirPrefix));
+  await writeFile(join(runDir, 'owner.pid'), `${process.pid}\n`, { mode: 0o600 });
+  return {
+    runDir,
+    logDir,
+    remove: () => rm(runDir, { recursive: true, force: true }),
+  };
+}
+
+async function uniqueLogDir(root: string, base: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const candidate = join(root, attempt === 0 ? base : `${base}-${attempt}`);
+    try {
+      await mkdir(candidate, { recursive: false, mode: 0o755 });
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// Parses argv and dispatches to one command module; only bin/harness.js sets process.exitCode.
+import { Command, CommanderError } from 'commander';
+import { type CliIO, ExitCode, processIO } from './cli-io.ts';
+import { registerBootCommand } from './boot-command.ts';
+import { registerReplayCommand } from './replay-command.ts';
+import { registerDoctorCommand } from './doctor-command.ts';
+
+export const environmentHelp = `
+Environment variables:
+  HARNESS_ACCEL        auto | kvm | tcg: accelerator for every boot (default auto: KVM only when a probe shows it works)
+  HARNESS_QEMU         path of qemu-system-x86_64 (default: from PATH)
+  HARNESS_LOG_DIR      where run folders go (default: ./boot-logs)
+  HARNESS_CACHE_DIR    where built images and host verdicts are cached (default: ./.cache)
+  NO_COLOR             no colour in terminal output
+`;
+
+/** A command action reports its exit code through this holder; commander's own errors map to 2. */
+export interface ExitHolder {
+  code: ExitCode;
+}
+
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const exit: ExitHolder = { code: ExitCode.ok };
+  const program = new Command('harness')
+    .description('Boot Linux boot images under QEMU and check them over the serial console and SSH.')
+    .addHelpText('after', environmentHelp)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+  registerBootCommand(program, io, exit);
+  registerReplayCommand(program, io, exit);
+  registerDoctorCommand(program, io, exit);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
+      if (error.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+  return exit.code;
+}

@@ -1,0 +1,93 @@
+// Errors of the console expecter: what was awaited, for how long, and what the console last showed.
+import { type ConsoleContext, HarnessError, describeContext } from '../errors.ts';
+import type { TransportExit } from './console-transport.ts';
+import type { FailurePattern } from './failure-patterns.ts';
+
+export const EOF: unique symbol = Symbol('EOF');
+export const TIMEOUT: unique symbol = Symbol('TIMEOUT');
+export type Pattern = string | RegExp | typeof EOF | typeof TIMEOUT;
+
+export function describePattern(pattern: Pattern): string {
+  if (pattern === EOF) return 'EOF';
+  if (pattern === TIMEOUT) return 'TIMEOUT';
+  if (typeof pattern === 'string') return JSON.stringify(pattern);
+  return String(pattern);
+}
+
+export function describePatterns(patterns: readonly Pattern[]): string {
+  return patterns.map(describePattern).join(', ');
+}
+
+export class ExpectTimeoutError extends HarnessError {
+  override readonly name = 'ExpectTimeoutError';
+  readonly phase: string | undefined;
+  readonly accel: string | undefined;
+  readonly logPath: string | undefined;
+  constructor(
+    readonly patterns: readonly Pattern[],
+    readonly elapsedMs: number,
+    readonly budgetMs: number,
+    readonly tail: string[],
+    context: ConsoleContext,
+    readonly screen?: string,
+  ) {
+    super(
+      `Console pattern ${describePatterns(patterns)} not seen after ${Math.round(elapsedMs)} ms`,
+      [
+        `Waited for: ${describePatterns(patterns)}`,
+        `Elapsed: ${Math.round(elapsedMs)} ms of a ${budgetMs} ms budget`,
+        ...(screen === undefined ? [] : ['Screen:', ...screen.split('\n').map((row) => `  | ${row}`)]),
+        describeContext(context, tail),
+      ].join('\n'),
+    );
+    this.phase = context.phase;
+    this.accel = context.accel;
+    this.logPath = context.logPath;
+  }
+}
+
+export class ConsoleFailureError extends HarnessError {
+  override readonly name = 'ConsoleFailureError';
+  readonly phase: string | undefined;
+  readonly accel: string | undefined;
+  readonly logPath: string | undefined;
+  constructor(
+    readonly failure: FailurePattern,
+    readonly line: string,
+    /** The failure line and the lines that followed it (up to the trace limit). */
+    readonly trace: string[],
+    context: ConsoleContext,
+  ) {
+    super(
+      `Console showed ${failure.name}: ${line.trim()}`,
+      [
+        ...(context.phase ? [`Boot phase reached: ${context.phase}`] : []),
+        ...(context.accel ? [`Accelerator: ${context.accel}`] : []),
+        ...(context.logPath ? [`Console log: ${context.logPath}`] : []),
+        `Trace (${trace.length} lines):`,
+        ...trace.map((traceLine) => `  | ${traceLine}`),
+      ].join('\n'),
+    );
+    this.phase = context.phase;
+    this.accel = context.accel;
+    this.logPath = context.logPath;
+  }
+}
+
+export class ConsoleClosedError extends HarnessError {
+  override readonly name = 'ConsoleClosedError';
+  constructor(
+    readonly patterns: readonly Pattern[],
+    readonly exit: TransportExit | undefined,
+    readonly tail: string[],
+    context: ConsoleContext = {},
+  ) {
+    const how = exit
+      ? `the console closed (exit code ${exit.exitCode ?? 'none'}, signal ${exit.signal ?? 'none'})`
+      : 'the console was disposed';
+    super(
+      `Console pattern ${describePatterns(patterns)} not seen before ${how}`,
+      describeContext(context, tail),
+    );
+  }
+}

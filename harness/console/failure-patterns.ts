@@ -1,0 +1,30 @@
+// Console lines that mean the boot has failed, so a pending expect can stop at once instead of timing out.
+
+export interface FailurePattern {
+  name: string;
+  pattern: RegExp;
+}
+
+// Anchored to the wording the kernel, systemd, NixOS stage 1, SeaBIOS and iPXE actually print, so that a
+// command merely mentioning "panic" does not abort a run.
+export const defaultFailurePatterns: readonly FailurePattern[] = [
+  { name: 'kernel panic', pattern: /Kernel panic - not syncing/ },
+  { name: 'kernel oops', pattern: /(?:^|\] )Oops(?: -)?: / },
+  { name: 'kernel BUG', pattern: /(?:^|\] )(?:kernel )?BUG: |kernel BUG at / },
+  { name: 'emergency mode', pattern: /You are in emergency mode|Entering emergency mode|Welcome to emergency mode/ },
+  { name: 'NixOS stage 1 failure', pattern: /An error occurred in stage 1 of the boot process/ },
+  { name: 'iPXE DHCP failure', pattern: /No configuration methods succeeded/ },
+  { name: 'iPXE connection timeout', pattern: /Connection timed out \(https?:\/\/ipxe\.org\// },
+  { name: 'iPXE boot failure', pattern: /Could not boot(?: image)?:|No more network devices/ },
+  { name: 'iPXE error', pattern: /\bError 0x[0-9a-f]{8} \(https?:\/\/ipxe\.org\// },
+  { name: 'firmware boot failure', pattern: /Boot failed: |No bootable device/ },
+];
+
+/** Returns the first pattern that matches `line`. */
+export function findFailure(patterns: readonly FailurePattern[], line: string): FailurePattern | undefined {
+  for (const failure of patterns) {
+    failure.pattern.lastIndex = 0;
+    if (failure.pattern.test(line)) return failure;
+  }
+  return undefined;
+}

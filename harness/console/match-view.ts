@@ -1,0 +1,207 @@
+// The append-only text that expect() searches, with pexpect's buffer rules: matched text is consumed,
+// the search only looks back a bounded window past what was already searched (linear cost), and every
+// character remembers the raw byte offset it came from.
+import type { NormalizerSink } from './ansi-normalizer.ts';
+
+/** A compiled expect pattern: either a literal or a global RegExp clone. */
+export type SearchPattern = { kind: 'string'; text: string } | { kind: 'regexp'; regexp: RegExp };
+
+export interface ViewMatch {
+  index: number;
+  /** Absolute offset of the match start in this view. */
+  start: number;
+  end: number;
+  matchText: string;
+  groups: (string | undefined)[];
+}
+
+export function compilePattern(pattern: string | RegExp): SearchPattern {
+  if (typeof pattern === 'string') return { kind: 'string', text: pattern };
+  const flags = pattern.flags.replace('y', '');
+  return { kind: 'regexp', regexp: new RegExp(pattern.source, flags.includes('g') ? flags : `${flags}g`) };
+}
+
+export class MatchView implements NormalizerSink {
+  /** Text from `windowStart` to the end; older text lives in `olderParts`. */
+  private window = '';
+  private windowStart = 0;
+  /** Text between `consumed` and `windowStart`, kept only to build `before`. */
+  private olderParts: string[] = [];
+  private consumedAt = 0;
+  private searchedTo = 0;
+  private pendingCr = false;
+  private pendingCrRawEnd = 0;
+  // Raw-offset map as segments: character k in [segText[s], segText[s+1]) ends at raw
+  // segRaw[s] + (k - segText[s]) * segStep[s].
+  private segText: number[] = [];
+  private segRaw: number[] = [];
+  private segStep: number[] = [];
+  private segHead = 0;
+
+  /** @param lookbackChars how far before already-searched text a new match may start (pexpect's searchwindowsize). */
+  constructor(readonly lookbackChars = 2048) {}
+
+  get end(): number {
+    return this.windowStart + this.window.length;
+  }
+
+  get consumed(): number {
+    return this.consumedAt;
+  }
+
+  // A lone CR starts a new line in this view (a progress bar or a shell redrawing its line), CR LF and
+  // CR CR LF are one line end, and BS is dropped: the view stays append-only, so matches do not depend on
+  // chunking. The true overwrite semantics live in the line log.
+  text(text: string, rawEnd0: number, step: 0 | 1): void {
+    if (this.pendingCr) {
+      this.pendingCr = false;
+      this.append('\n', this.pendingCrRawEnd, 0);
+    }
+    this.append(text, rawEnd0, step);
+  }
+
+  control(code: number, rawEnd: number): void {
+    if (code === 0x0a) {
+      this.pendingCr = false;
+      this.append('\n', rawEnd, 0);
+    } else if (code === 0x0d) {
+      this.pendingCr = true;
+      this.pendingCrRawEnd = rawEnd;
+    }
+  }
+
+  private append(text: string, rawEnd0: number, step: 0 | 1): void {
+    const at = this.end;
+    const last = this.segText.length - 1;
+    const contiguous =
+      step === 1 &&
+      last >= this.segHead &&
+      this.segStep[last] === 1 &&
+      this.segRaw[last]! + (at - this.segText[last]!) === rawEnd0;
+    if (!contiguous) {
+      this.segText.push(at);
+      this.segRaw.push(rawEnd0);
+      this.segStep.push(step);
+    }
+    this.window += text;
+  }
+
+  /** Raw byte offset just past the character before absolute offset `offset`. */
+  rawEndAt(offset: number): number {
+    const k = offset - 1;
+    if (k < 0 || this.segText.length === this.segHead) return 0;
+    let lo = this.segHead;
+    let hi = this.segText.length - 1;
+    if (k < this.segText[lo]!) return this.segRaw[lo]!;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.segText[mid]! <= k) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.segRaw[lo]! + (k - this.segText[lo]!) * this.segStep[lo]!;
+  }
+
+  /** Absolute offset just past the last character that ends at or before raw byte `rawEnd` (clamped to the window). */
+  offsetAtRaw(rawEnd: number): number {
+    const segs = this.segText.length;
+    if (segs === this.segHead) return this.end;
+    // Find the last segment whose first char ends at or before rawEnd.
+    let lo = this.segHead;
+    let hi = segs - 1;
+    if (this.segRaw[lo]! > rawEnd) return Math.max(this.windowStart, this.segText[lo]!);
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.segRaw[mid]! <= rawEnd) lo = mid;
+      else hi = mid - 1;
+    }
+    const segEnd = lo + 1 < segs ? this.segText[lo + 1]! : this.end;
+    const step = this.segStep[lo]!;
+    const count = step === 0 ? segEnd - this.segText[lo]! : Math.min(segEnd - this.segText[lo]!, rawEnd - this.segRaw[lo]! + 1);
+    return this.segText[lo]! + count;
+  }
+
+  /**
+   * Searches for the earliest match (then the leftmost pattern). A fresh expect searches from what is left
+   * of the window after `consumed`; a continuing one only from `lookbackChars` before what it already searched.
+   */
+  search(patterns: readonly SearchPattern[], fresh: boolean): ViewMatch | undefined {
+    const fromAbs = fresh ? this.consumedAt : Math.max(this.consumedAt, this.searchedTo - this.lookbackChars);
+    const from = Math.max(0, fromAbs - this.windowStart);
+    const window = this.window;
+    let best: ViewMatch | undefined;
+    for (let index = 0; index < patterns.length; index++) {
+      const pattern = patterns[index]!;
+      if (pattern.kind === 'string') {
+        const at = window.indexOf(pattern.text, from);
+        if (at !== -1 && (!best || at < best.start)) {
+          best = { index, start: at, end: at + pattern.text.length, matchText: pattern.text, groups: [] };
+        }
+      } else {
+        const regexp = pattern.regexp;
+        regexp.lastIndex = from;
+        const m = regexp.exec(window);
+        if (m && (!best || m.index < best.start)) {
+          best = { index, start: m.index, end: m.index + m[0].length, matchText: m[0], groups: m.slice(1) };
+        }
+      }
+    }
+    if (best) {
+      best.start += this.windowStart;
+      best.end += this.windowStart;
+    } else {
+      this.markSearched(this.end);
+    }
+    return best;
+  }
+
+  /** Text from `consumed` up to absolute offset `to`. */
+  textBetweenConsumedAnd(to: number): string {
+    const parts = this.olderParts.length > 0 ? this.olderParts.join('') : '';
+    const from = Math.max(0, this.consumedAt - this.windowStart);
+    return parts + this.window.slice(from, to - this.windowStart);
+  }
+
+  /** Drops text up to absolute offset `to` (a match end, or everything on EOF). */
+  consume(to: number): void {
+    if (to <= this.consumedAt) return;
+    this.consumedAt = to;
+    this.searchedTo = Math.max(this.searchedTo, to);
+    this.olderParts = [];
+    if (to > this.windowStart) {
+      this.window = this.window.slice(to - this.windowStart);
+      this.windowStart = to;
+      this.pruneSegments();
+    }
+  }
+
+  /** Marks text up to `to` as searched, and moves what is beyond the lookback out of the window. */
+  markSearched(to: number): void {
+    if (to > this.searchedTo) this.searchedTo = to;
+    const keepFrom = Math.max(this.windowStart, this.searchedTo - this.lookbackChars);
+    // Move in big steps only, so the cost of slicing stays proportional to the text appended.
+    if (keepFrom - this.windowStart < this.lookbackChars * 2) return;
+    const cut = keepFrom - this.windowStart;
+    const head = this.window.slice(0, cut);
+    if (keepFrom > this.consumedAt) {
+      const from = Math.max(0, this.consumedAt - this.windowStart);
+      this.olderParts.push(from === 0 ? head : head.slice(from));
+    }
+    this.window = this.window.slice(cut);
+    this.windowStart = keepFrom;
+    this.pruneSegments();
+  }
+
+  private pruneSegments(): void {
+    // Keep the segment holding the character just before the window start (zero-length matches look there).
+    const keepChar = this.windowStart - 1;
+    let head = this.segHead;
+    while (head + 1 < this.segText.length && this.segText[head + 1]! <= keepChar) head++;
+    this.segHead = head;
+    if (head > 4096 && head * 2 > this.segText.length) {
+      this.segText = this.segText.slice(head);
+      this.segRaw = this.segRaw.slice(head);
+      this.segStep = this.segStep.slice(head);
+      this.segHead = 0;
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// ConsoleTransport over node-pty: the child (QEMU, or a shell in tests) sees a real terminal.
+// Note: node-pty can drop the last output when the child exits; keep a loss-free log elsewhere
+// (QEMU's chardev logfile) when the tail matters.
+import * as pty from 'node-pty';
+import type { ConsoleTransport, TransportExit } from './console-transport.ts';
+
+export interface PtySpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  columns?: number;
+  rows?: number;
+  /** TERM for the child (default xterm-256color). */
+  termName?: string;
+}
+
+/** How long asyncDispose waits after SIGHUP before SIGKILL, and after SIGKILL before giving up. */
+const disposeGraceMs = 2000;
+
+export class PtyTransport implements ConsoleTransport, AsyncDisposable {
+  readonly exited: Promise<TransportExit>;
+  private exitInfo: TransportExit | undefined;
+  private readonly dataListeners = new Set<(chunk: Uint8Array) => void>();
+  private readonly exitListeners = new Set<(exit: TransportExit) => void>();
+
+  private constructor(private readonly child: pty.IPty) {
+    child.onData((data: string | Buffer) => {
+      const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      for (const listener of this.dataListeners) listener(chunk);
+    });
+    this.exited = new Promise((resolve) => {
+      child.onExit(({ exitCode, signal }) => {
+        const exit: TransportExit = { exitCode, signal: signal ? signal : null };
+        this.exitInfo = exit;
+        for (const listener of this.exitListeners) listener(exit);
+        resolve(exit);
+      });
+    });
+  }
+
+  static spawn(file: string, args: readonly string[], options: PtySpawnOptions = {}): PtyTransport {
+    const child = pty.spawn(file, [...args], {
+      name: options.termName ?? 'xterm-256color',
+      cols: options.columns ?? 80,
+      rows: options.rows ?? 24,
+      cwd: options.cwd ?? process.cwd(),
+      env: options.env ?? process.env,
+      // Bytes, not strings: the normaliser decodes UTF-8 itself, across chunk boundaries.
+      encoding: null,
+    } as pty.IPtyForkOptions);
+    return new PtyTransport(child);
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  get exitStatus(): TransportExit | undefined {
+    return this.exitInfo;
+  }
+
+  write(data: string | Uint8Array): void {
+    if (this.exitInfo) return;
+    this.child.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+
+  onData(listener: (chunk: Uint8Array) => void): () => void {
+    this.dataListeners.add(listener);
+    return () => this.dataListeners.delete(listener);
+  }
+
+  onExit(listener: (exit: TransportExit) => void): () => void {
+    this.exitListeners.add(listener);
+    if (this.exitInfo) listener(this.exitInfo);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  /** Signals the child; does nothing once it has exited. */
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.exitInfo) return;
+    try {
+      this.child.kill(signal);
+    } catch {
+      // Already gone between the check and the kill.
+    }
+  }
+
+  /** Hangs up (SIGHUP, what closing a terminal does: QEMU exits on it, interactive shells too), then SIGKILL. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.exitInfo) return;
+    this.kill('SIGHUP');
+    if (await settlesWithin(this.exited, disposeGraceMs)) return;
+    this.kill('SIGKILL');
+    await settlesWithin(this.exited, disposeGraceMs);
+  }
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,52 @@
+// The rendered screen of a headless terminal emulator, for full-screen UIs (GRUB menus, newt dialogs)
+// that place words with cursor moves where no stream stripper can find them.
+import xterm from '@xterm/headless';
+
+export class ScreenView {
+  private readonly terminal: xterm.Terminal;
+  // @xterm/headless drops multi-byte characters split across byte writes, so it is fed decoded strings.
+  private readonly decoder = new TextDecoder('utf-8');
+  private pendingWrites = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private disposed = false;
+
+  constructor(
+    readonly columns: number,
+    readonly rows: number,
+  ) {
+    this.terminal = new xterm.Terminal({ cols: columns, rows, allowProposedApi: true, scrollback: 0 });
+  }
+
+  /** Feeds raw bytes; `onRendered` runs once the emulator has processed them. */
+  write(chunk: Uint8Array, onRendered: () => void): void {
+    const text = this.decoder.decode(chunk, { stream: true });
+    if (this.disposed || text.length === 0) return;
+    this.pendingWrites++;
+    this.terminal.write(text, () => {
+      this.pendingWrites--;
+      onRendered();
+      if (this.pendingWrites === 0) for (const waiter of this.idleWaiters.splice(0)) waiter();
+    });
+  }
+
+  /** Resolves once every write so far is reflected in the screen. */
+  whenIdle(): Promise<void> {
+    if (this.pendingWrites === 0 || this.disposed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The visible screen, one row per line, trailing blanks trimmed. */
+  text(): string {
+    const buffer = this.terminal.buffer.active;
+    const rows: string[] = [];
+    for (let y = 0; y < this.rows; y++) rows.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
+    return rows.join('\n');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.terminal.dispose();
+    for (const waiter of this.idleWaiters.splice(0)) waiter();
+  }
+}

@@ -1,0 +1,184 @@
+// A shell on the serial console as a CommandRunner: finds the image's shell (logging in if asked), installs
+// a prompt of its own that the echo of a typed command can never match, and frames every command's output
+// with a random marker split in quotes, the exit status riding in the closing frame.
+import { fail, succeed, waitUntilSucceeds, type RetryOptions } from '../command/command-assertions.ts';
+import type { CommandResult, CommandRunner, ExecuteOptions } from '../command/command-runner.ts';
+import { HarnessError } from '../errors.ts';
+import { type Clock, monotonicNowMs } from '../util/clock.ts';
+import { Deadline } from '../util/deadline.ts';
+import { type MarkerSource, randomMarker, shellQuote, splitQuoted } from './command-marker.ts';
+import { ExpectTimeoutError, type Pattern, type SerialConsole, TIMEOUT } from './serial-console.ts';
+
+export interface ShellSessionOptions {
+  /** Budget of a command when execute() is given none (default 30000 ms). */
+  defaultTimeoutMs?: number;
+  /** Marker generator; tests inject one to force collisions. */
+  marker?: MarkerSource;
+  clock?: Clock;
+}
+
+export interface ShellLogin {
+  user: string;
+  password?: string;
+}
+
+export interface InitializeOptions {
+  timeoutMs: number;
+  /** The image's own prompt, before the harness installs its own (default: `#` or `$` at the end). */
+  promptPattern?: RegExp;
+  login?: ShellLogin;
+}
+
+export class ShellSessionError extends HarnessError {
+  override readonly name = 'ShellSessionError';
+}
+
+const loginPattern = /login:\s*$/;
+const passwordPattern = /[Pp]assword:\s*$/;
+/** How long to wait for a prompt before pressing Enter again (a quiet console shows nothing until poked). */
+const nudgeIntervalMs = 2000;
+/** How long to wait for the harness prompt before typing the prompt set-up again. */
+const promptRetryMs = 5000;
+const maxLoginAttempts = 3;
+
+export class ShellSession implements CommandRunner {
+  private harnessPrompt: string | undefined;
+  private readonly defaultTimeoutMs: number;
+  private readonly marker: MarkerSource;
+  private readonly clock: Clock;
+
+  constructor(
+    readonly console: SerialConsole,
+    options: ShellSessionOptions = {},
+  ) {
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+    this.marker = options.marker ?? randomMarker;
+    this.clock = options.clock ?? monotonicNowMs;
+  }
+
+  /** The prompt the harness installed (undefined before initialize). */
+  get prompt(): string | undefined {
+    return this.harnessPrompt;
+  }
+
+  async initialize(options: InitializeOptions): Promise<void> {
+    const deadline = Deadline.after(options.timeoutMs, this.clock);
+    await this.waitForShell(deadline, options);
+    await this.installPrompt(deadline);
+    const check = await this.execute('echo harness-ready', { timeoutMs: Math.max(1, deadline.remainingMs) });
+    if (check.exitCode !== 0 || check.stdout.trim() !== 'harness-ready') {
+      throw new ShellSessionError(
+        'Shell did not answer the harness round trip',
+        `Sent \`echo harness-ready\`, got exit code ${check.exitCode} and output ${JSON.stringify(check.stdout)}`,
+      );
+    }
+  }
+
+  async execute(command: string, options: ExecuteOptions = {}): Promise<CommandResult> {
+    const prompt = this.harnessPrompt;
+    if (prompt === undefined) throw new ShellSessionError('ShellSession.execute called before initialize()');
+    const startedAtMs = this.clock();
+    const budgetMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    const deadline = Deadline.after(budgetMs, this.clock);
+    const marker = this.freshMarker(command, prompt);
+    // eval keeps a comment or a syntax error in the command from swallowing the closing marker.
+    this.console.sendLine(
+      `echo ${splitQuoted(marker)}'{'; eval ${shellQuote(command)}; echo "}"${splitQuoted(marker, '"')}" $?"`,
+    );
+    const remaining = () => ({ timeoutMs: Math.max(1, deadline.remainingMs) });
+    await this.console.expect(`${marker}{\n`, remaining());
+    const end = await this.console.expect(new RegExp(`\\}${marker} (\\d+)\\n`), remaining());
+    await this.console.expect(prompt, remaining());
+    return {
+      command,
+      stdout: end.before,
+      stderr: '',
+      exitCode: Number(end.groups[0]),
+      durationMs: this.clock() - startedAtMs,
+    };
+  }
+
+  run(command: string, options?: ExecuteOptions): Promise<CommandResult> {
+    return this.execute(command, options);
+  }
+
+  succeed(command: string, options?: ExecuteOptions): Promise<string> {
+    return succeed(this, command, options);
+  }
+
+  fail(command: string, options?: ExecuteOptions): Promise<string> {
+    return fail(this, command, options);
+  }
+
+  waitUntilSucceeds(command: string, options: RetryOptions): Promise<CommandResult> {
+    return waitUntilSucceeds(this, command, options);
+  }
+
+  private async waitForShell(deadline: Deadline, options: InitializeOptions): Promise<void> {
+    const prompt = options.promptPattern ?? /[#$]\s?$/;
+    const patterns: Pattern[] = [prompt, loginPattern, passwordPattern, TIMEOUT];
+    let loginAttempts = 0;
+    let nudge = false;
+    for (;;) {
+      if (deadline.expired) {
+        throw new ExpectTimeoutError(patterns.slice(0, 3), deadline.elapsedMs, deadline.budgetMs, this.console.tail(40), this.console.context);
+      }
+      if (nudge) this.console.sendLine('');
+      const found = await this.console.expect(patterns, {
+        timeoutMs: Math.max(1, Math.min(deadline.remainingMs, nudgeIntervalMs)),
+      });
+      nudge = false;
+      if (found.index === 0) return;
+      if (found.index === 1) {
+        if (!options.login) {
+          throw new ShellSessionError(
+            'Console shows a login prompt, but no login was given',
+            'Pass `login: { user, password }` to initialize(), or boot an image that starts a root shell.',
+          );
+        }
+        loginAttempts += 1;
+        if (loginAttempts > maxLoginAttempts) {
+          throw new ShellSessionError(`Login as \`${options.login.user}\` failed ${maxLoginAttempts} times`, this.console.tail(10).join('\n'));
+        }
+        this.console.sendLine(options.login.user);
+      } else if (found.index === 2) {
+        this.console.sendLine(options.login?.password ?? '');
+      } else {
+        nudge = true;
+      }
+    }
+  }
+
+  private async installPrompt(deadline: Deadline): Promise<void> {
+    const marker = this.marker();
+    const prompt = `<hp-${marker}># `;
+    // Split in quotes like the command markers: the echo of this line can never contain the prompt.
+    const setup = [
+      `PS1='<hp-'${splitQuoted(marker)}'># '`,
+      "PS2=''",
+      'unset PROMPT_COMMAND',
+      // bash only; ash and dash have no `bind`, hence the redirect.
+      "bind 'set enable-bracketed-paste off' 2>/dev/null",
+      // The guest assumes 80 columns; a wider tty keeps long typed commands from being wrapped.
+      'stty columns 1000 2>/dev/null',
+    ].join('; ');
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) this.console.send('\x03');
+      this.console.sendLine(setup);
+      const last = deadline.remainingMs <= promptRetryMs;
+      const found = await this.console.expect(last ? [prompt] : [prompt, TIMEOUT], {
+        timeoutMs: Math.max(1, Math.min(deadline.remainingMs, promptRetryMs)),
+      });
+      if (found.index === 0) break;
+    }
+    this.harnessPrompt = prompt;
+  }
+
+  private freshMarker(command: string, prompt: string): string {
+    for (let i = 0; i < 100; i++) {
+      const marker = this.marker();
+      if (!command.includes(marker) && !prompt.includes(marker)) return marker;
+    }
+    throw new ShellSessionError('Could not pick a command marker that does not occur in the command');
+  }
+}

@@ -1,0 +1,336 @@
+// Decides KVM or TCG by booting a kernel under KVM, never by trusting /dev/kvm or QEMU's own claims.
+// Why: on some hosts /dev/kvm exists and QEMU reports KVM enabled, yet guests crawl ~100x slower
+// than TCG and then die with a KVM internal error. Only a real guest printing text proves KVM works.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { hostname, release } from 'node:os';
+import type { Readable } from 'node:stream';
+import { join } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { monotonicNowMs } from '../util/clock.ts';
+import { readQemuVersion } from './qemu-binary.ts';
+
+export type Accelerator = 'kvm' | 'tcg';
+export type AcceleratorRequest = 'auto' | Accelerator;
+
+export interface AcceleratorVerdict {
+  accel: Accelerator;
+  requested: AcceleratorRequest;
+  /** undefined when not known: TCG was requested, or there was no kernel to probe with. */
+  kvmUsable: boolean | undefined;
+  reason: string;
+  probeMs?: number;
+  fromCache: boolean;
+}
+
+export const kvmDevicePath = '/dev/kvm';
+export const acceleratorCacheFile = 'accelerator-verdict.json';
+export const defaultProbeTimeoutMs = 3_000;
+const bootBanner = /Linux version/;
+
+/** What identifies "the same host" for a cached verdict: any change re-probes. */
+export interface HostFacts {
+  hostname: string;
+  kernelRelease: string;
+  qemuBinary: string;
+  qemuVersion: string;
+  /** `rdev` of /dev/kvm, or `absent`. */
+  kvmDevice: string;
+}
+
+export interface GuestRunResult {
+  matched: boolean;
+  elapsedMs: number;
+  exitCode: number | null;
+  signal: string | null;
+  stderrTail: string;
+  spawnError?: string | undefined;
+}
+
+/** The probe's view of the host, injectable so tests never start QEMU. */
+export interface AcceleratorProbeSystem {
+  /** undefined when /dev/kvm exists and is readable and writable; otherwise what is wrong. */
+  kvmDeviceProblem(): Promise<string | undefined>;
+  /** Starts `binary args`, resolves when `pattern` appears on stdout, the process exits, or `timeoutMs` passes; kills it always. */
+  runUntilOutput(binary: string, args: readonly string[], pattern: RegExp, timeoutMs: number): Promise<GuestRunResult>;
+  hostFacts(qemuBinary: string): Promise<HostFacts>;
+}
+
+export function parseAcceleratorRequest(value: string | undefined, source: string): AcceleratorRequest {
+  if (value === undefined || value.trim() === '') return 'auto';
+  const normalised = value.trim().toLowerCase();
+  if (normalised === 'auto' || normalised === 'kvm' || normalised === 'tcg') return normalised;
+  throw new UsageError(source, `expected auto, kvm or tcg, got \`${value}\``, `use ${source} auto, kvm or tcg`);
+}
+
+/** QEMU argv of the probe guest: the kernel alone, serial on stdout, nothing else to wait for. */
+export function kvmProbeArgs(kernelPath: string): string[] {
+  return [
+    '-accel', 'kvm',
+    '-m', '256',
+    '-display', 'none',
+    '-serial', 'stdio',
+    '-monitor', 'none',
+    '-nodefaults',
+    '-no-reboot',
+    '-kernel', kernelPath,
+    '-append', 'console=ttyS0 panic=-1',
+  ];
+}
+
+export async function probeKvm(options: {
+  qemuBinary: string;
+  kernelPath?: string;
+  timeoutMs?: number;
+  system?: AcceleratorProbeSystem;
+}): Promise<{ usable: boolean; reason: string; probeMs: number }> {
+  const system = options.system ?? systemAcceleratorProbe;
+  const startedMs = monotonicNowMs();
+  const elapsed = () => Math.round(monotonicNowMs() - startedMs);
+  const deviceProblem = await system.kvmDeviceProblem();
+  if (deviceProblem) return { usable: false, reason: deviceProblem, probeMs: elapsed() };
+  if (!options.kernelPath) {
+    return { usable: false, reason: 'no kernel to probe KVM with', probeMs: elapsed() };
+  }
+  const timeoutMs = options.timeoutMs ?? defaultProbeTimeoutMs;
+  const run = await system.runUntilOutput(options.qemuBinary, kvmProbeArgs(options.kernelPath), bootBanner, timeoutMs);
+  return { ...describeGuestRun(run, timeoutMs), probeMs: elapsed() };
+}
+
+function describeGuestRun(run: GuestRunResult, timeoutMs: number): { usable: boolean; reason: string } {
+  if (run.matched) {
+    return { usable: true, reason: `a KVM guest printed "Linux version" after ${Math.round(run.elapsedMs)} ms` };
+  }
+  if (run.spawnError) return { usable: false, reason: `QEMU could not be started: ${run.spawnError}` };
+  const stderr = lastErrorLine(run.stderrTail);
+  if (run.exitCode !== null || (run.signal !== null && run.signal !== 'SIGKILL')) {
+    const how = run.exitCode !== null ? `exited with code ${run.exitCode}` : `died of ${run.signal}`;
+    return { usable: false, reason: `QEMU ${how} under KVM before "Linux version"${stderr ? `: ${stderr}` : ''}` };
+  }
+  return {
+    usable: false,
+    reason: `a KVM guest printed no "Linux version" within ${timeoutMs} ms (TCG prints it in ~1 s)${stderr ? `; QEMU said: ${stderr}` : ''}`,
+  };
+}
+
+/** QEMU's last error line; its warnings (CPUID features) appear on healthy hosts too, so they are left out. */
+function lastErrorLine(text: string): string {
+  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line && !/warning:/i.test(line));
+  return lines.at(-1) ?? '';
+}
+
+interface CachedVerdict {
+  version: 1;
+  host: HostFacts;
+  kvmUsable: boolean;
+  reason: string;
+  probeMs: number;
+  probedAt: string;
+}
+
+async function readCache(path: string, host: HostFacts): Promise<CachedVerdict | undefined> {
+  try {
+    const cached = JSON.parse(await readFile(path, 'utf8')) as Partial<CachedVerdict>;
+    if (cached.version !== 1 || typeof cached.kvmUsable !== 'boolean' || typeof cached.reason !== 'string') return undefined;
+    return JSON.stringify(cached.host) === JSON.stringify(host) ? (cached as CachedVerdict) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeCache(path: string, entry: CachedVerdict): Promise<void> {
+  // A broken cache only costs a re-probe, so write failures are not worth failing a boot over.
+  try {
+    await mkdir(join(path, '..'), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(entry, null, 2)}\n`);
+    await rename(temporary, path);
+  } catch {
+    /* ignore */
+  }
+}
+
+export async function chooseAccelerator(options: {
+  requested: AcceleratorRequest;
+  qemuBinary: string;
+  kernelPath?: string;
+  cacheDir: string;
+  timeoutMs?: number;
+  refresh?: boolean;
+  system?: AcceleratorProbeSystem;
+}): Promise<AcceleratorVerdict> {
+  const { requested } = options;
+  if (requested === 'tcg') {
+    return { accel: 'tcg', requested, kvmUsable: undefined, reason: 'TCG requested: KVM not probed', fromCache: false };
+  }
+  const system = options.system ?? systemAcceleratorProbe;
+  const knowledge = await knowKvm({ ...options, system });
+  const accel: Accelerator = requested === 'kvm' || knowledge.usable === true ? 'kvm' : 'tcg';
+  const verdict: AcceleratorVerdict = {
+    accel,
+    requested,
+    kvmUsable: knowledge.usable,
+    reason: explain(requested, knowledge),
+    fromCache: knowledge.fromCache,
+  };
+  if (knowledge.probeMs !== undefined) verdict.probeMs = knowledge.probeMs;
+  return verdict;
+}
+
+interface KvmKnowledge {
+  usable: boolean | undefined;
+  detail: string;
+  probeMs?: number;
+  fromCache: boolean;
+}
+
+async function knowKvm(options: {
+  qemuBinary: string;
+  kernelPath?: string;
+  cacheDir: string;
+  timeoutMs?: number;
+  refresh?: boolean;
+  system: AcceleratorProbeSystem;
+}): Promise<KvmKnowledge> {
+  const { system } = options;
+  // Checked before the cache: a permission change keeps the device numbers, so the key would not see it.
+  const deviceProblem = await system.kvmDeviceProblem();
+  if (deviceProblem) return { usable: false, detail: deviceProblem, fromCache: false };
+  const host = await system.hostFacts(options.qemuBinary);
+  const cachePath = join(options.cacheDir, acceleratorCacheFile);
+  if (!options.refresh) {
+    const cached = await readCache(cachePath, host);
+    if (cached) return { usable: cached.kvmUsable, detail: cached.reason, probeMs: cached.probeMs, fromCache: true };
+  }
+  if (!options.kernelPath) {
+    return { usable: undefined, detail: 'no kernel to probe KVM with', fromCache: false };
+  }
+  const probe = await probeKvm({ ...options, system });
+  await writeCache(cachePath, {
+    version: 1,
+    host,
+    kvmUsable: probe.usable,
+    reason: probe.reason,
+    probeMs: probe.probeMs,
+    probedAt: new Date().toISOString(),
+  });
+  return { usable: probe.usable, detail: probe.reason, probeMs: probe.probeMs, fromCache: false };
+}
+
+function explain(requested: 'auto' | 'kvm', knowledge: KvmKnowledge): string {
+  const cached = knowledge.fromCache ? ' (cached verdict)' : '';
+  if (requested === 'kvm') {
+    if (knowledge.usable === true) return `KVM requested; the probe says it works: ${knowledge.detail}${cached}`;
+    if (knowledge.usable === false) {
+      return `KVM requested although the probe says it does not work, expect a crawl or a KVM error: ${knowledge.detail}${cached}`;
+    }
+    return `KVM requested; whether it works is unknown: ${knowledge.detail}`;
+  }
+  if (knowledge.usable === true) return `KVM works: ${knowledge.detail}${cached}`;
+  if (knowledge.usable === false) return `KVM unusable: ${knowledge.detail}${cached}`;
+  return `KVM usability unknown, TCG is the safe choice: ${knowledge.detail}`;
+}
+
+export const systemAcceleratorProbe: AcceleratorProbeSystem = {
+  async kvmDeviceProblem() {
+    try {
+      const info = await stat(kvmDevicePath);
+      if (!info.isCharacterDevice()) return `${kvmDevicePath} is not a character device`;
+    } catch {
+      return `${kvmDevicePath} is absent`;
+    }
+    try {
+      await access(kvmDevicePath, constants.R_OK | constants.W_OK);
+      return undefined;
+    } catch {
+      return `${kvmDevicePath} is not readable and writable by this user`;
+    }
+  },
+  runUntilOutput,
+  async hostFacts(qemuBinary) {
+    let kvmDevice = 'absent';
+    try {
+      kvmDevice = String((await stat(kvmDevicePath)).rdev);
+    } catch {
+      /* absent */
+    }
+    const version = await readQemuVersion(qemuBinary);
+    return { hostname: hostname(), kernelRelease: release(), qemuBinary, qemuVersion: version?.text ?? 'unknown', kvmDevice };
+  },
+};
+
+const tailLimit = 8_192;
+
+/** Real process runner: argv only, no shell; the child is SIGKILLed and reaped before this resolves. */
+export async function runUntilOutput(
+  binary: string,
+  args: readonly string[],
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<GuestRunResult> {
+  const startedMs = monotonicNowMs();
+  const child = spawn(binary, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdoutTail = '';
+  let stderrTail = '';
+  let spawnError: string | undefined;
+  let stdoutEnded = false;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (error) => {
+      spawnError = error.message;
+      resolve();
+    });
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const matched = await new Promise<boolean>((resolve) => {
+      child.stdout.setEncoding('utf8');
+      child.stderr.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        stdoutTail = (stdoutTail + chunk).slice(-tailLimit);
+        if (pattern.test(stdoutTail)) resolve(true);
+      });
+      child.stderr.on('data', (chunk: string) => (stderrTail = (stderrTail + chunk).slice(-tailLimit)));
+      // The end of stdout, not the exit event: a guest that prints the banner and panics at once
+      // (no initrd) may exit before its last output has been read.
+      child.stdout.once('end', () => {
+        stdoutEnded = true;
+        resolve(pattern.test(stdoutTail));
+      });
+      void exited.then(() => {
+        if (spawnError) resolve(false);
+      });
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const elapsedMs = monotonicNowMs() - startedMs;
+    if (!matched && stdoutEnded) {
+      // stdout closing usually means the process is exiting: collect its exit status and last words.
+      let wakeTimer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((wake) => (wakeTimer = setTimeout(wake, 500)))]);
+      clearTimeout(wakeTimer);
+      await settleStreams(child.stderr);
+    }
+    return { matched, elapsedMs, exitCode: child.exitCode, signal: matched ? null : child.signalCode, stderrTail, spawnError };
+  } finally {
+    clearTimeout(timer);
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    child.stdout.destroy();
+    child.stderr.destroy();
+  }
+}
+
+/** After exit, stderr may still hold QEMU's last words: wait briefly for the stream to end. */
+function settleStreams(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.readableEnded) return resolve();
+    const timer = setTimeout(resolve, 200);
+    stream.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

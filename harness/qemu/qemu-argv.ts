@@ -1,0 +1,69 @@
+// Pure: VmSpec → QEMU argv. No I/O, so every branch is unit-tested.
+import type { BootSource, Nic, VmSpec } from './vm-spec.ts';
+
+/** QEMU option values use `,` as separator; a literal comma is written `,,`. */
+export function escapeOptionValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+export function buildQemuArgv(spec: VmSpec): string[] {
+  const argv: string[] = ['-name', escapeOptionValue(spec.name)];
+  argv.push('-machine', 'pc', '-accel', spec.accel);
+  if (spec.accel === 'kvm') argv.push('-cpu', 'host');
+  argv.push('-m', String(spec.memoryMiB), '-smp', String(spec.cpus));
+  argv.push(...consoleArgs(spec));
+  argv.push('-qmp', `unix:${escapeOptionValue(spec.qmpSocketPath)},server=on,wait=off`);
+  argv.push('-no-reboot');
+  if (spec.startPaused) argv.push('-S');
+  argv.push(...bootArgs(spec.boot));
+  spec.disks.forEach((disk, index) => {
+    argv.push('-drive', `file=${escapeOptionValue(disk.overlayPath)},if=virtio,format=qcow2,index=${index}`);
+  });
+  argv.push(...networkArgs(spec.nics));
+  // Entropy early in boot: without it sshd key generation can stall for minutes under TCG.
+  argv.push('-device', 'virtio-rng-pci');
+  for (const file of spec.smbiosStringFiles) argv.push('-smbios', `type=11,path=${escapeOptionValue(file)}`);
+  argv.push(...spec.extraArgs);
+  return argv;
+}
+
+function consoleArgs(spec: VmSpec): string[] {
+  const chardev = `stdio,id=console0,signal=off,logfile=${escapeOptionValue(spec.consoleLogPath)}`;
+  if (spec.firmwareOnSerial) {
+    // -nographic puts serial and monitor on stdio through a mux; we replace both with our own chardev.
+    return ['-nographic', '-chardev', chardev, '-serial', 'chardev:console0', '-monitor', 'none', '-parallel', 'none'];
+  }
+  return ['-display', 'none', '-chardev', chardev, '-serial', 'chardev:console0', '-monitor', 'none', '-parallel', 'none'];
+}
+
+function bootArgs(boot: BootSource): string[] {
+  switch (boot.kind) {
+    case 'iso':
+      return ['-drive', `file=${escapeOptionValue(boot.iso)},media=cdrom,readonly=on,if=ide,index=2`, '-boot', 'order=d'];
+    case 'kernel': {
+      const args = ['-kernel', boot.kernel];
+      if (boot.initrd) args.push('-initrd', boot.initrd);
+      args.push('-append', boot.append);
+      return args;
+    }
+    case 'network':
+      return ['-boot', 'order=n'];
+  }
+}
+
+function networkArgs(nics: readonly Nic[]): string[] {
+  if (nics.length === 0) return ['-nic', 'none'];
+  return nics.flatMap((nic, index) => {
+    const id = `net${index}`;
+    const netdev = [`user`, `id=${id}`];
+    for (const forward of nic.hostForwards) {
+      netdev.push(`hostfwd=tcp:${forward.hostAddress}:${forward.hostPort}-:${forward.guestPort}`);
+    }
+    if (nic.tftpRoot) netdev.push(`tftp=${escapeOptionValue(nic.tftpRoot)}`);
+    if (nic.bootFile) netdev.push(`bootfile=${escapeOptionValue(nic.bootFile)}`);
+    const device = [nic.model, `netdev=${id}`];
+    if (!nic.optionRom) device.push('romfile=');
+    if (nic.macAddress) device.push(`mac=${nic.macAddress}`);
+    return ['-netdev', netdev.join(','), '-device', device.join(',')];
+  });
+}

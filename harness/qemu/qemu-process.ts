@@ -1,0 +1,154 @@
+// One QEMU process under a pty: serial console on its stdio, QMP on a unix socket, stderr to a file.
+// Dies with its parent (PR_SET_PDEATHSIG through setpriv), so a SIGKILLed test leaves no guest behind.
+import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { HarnessError } from '../errors.ts';
+import { PtyTransport } from '../console/pty-transport.ts';
+import type { TransportExit } from '../console/console-transport.ts';
+import { Deadline } from '../util/deadline.ts';
+import { sleep } from '../util/clock.ts';
+import { buildQemuArgv } from './qemu-argv.ts';
+import { QmpClient, parseHostForwards } from './qmp-client.ts';
+import type { VmSpec } from './vm-spec.ts';
+
+export class QemuExitedError extends HarnessError {
+  override readonly name = 'QemuExitedError';
+  constructor(
+    readonly exit: TransportExit,
+    readonly stderr: string,
+    readonly argv: readonly string[],
+    readonly when: string,
+  ) {
+    const status = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`;
+    super(
+      `QEMU exited ${when} (${status})`,
+      `${stderr.trim() ? `QEMU said:\n${indent(stderr.trim())}\n` : ''}Command line: ${argv.join(' ')}`,
+    );
+  }
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((line) => `  | ${line}`).join('\n');
+}
+
+export interface QemuProcessOptions {
+  stderrPath: string;
+  pidFilePath: string;
+  /** Budget for QEMU to create its QMP socket and answer. */
+  startTimeoutMs?: number;
+}
+
+export interface StopOptions {
+  /** How long an ACPI power-off may take before `quit`; 0 skips the power-off request. */
+  powerdownTimeoutMs?: number;
+}
+
+const wrapperScript = 'exec "$@" 2>>"$HARNESS_QEMU_STDERR"';
+
+export class QemuProcess implements AsyncDisposable {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly spec: VmSpec,
+    readonly argv: readonly string[],
+    readonly transport: PtyTransport,
+    readonly qmp: QmpClient,
+    private readonly options: QemuProcessOptions,
+  ) {}
+
+  /** The full command that was run, for logs and reports (QEMU binary first). */
+  get commandLine(): string[] {
+    return [this.spec.qemuBinary, ...this.argv];
+  }
+
+  get pid(): number {
+    return this.transport.pid;
+  }
+
+  get exited(): Promise<TransportExit> {
+    return this.transport.exited;
+  }
+
+  get hasExited(): boolean {
+    return this.transport.exitStatus !== undefined;
+  }
+
+  /**
+   * Starts QEMU and connects QMP. The caller must subscribe to the console before calling `resume()`
+   * when the spec starts paused. On any failure QEMU is killed and the error says what QEMU printed.
+   */
+  static async start(spec: VmSpec, options: QemuProcessOptions): Promise<QemuProcess> {
+    const argv = buildQemuArgv(spec);
+    await writeFile(options.stderrPath, '', { mode: 0o600 });
+    const transport = PtyTransport.spawn(
+      'setpriv',
+      ['--pdeathsig', 'KILL', '--', 'sh', '-c', wrapperScript, 'qemu', spec.qemuBinary, ...argv, '-pidfile', options.pidFilePath],
+      { columns: 200, rows: 50, env: { ...process.env, HARNESS_QEMU_STDERR: options.stderrPath } },
+    );
+    const exitedEarly = transport.exited.then(async (exit) => {
+      throw new QemuExitedError(exit, await readText(options.stderrPath), argv, 'during start-up');
+    });
+    try {
+      const qmp = await Promise.race([QmpClient.connect(spec.qmpSocketPath, options.startTimeoutMs ?? 15_000), exitedEarly]);
+      exitedEarly.catch(() => undefined);
+      return new QemuProcess(spec, argv, transport, qmp, options);
+    } catch (error) {
+      exitedEarly.catch(() => undefined);
+      await transport[Symbol.asyncDispose]();
+      if (error instanceof QemuExitedError) throw error;
+      // QEMU may have died just after the race was lost: prefer its own words.
+      if (transport.exitStatus) {
+        throw new QemuExitedError(transport.exitStatus, await readText(options.stderrPath), argv, 'during start-up');
+      }
+      throw error;
+    }
+  }
+
+  async resume(): Promise<void> {
+    await this.qmp.execute('cont');
+  }
+
+  async hostForwards(): Promise<{ hostAddress: string; hostPort: number; guestPort: number }[]> {
+    return parseHostForwards(await this.qmp.human('info usernet'));
+  }
+
+  async stderrText(): Promise<string> {
+    return readText(this.options.stderrPath);
+  }
+
+  /** Orderly stop: ACPI power-off, then `quit`, then SIGKILL. Idempotent and safe after QEMU died. */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.stopOnce(options.powerdownTimeoutMs ?? 0);
+    return this.stopping;
+  }
+
+  private async stopOnce(powerdownTimeoutMs: number): Promise<void> {
+    if (!this.hasExited && powerdownTimeoutMs > 0) {
+      await this.qmp.execute('system_powerdown').catch(() => undefined);
+      await this.waitForExit(powerdownTimeoutMs);
+    }
+    if (!this.hasExited) {
+      await this.qmp.execute('quit').catch(() => undefined);
+      await this.waitForExit(3000);
+    }
+    this.qmp.close();
+    if (!this.hasExited) {
+      this.transport.kill('SIGKILL');
+      await this.waitForExit(3000);
+    }
+  }
+
+  private async waitForExit(timeoutMs: number): Promise<void> {
+    const deadline = Deadline.after(timeoutMs);
+    while (!this.hasExited && !deadline.expired) await sleep(20);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+async function readText(path: string): Promise<string> {
+  if (!existsSync(path)) return '';
+  return readFile(path, 'utf8').catch(() => '');
+}

@@ -1,0 +1,56 @@
+// The typed description of one QEMU guest, after options were normalised at the boundary.
+// Everything here is resolved: absolute paths, concrete accelerator, run-dir files already chosen.
+
+export type BootSource =
+  | { kind: 'iso'; iso: string }
+  | { kind: 'kernel'; kernel: string; initrd: string | undefined; append: string }
+  | { kind: 'network' };
+
+export interface HostForward {
+  /** Always 127.0.0.1: forwarded ports never listen on other interfaces. */
+  hostAddress: '127.0.0.1';
+  /** 0 lets the OS choose; the real port is read back over QMP. */
+  hostPort: number;
+  guestPort: number;
+}
+
+export interface UserNic {
+  mode: 'user';
+  model: 'virtio-net-pci' | 'e1000';
+  hostForwards: HostForward[];
+  /** Loads the NIC's iPXE option ROM; off when nothing boots from the network (faster firmware). */
+  optionRom: boolean;
+  macAddress?: string | undefined;
+  /** slirp's DHCP `bootfile=` (a URL or a TFTP path) handed to iPXE. */
+  bootFile?: string | undefined;
+  /** Folder served by slirp's built-in TFTP server. */
+  tftpRoot?: string | undefined;
+}
+
+export type Nic = UserNic;
+
+export interface DiskSpec {
+  /** The qcow2 overlay in the run dir that the guest writes to; the user's image is only its backing file. */
+  overlayPath: string;
+}
+
+export interface VmSpec {
+  name: string;
+  qemuBinary: string;
+  accel: 'kvm' | 'tcg';
+  memoryMiB: number;
+  cpus: number;
+  boot: BootSource;
+  disks: DiskSpec[];
+  nics: Nic[];
+  /** SMBIOS type 11 OEM strings, each read from a file in the run dir so secrets never sit on a command line. */
+  smbiosStringFiles: string[];
+  /** Raw console record written by QEMU itself: loss-free even when the pty drops the tail at exit. */
+  consoleLogPath: string;
+  qmpSocketPath: string;
+  /** SeaBIOS mirrors VGA text to serial (needed to see iPXE) but duplicates bootloader text. */
+  firmwareOnSerial: boolean;
+  /** Start paused so QMP is connected and ports are known before the guest runs. */
+  startPaused: boolean;
+  extraArgs: string[];
+}

@@ -1,0 +1,127 @@
+// SSH to a guest with ssh2. Readiness is a real SSH exchange plus a command, never a TCP connect:
+// slirp accepts TCP on the host side even when nothing listens in the guest.
+import { Client, type ConnectConfig } from 'ssh2';
+import { HarnessError } from '../errors.ts';
+import type { CommandResult, CommandRunner, ExecuteOptions } from '../command/command-runner.ts';
+import { Deadline } from '../util/deadline.ts';
+import { monotonicNowMs, sleep } from '../util/clock.ts';
+
+export interface SshTarget {
+  host: '127.0.0.1';
+  port: number;
+  username: string;
+  privateKey: string;
+}
+
+export class SshNotReadyError extends HarnessError {
+  override readonly name = 'SshNotReadyError';
+  constructor(
+    readonly target: { host: string; port: number; username: string },
+    readonly attempts: number,
+    readonly elapsedMs: number,
+    readonly budgetMs: number,
+    readonly lastError: string,
+  ) {
+    super(
+      `SSH on ${target.host}:${target.port} not ready after ${Math.round(elapsedMs)} ms (budget ${budgetMs} ms, ${attempts} attempts)`,
+      `Last error: ${lastError}`,
+    );
+  }
+}
+
+export class SshCommandTimeoutError extends HarnessError {
+  override readonly name = 'SshCommandTimeoutError';
+  constructor(
+    readonly command: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`SSH command \`${command}\` did not finish after ${timeoutMs} ms`);
+  }
+}
+
+export class SshSession implements CommandRunner {
+  private constructor(
+    private readonly client: Client,
+    readonly target: SshTarget,
+  ) {}
+
+  /** Connects once. Rejects with the ssh2 error when the exchange fails. */
+  static connectOnce(target: SshTarget, timeoutMs: number): Promise<SshSession> {
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      const config: ConnectConfig = {
+        host: target.host,
+        port: target.port,
+        username: target.username,
+        privateKey: target.privateKey,
+        readyTimeout: Math.max(1000, timeoutMs),
+        // The guest's host key is new every boot; the channel is loopback to a VM we started.
+        hostVerifier: () => true,
+      };
+      client.once('ready', () => resolve(new SshSession(client, target)));
+      client.once('error', (error) => {
+        client.end();
+        reject(error);
+      });
+      client.connect(config);
+    });
+  }
+
+  /** Retries connect + `true` until it works or the budget is spent. */
+  static async waitUntilReady(target: SshTarget, timeoutMs: number, intervalMs = 500): Promise<SshSession> {
+    const deadline = Deadline.after(timeoutMs);
+    let attempts = 0;
+    let lastError = 'no attempt made';
+    while (!deadline.expired) {
+      attempts += 1;
+      try {
+        const session = await SshSession.connectOnce(target, Math.min(10_000, deadline.remainingMs));
+        const probe = await session.execute('true', { timeoutMs: Math.max(1000, deadline.remainingMs) });
+        if (probe.exitCode === 0) return session;
+        lastError = `\`true\` exited ${probe.exitCode}`;
+        session.close();
+      } catch (error) {
+        lastError = (error as Error).message;
+      }
+      if (deadline.remainingMs <= intervalMs) break;
+      await sleep(intervalMs);
+    }
+    throw new SshNotReadyError(target, attempts, deadline.elapsedMs, timeoutMs, lastError);
+  }
+
+  execute(command: string, options: ExecuteOptions = {}): Promise<CommandResult> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const startedAtMs = monotonicNowMs();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new SshCommandTimeoutError(command, timeoutMs)), timeoutMs);
+      this.client.exec(command, (error, channel) => {
+        if (error) {
+          clearTimeout(timer);
+          return reject(error);
+        }
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let exitCode = -1;
+        channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        channel.on('exit', (code: number | null, signal?: string) => {
+          exitCode = code ?? (signal ? 128 : -1);
+        });
+        channel.on('close', () => {
+          clearTimeout(timer);
+          resolve({
+            command,
+            stdout: Buffer.concat(stdout).toString('utf8'),
+            stderr: Buffer.concat(stderr).toString('utf8'),
+            exitCode,
+            durationMs: monotonicNowMs() - startedAtMs,
+          });
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}

@@ -1,0 +1,31 @@
+// One deadline per operation, passed down, so sub-steps share a budget instead of each getting a fresh one.
+import { monotonicNowMs } from './clock.ts';
+
+export class Deadline {
+  private constructor(
+    readonly startedAtMs: number,
+    readonly budgetMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  static after(budgetMs: number, now: () => number = monotonicNowMs): Deadline {
+    return new Deadline(now(), budgetMs, now);
+  }
+
+  get elapsedMs(): number {
+    return this.now() - this.startedAtMs;
+  }
+
+  get remainingMs(): number {
+    return Math.max(0, this.budgetMs - this.elapsedMs);
+  }
+
+  get expired(): boolean {
+    return this.remainingMs <= 0;
+  }
+
+  /** A shorter deadline inside this one: the sooner of `budgetMs` from now and this deadline. */
+  within(budgetMs: number): Deadline {
+    return Deadline.after(Math.min(budgetMs, this.remainingMs), this.now);
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { AnsiNormalizer } from '../../../harness/console/ansi-normalizer.ts';
+import { MatchView } from '../../../harness/console/match-view.ts';
+
+/** Normalises `input` (split at the given byte positions) into the matching view's text. */
+function normalise(input: Uint8Array, cuts: number[] = []): string {
+  const view = new MatchView();
+  const normalizer = new AnsiNormalizer(view);
+  let at = 0;
+  for (const cut of [...cuts, input.length]) {
+    normalizer.write(input.subarray(at, cut));
+    at = cut;
+  }
+  normalizer.end();
+  return view.textBetweenConsumedAnd(view.end);
+}
+
+const ESC = '\x1b';
+const bytes = (text: string) => Buffer.from(text, 'utf8');
+
+const cases: [string, Uint8Array, string][] = [
+  ['SGR colours', bytes(`${ESC}[1;31mred${ESC}[0m plain`), 'red plain'],
+  ['private mode (bracketed paste)', bytes(`${ESC}[?2004hroot# ${ESC}[?2004l`), 'root# '],
+  ['cursor position query', bytes(`${ESC}[6n~ # `), '~ # '],
+  ['OSC title, BEL', bytes(`a${ESC}]0;root@host: ~\x07b`), 'ab'],
+  ['OSC title, ST', bytes(`a${ESC}]2;title${ESC}\\b`), 'ab'],
+  ['DCS string', bytes(`a${ESC}P1$r0m${ESC}\\b`), 'ab'],
+  ['APC, PM, SOS strings', bytes(`a${ESC}_apc${ESC}\\b${ESC}^pm${ESC}\\c${ESC}Xsos${ESC}\\d`), 'abcd'],
+  ['charset designations', bytes(`${ESC}(0lqqk${ESC}(B ok`), 'lqqk ok'],
+  ['two-byte escapes', bytes(`${ESC}c${ESC}7x${ESC}8y${ESC}=z`), 'xyz'],
+  ['SeaBIOS reset', bytes(`${ESC}c${ESC}[?7lSeaBIOS`), 'SeaBIOS'],
+  ['8-bit CSI and OSC', Buffer.from([0x9b, 0x31, 0x6d, 0x41, 0x9d, 0x30, 0x3b, 0x74, 0x07, 0x42]), 'AB'],
+  ['UTF-8 with a 0x9c continuation byte inside an OSC', bytes(`${ESC}]0;Ü${ESC}\\kept Ü`), 'kept Ü'],
+  ['multi-byte UTF-8', bytes('● “quotes” ✓ 😀'), '● “quotes” ✓ 😀'],
+  ['CR CR LF and CR LF', bytes('a\r\r\nb\r\nc\n'), 'a\nb\nc\n'],
+  ['lone CR starts a new line in the matching view', bytes('10%\r55%\r100%\r\r\n'), '10%\n55%\n100%\n'],
+  ['backspace and BEL dropped', bytes('ab\x08c\x07d'), 'abcd'],
+  ['invalid UTF-8 becomes U+FFFD', Buffer.from([0x61, 0xe2, 0x82, 0x62, 0xff]), 'a\ufffdb\ufffd'],
+  ['CAN aborts a sequence', bytes(`${ESC}[12\x18x`), 'x'],
+  ['LF inside a CSI is executed', bytes(`${ESC}[1\n2m x`), '\n x'],
+];
+
+describe('AnsiNormalizer', () => {
+  it.each(cases)('%s', (_name, input, expected) => {
+    expect(normalise(input)).toBe(expected);
+  });
+
+  it.each(cases)('%s: same text for every single split point and byte by byte', (_name, input, expected) => {
+    for (let cut = 0; cut <= input.length; cut++) expect(normalise(input, [cut])).toBe(expected);
+    expect(normalise(input, Array.from({ length: input.length }, (_, i) => i))).toBe(expected);
+  });
+
+  it('reports the raw byte offset of every character', () => {
+    const view = new MatchView();
+    const normalizer = new AnsiNormalizer(view);
+    const input = bytes(`${ESC}[1mé${ESC}[0mx\r\r\ny`);
+    normalizer.write(input);
+    // é ends at byte 6 (after ESC[1m + 2 bytes), x at 11, the line end at 14, y at 15.
+    expect([1, 2, 3, 4].map((offset) => view.rawEndAt(offset))).toEqual([6, 11, 14, 15]);
+  });
+});
