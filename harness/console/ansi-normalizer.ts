@@ -1,15 +1,17 @@
-// Streaming terminal-output normaliser: raw console bytes in, printable text and line controls out.
-// All parser state (partial escape sequences, partial UTF-8 characters) is carried across chunks, so
-// the output does not depend on how the stream was split into reads.
+// Streaming terminal-output normaliser: raw console bytes in, printable text (with LF) and the two line
+// controls that need a terminal's judgement (lone CR, BS) out. All parser state (partial escape sequences,
+// partial UTF-8 characters, a CR whose meaning depends on the next byte) is carried across chunks, so the
+// output does not depend on how the stream was split into reads.
+import type { Segments } from './text-segments.ts';
 
-/** Receives normalised output. Every character carries the raw byte offset just past its last byte. */
+/** Receives normalised output. */
 export interface NormalizerSink {
   /**
-   * Printable text. Character `i` ends at raw byte `rawEnd0 + i * step`: `step` is 1 for runs of ASCII
-   * (one byte per character) and 0 for a single decoded character (one or two UTF-16 units).
+   * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`). `segments` maps every character to
+   * the raw byte offset just past it (see text-segments.ts); the array is reused after the call returns.
    */
-  text(text: string, rawEnd0: number, step: 0 | 1): void;
-  /** A line control the views interpret: LF (0x0a), CR (0x0d) or BS (0x08). */
+  text(text: string, segments: Segments): void;
+  /** A lone CR (0x0d, not part of a line end) or BS (0x08). */
   control(code: number, rawEnd: number): void;
 }
 
@@ -30,6 +32,7 @@ const maxSequenceChars = 4096;
 const LF = 0x0a;
 const CR = 0x0d;
 const BS = 0x08;
+const TAB = 0x09;
 const ESC = 0x1b;
 const BEL = 0x07;
 const CAN = 0x18;
@@ -39,12 +42,20 @@ const REPLACEMENT = 0xfffd;
 export class AnsiNormalizer {
   private state = State.Ground;
   private sequenceChars = 0;
-  // UTF-8 decoder state: code point so far, continuation bytes still needed, bytes consumed so far.
+  // UTF-8 decoder state: code point so far, continuation bytes still needed, smallest valid code point.
   private utf8CodePoint = 0;
   private utf8Need = 0;
-  private utf8Have = 0;
   private utf8Min = 0;
   private rawOffset = 0;
+  // A CR is held until the next output decides whether it ends a line (CR LF) or returns the cursor.
+  private pendingCr = false;
+  private pendingCrRawEnd = 0;
+  // Output gathered over one chunk as UTF-8 bytes, decoded and handed on in one text() call.
+  private out = Buffer.allocUnsafe(16 * 1024);
+  private outBytes = 0;
+  /** Length of the output so far in UTF-16 units (the unit of text offsets). */
+  private outLength = 0;
+  private readonly segments: number[] = [];
 
   constructor(private readonly sink: NormalizerSink) {}
 
@@ -56,21 +67,54 @@ export class AnsiNormalizer {
   write(chunk: Uint8Array): void {
     const base = this.rawOffset;
     const n = chunk.length;
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // Worst case every byte becomes U+FFFD (3 bytes).
+    if (this.out.length < this.outBytes + 3 * n + 8) this.growOut(3 * n + 8);
     let i = 0;
     while (i < n) {
-      if (this.state === State.Ground && this.utf8Need === 0) {
-        // Fast path: a run of printable ASCII maps one byte to one character.
+      if (this.state === State.Ground && this.utf8Need === 0 && !this.pendingCr) {
+        // Fast path: printable ASCII, TAB and LF map one byte to one character.
+        // Copying while scanning beats slicing: most runs between escape sequences are short.
+        const out = this.out;
+        let o = this.outBytes;
         let j = i;
         while (j < n) {
           const b = chunk[j]!;
-          if (b < 0x20 || b > 0x7e) break;
+          if ((b < 0x20 || b > 0x7e) && b !== LF && b !== TAB) break;
+          out[o++] = b;
           j++;
         }
         if (j > i) {
-          this.sink.text(buffer.toString("latin1", i, j), base + i + 1, 1);
+          this.addSegment(base + i + 1, 1);
+          this.outBytes = o;
+          this.outLength += j - i;
           i = j;
           continue;
+        }
+      }
+      if (this.utf8Need === 0) {
+        // Fast path for CSI, the bulk of ANSI-heavy output: ESC [ params final, without per-byte calls.
+        if (this.state === State.Ground && chunk[i] === ESC && chunk[i + 1] === 0x5b && !this.pendingCr) {
+          this.enter(State.Csi);
+          i += 2;
+        }
+        if (this.state === State.Csi) {
+          let j = i;
+          while (j < n) {
+            const b = chunk[j]!;
+            if (b < 0x20 || b > 0x3f) break;
+            j++;
+          }
+          this.sequenceChars += j - i;
+          i = j;
+          if (i < n && this.sequenceChars <= maxSequenceChars) {
+            const b = chunk[i]!;
+            if (b >= 0x40 && b <= 0x7e) {
+              this.state = State.Ground;
+              i++;
+              continue;
+            }
+          }
+          if (i >= n) break;
         }
       }
       const b = chunk[i]!;
@@ -78,21 +122,78 @@ export class AnsiNormalizer {
       this.decodeByte(b, base + i);
     }
     this.rawOffset = base + n;
+    this.flush();
   }
 
-  /** Flushes a dangling partial UTF-8 character at the end of the stream. */
+  /** End of stream: a dangling partial UTF-8 character becomes U+FFFD; a trailing CR is dropped. */
   end(): void {
     if (this.utf8Need > 0) {
       this.utf8Need = 0;
       this.handle(REPLACEMENT, this.rawOffset);
     }
+    this.pendingCr = false;
+    this.flush();
+  }
+
+  private growOut(extra: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outBytes + extra));
+    this.out.copy(bigger, 0, 0, this.outBytes);
+    this.out = bigger;
+  }
+
+  private addSegment(rawEnd0: number, step: 0 | 1): void {
+    const segments = this.segments;
+    const last = segments.length - 3;
+    const contiguous =
+      step === 1 && last >= 0 && segments[last + 2] === 1 && segments[last + 1]! + (this.outLength - segments[last]!) === rawEnd0;
+    if (!contiguous) segments.push(this.outLength, rawEnd0, step);
+  }
+
+  /** One decoded character (or TAB/LF), written back as UTF-8. */
+  private pushCodePoint(cp: number, rawEnd: number, step: 0 | 1): void {
+    if (this.pendingCr) this.emitLoneCr();
+    if (this.out.length < this.outBytes + 4) this.growOut(4);
+    this.addSegment(rawEnd, step);
+    const out = this.out;
+    let at = this.outBytes;
+    if (cp < 0x80) {
+      out[at++] = cp;
+    } else if (cp < 0x800) {
+      out[at++] = 0xc0 | (cp >> 6);
+      out[at++] = 0x80 | (cp & 0x3f);
+    } else if (cp < 0x10000) {
+      out[at++] = 0xe0 | (cp >> 12);
+      out[at++] = 0x80 | ((cp >> 6) & 0x3f);
+      out[at++] = 0x80 | (cp & 0x3f);
+    } else {
+      out[at++] = 0xf0 | (cp >> 18);
+      out[at++] = 0x80 | ((cp >> 12) & 0x3f);
+      out[at++] = 0x80 | ((cp >> 6) & 0x3f);
+      out[at++] = 0x80 | (cp & 0x3f);
+    }
+    this.outBytes = at;
+    this.outLength += cp >= 0x10000 ? 2 : 1;
+  }
+
+  private emitLoneCr(): void {
+    this.pendingCr = false;
+    this.flush();
+    this.sink.control(CR, this.pendingCrRawEnd);
+  }
+
+  private flush(): void {
+    if (this.outLength === 0) return;
+    const text = this.out.toString('utf8', 0, this.outBytes);
+    this.outBytes = 0;
+    this.outLength = 0;
+    this.sink.text(text, this.segments);
+    this.segments.length = 0;
   }
 
   private decodeByte(b: number, rawEnd: number): void {
     if (this.utf8Need > 0) {
       if ((b & 0xc0) === 0x80) {
         this.utf8CodePoint = (this.utf8CodePoint << 6) | (b & 0x3f);
-        this.utf8Have++;
         if (--this.utf8Need === 0) {
           const cp = this.utf8CodePoint;
           const valid = cp >= this.utf8Min && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
@@ -123,7 +224,6 @@ export class AnsiNormalizer {
   private startUtf8(bits: number, need: number, min: number): void {
     this.utf8CodePoint = bits;
     this.utf8Need = need;
-    this.utf8Have = 1;
     this.utf8Min = min;
   }
 
@@ -132,7 +232,7 @@ export class AnsiNormalizer {
     switch (this.state) {
       case State.Ground:
         if (cp >= 0x20 && cp !== 0x7f && !(cp >= 0x80 && cp <= 0x9f)) {
-          this.sink.text(String.fromCodePoint(cp), rawEnd, 0);
+          this.pushCodePoint(cp, rawEnd, 0);
         } else if (cp === ESC) {
           this.enter(State.Escape);
         } else if (cp >= 0x80) {
@@ -192,8 +292,20 @@ export class AnsiNormalizer {
   }
 
   private c0(cp: number, rawEnd: number): void {
-    if (cp === LF || cp === CR || cp === BS) this.sink.control(cp, rawEnd);
-    else if (cp === 0x09) this.sink.text('\t', rawEnd, 0);
+    if (cp === LF) {
+      // CR LF and CR CR LF are one line end.
+      this.pendingCr = false;
+      this.pushCodePoint(LF, rawEnd, 1);
+    } else if (cp === CR) {
+      this.pendingCr = true;
+      this.pendingCrRawEnd = rawEnd;
+    } else if (cp === BS) {
+      if (this.pendingCr) this.emitLoneCr();
+      this.flush();
+      this.sink.control(BS, rawEnd);
+    } else if (cp === TAB) {
+      this.pushCodePoint(TAB, rawEnd, 1);
+    }
     // Other C0 controls (BEL, NUL, SI/SO, ...) have no place in the text.
   }
 

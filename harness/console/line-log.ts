@@ -1,6 +1,7 @@
 // Assembles normalised output into lines the way a terminal shows them (CR returns to column 0 and
 // overwrites, BS steps back) for the console log, error tails and failure detection.
 import type { NormalizerSink } from './ansi-normalizer.ts';
+import { RawCursor, type Segments } from './text-segments.ts';
 
 /** A line longer than this is cut, so a stream without newlines cannot grow one line without bound. */
 const maxLineChars = 16_384;
@@ -8,26 +9,31 @@ const maxLineChars = 16_384;
 export class LineLog implements NormalizerSink {
   private line = '';
   private column = 0;
-  private readonly recent: string[] = [];
+  private recent: string[] = [];
 
   constructor(
     private readonly onLine: (line: string, rawEnd: number) => void,
     private readonly keepLines = 200,
   ) {}
 
-  text(text: string, rawEnd0: number, step: 0 | 1): void {
-    if (this.column === this.line.length) {
-      this.line += text;
-    } else {
-      this.line = this.line.slice(0, this.column) + text + this.line.slice(this.column + text.length);
+  text(text: string, segments: Segments): void {
+    let from = 0;
+    const raw = new RawCursor(segments);
+    for (;;) {
+      const lf = text.indexOf('\n', from);
+      const piece = lf === -1 ? (from === 0 ? text : text.slice(from)) : text.slice(from, lf);
+      if (piece.length > 0) this.write(piece);
+      if (lf === -1) {
+        if (this.line.length > maxLineChars) this.complete(raw.rawEndAt(text.length - 1));
+        return;
+      }
+      this.complete(raw.rawEndAt(lf));
+      from = lf + 1;
     }
-    this.column += text.length;
-    if (this.line.length > maxLineChars) this.complete(rawEnd0 + (text.length - 1) * step);
   }
 
-  control(code: number, rawEnd: number): void {
-    if (code === 0x0a) this.complete(rawEnd);
-    else if (code === 0x0d) this.column = 0;
+  control(code: number): void {
+    if (code === 0x0d) this.column = 0;
     else if (code === 0x08) this.column = Math.max(0, this.column - 1);
   }
 
@@ -48,6 +54,15 @@ export class LineLog implements NormalizerSink {
     return lines.slice(-count);
   }
 
+  private write(piece: string): void {
+    if (this.column === this.line.length) {
+      this.line += piece;
+    } else {
+      this.line = this.line.slice(0, this.column) + piece + this.line.slice(this.column + piece.length);
+    }
+    this.column += piece.length;
+  }
+
   private complete(rawEnd: number): void {
     const line = this.line;
     this.line = '';
@@ -58,6 +73,6 @@ export class LineLog implements NormalizerSink {
 
   private remember(line: string): void {
     this.recent.push(line);
-    if (this.recent.length > this.keepLines * 2) this.recent.splice(0, this.recent.length - this.keepLines);
+    if (this.recent.length > this.keepLines * 2) this.recent = this.recent.slice(-this.keepLines);
   }
 }

@@ -2,6 +2,7 @@
 // the search only looks back a bounded window past what was already searched (linear cost), and every
 // character remembers the raw byte offset it came from.
 import type { NormalizerSink } from './ansi-normalizer.ts';
+import type { Segments } from './text-segments.ts';
 
 /** A compiled expect pattern: either a literal or a global RegExp clone. */
 export type SearchPattern = { kind: 'string'; text: string } | { kind: 'regexp'; regexp: RegExp };
@@ -29,14 +30,13 @@ export class MatchView implements NormalizerSink {
   private olderParts: string[] = [];
   private consumedAt = 0;
   private searchedTo = 0;
-  private pendingCr = false;
-  private pendingCrRawEnd = 0;
   // Raw-offset map as segments: character k in [segText[s], segText[s+1]) ends at raw
   // segRaw[s] + (k - segText[s]) * segStep[s].
-  private segText: number[] = [];
-  private segRaw: number[] = [];
-  private segStep: number[] = [];
+  private segText = new Float64Array(1024);
+  private segRaw = new Float64Array(1024);
+  private segStep = new Uint8Array(1024);
   private segHead = 0;
+  private segCount = 0;
 
   /** @param lookbackChars how far before already-searched text a new match may start (pexpect's searchwindowsize). */
   constructor(readonly lookbackChars = 2048) {}
@@ -49,49 +49,61 @@ export class MatchView implements NormalizerSink {
     return this.consumedAt;
   }
 
-  // A lone CR starts a new line in this view (a progress bar or a shell redrawing its line), CR LF and
-  // CR CR LF are one line end, and BS is dropped: the view stays append-only, so matches do not depend on
-  // chunking. The true overwrite semantics live in the line log.
-  text(text: string, rawEnd0: number, step: 0 | 1): void {
-    if (this.pendingCr) {
-      this.pendingCr = false;
-      this.append('\n', this.pendingCrRawEnd, 0);
+  // A lone CR starts a new line in this view (a progress bar or a shell redrawing its line) and BS is
+  // dropped: the view stays append-only, so matches do not depend on chunking. The true overwrite
+  // semantics live in the line log.
+  text(text: string, segments: Segments): void {
+    const at = this.end;
+    for (let s = 0; s < segments.length; s += 3) {
+      const offset = at + segments[s]!;
+      const rawEnd0 = segments[s + 1]!;
+      const step = segments[s + 2]!;
+      const last = this.segCount - 1;
+      const contiguous =
+        step === 1 && last >= this.segHead && this.segStep[last] === 1 && this.segRaw[last]! + (offset - this.segText[last]!) === rawEnd0;
+      if (contiguous) continue;
+      if (this.segCount === this.segText.length) this.growSegments();
+      this.segText[this.segCount] = offset;
+      this.segRaw[this.segCount] = rawEnd0;
+      this.segStep[this.segCount] = step;
+      this.segCount++;
     }
-    this.append(text, rawEnd0, step);
+    this.window += text;
+  }
+
+  /** Makes room at the end: drop what pruning released at the head, or double the arrays. */
+  private growSegments(): void {
+    const live = this.segCount - this.segHead;
+    if (this.segHead > 0 && live * 2 <= this.segText.length) {
+      this.segText.copyWithin(0, this.segHead, this.segCount);
+      this.segRaw.copyWithin(0, this.segHead, this.segCount);
+      this.segStep.copyWithin(0, this.segHead, this.segCount);
+    } else {
+      const size = this.segText.length * 2;
+      const text = new Float64Array(size);
+      const raw = new Float64Array(size);
+      const step = new Uint8Array(size);
+      text.set(this.segText.subarray(this.segHead, this.segCount));
+      raw.set(this.segRaw.subarray(this.segHead, this.segCount));
+      step.set(this.segStep.subarray(this.segHead, this.segCount));
+      this.segText = text;
+      this.segRaw = raw;
+      this.segStep = step;
+    }
+    this.segCount = live;
+    this.segHead = 0;
   }
 
   control(code: number, rawEnd: number): void {
-    if (code === 0x0a) {
-      this.pendingCr = false;
-      this.append('\n', rawEnd, 0);
-    } else if (code === 0x0d) {
-      this.pendingCr = true;
-      this.pendingCrRawEnd = rawEnd;
-    }
-  }
-
-  private append(text: string, rawEnd0: number, step: 0 | 1): void {
-    const at = this.end;
-    const last = this.segText.length - 1;
-    const contiguous =
-      step === 1 &&
-      last >= this.segHead &&
-      this.segStep[last] === 1 &&
-      this.segRaw[last]! + (at - this.segText[last]!) === rawEnd0;
-    if (!contiguous) {
-      this.segText.push(at);
-      this.segRaw.push(rawEnd0);
-      this.segStep.push(step);
-    }
-    this.window += text;
+    if (code === 0x0d) this.text('\n', [0, rawEnd, 1]);
   }
 
   /** Raw byte offset just past the character before absolute offset `offset`. */
   rawEndAt(offset: number): number {
     const k = offset - 1;
-    if (k < 0 || this.segText.length === this.segHead) return 0;
+    if (k < 0 || this.segCount === this.segHead) return 0;
     let lo = this.segHead;
-    let hi = this.segText.length - 1;
+    let hi = this.segCount - 1;
     if (k < this.segText[lo]!) return this.segRaw[lo]!;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
@@ -103,7 +115,7 @@ export class MatchView implements NormalizerSink {
 
   /** Absolute offset just past the last character that ends at or before raw byte `rawEnd` (clamped to the window). */
   offsetAtRaw(rawEnd: number): number {
-    const segs = this.segText.length;
+    const segs = this.segCount;
     if (segs === this.segHead) return this.end;
     // Find the last segment whose first char ends at or before rawEnd.
     let lo = this.segHead;
@@ -195,13 +207,7 @@ export class MatchView implements NormalizerSink {
     // Keep the segment holding the character just before the window start (zero-length matches look there).
     const keepChar = this.windowStart - 1;
     let head = this.segHead;
-    while (head + 1 < this.segText.length && this.segText[head + 1]! <= keepChar) head++;
+    while (head + 1 < this.segCount && this.segText[head + 1]! <= keepChar) head++;
     this.segHead = head;
-    if (head > 4096 && head * 2 > this.segText.length) {
-      this.segText = this.segText.slice(head);
-      this.segRaw = this.segRaw.slice(head);
-      this.segStep = this.segStep.slice(head);
-      this.segHead = 0;
-    }
   }
 }

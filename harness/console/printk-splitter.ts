@@ -2,6 +2,7 @@
 // the normalised stream and hands them over whole, so `[root@pre-[    2.912345] x\r\nnixos:~]#` reads as
 // `[root@pre-nixos:~]#` for matching while the log still gets the kernel line.
 import type { NormalizerSink } from './ansi-normalizer.ts';
+import { RawCursor, type Segments, sliceSegments } from './text-segments.ts';
 
 const enum Mode {
   Normal,
@@ -20,7 +21,7 @@ const enum HoldPhase {
 /**
  * A kernel timestamp is `[%5lu.%06lu]`. A printk line at the start of a line is left alone (it is a whole
  * line already, and callers wait for kernel messages such as `Linux version`); only one that starts after
- * other text on the same line is diverted.
+ * other text on the same line is diverted, up to and including its LF.
  */
 export class PrintkSplitter implements NormalizerSink {
   private mode = Mode.Normal;
@@ -37,31 +38,46 @@ export class PrintkSplitter implements NormalizerSink {
     private readonly onPrintkLine: (line: string, rawEnd: number) => void,
   ) {}
 
-  text(text: string, rawEnd0: number, step: 0 | 1): void {
-    let i = 0;
+  text(text: string, segments: Segments): void {
     const n = text.length;
+    let i = 0;
+    let emitFrom = 0;
+    // Raw offsets are only needed around kernel lines; looked up forward, so a cursor keeps it linear.
+    this.cursor = undefined;
+    this.segments = segments;
     while (i < n) {
       if (this.mode === Mode.Normal) {
-        const from = this.lineHasText ? i : i + 1;
-        this.lineHasText = true;
-        const k = text.indexOf('[', from);
-        if (k === -1) {
-          this.emit(text, i, n, rawEnd0, step);
-          return;
+        // Find the next `[` that is not at the start of a line.
+        let k = text.indexOf('[', i);
+        while (k !== -1) {
+          const lastLf = text.lastIndexOf('\n', k - 1);
+          const midLine = lastLf >= i ? k - lastLf > 1 : this.lineHasText || k > i;
+          if (midLine) break;
+          this.lineHasText = true;
+          i = k + 1;
+          k = text.indexOf('[', i);
         }
-        this.emit(text, i, k, rawEnd0, step);
+        if (k === -1) {
+          const lastLf = text.lastIndexOf('\n', n - 1);
+          if (lastLf >= i) this.lineHasText = lastLf < n - 1;
+          else if (n > i) this.lineHasText = true;
+          break;
+        }
+        this.emitRange(text, segments, emitFrom, k);
         this.mode = Mode.Hold;
         this.phase = HoldPhase.Spaces;
         this.microDigits = 0;
         this.heldText = '[';
-        this.heldRawEnds = [rawEnd0 + k * step];
+        this.heldRawEnds = [this.rawEndAt(k)];
         i = k + 1;
+        emitFrom = i;
       } else if (this.mode === Mode.Hold) {
         const c = text.charCodeAt(i);
         if (this.advanceHold(c)) {
           this.heldText += text[i];
-          this.heldRawEnds.push(rawEnd0 + i * step);
+          this.heldRawEnds.push(this.rawEndAt(i));
           i++;
+          emitFrom = i;
           if ((this.mode as Mode) === Mode.Divert) {
             this.printkLine = this.heldText;
             this.heldText = '';
@@ -69,27 +85,33 @@ export class PrintkSplitter implements NormalizerSink {
           }
         } else {
           this.release();
+          this.lineHasText = true;
+          emitFrom = i;
         }
       } else {
-        this.printkLine += i === 0 ? text : text.slice(i);
-        this.printkRawEnd = rawEnd0 + (n - 1) * step;
-        return;
+        const lf = text.indexOf('\n', i);
+        const end = lf === -1 ? n : lf;
+        this.printkLine += text.slice(i, end);
+        if (lf === -1) {
+          this.printkRawEnd = this.rawEndAt(n - 1);
+          i = emitFrom = n;
+          break;
+        }
+        // The interrupted line goes on after the kernel line (lineHasText stays true).
+        this.mode = Mode.Normal;
+        this.onPrintkLine(this.printkLine, this.rawEndAt(lf));
+        this.printkLine = '';
+        i = emitFrom = lf + 1;
       }
     }
+    if (this.mode === Mode.Normal) this.emitRange(text, segments, emitFrom, n);
   }
 
   control(code: number, rawEnd: number): void {
     if (this.mode === Mode.Hold) this.release();
-    if (this.mode === Mode.Divert) {
-      // The kernel ends its lines with \r\n (\r\r\n through a pty); only the LF closes the line.
-      if (code === 0x0a) {
-        this.mode = Mode.Normal;
-        this.onPrintkLine(this.printkLine, rawEnd);
-        this.printkLine = '';
-      }
-      return;
-    }
-    if (code === 0x0a || code === 0x0d) this.lineHasText = false;
+    // Inside a kernel line a CR or BS changes nothing that matters; only its LF (in the text) ends it.
+    if (this.mode === Mode.Divert) return;
+    if (code === 0x0d) this.lineHasText = false;
     this.normal.control(code, rawEnd);
   }
 
@@ -103,9 +125,18 @@ export class PrintkSplitter implements NormalizerSink {
     }
   }
 
-  private emit(text: string, from: number, to: number, rawEnd0: number, step: 0 | 1): void {
+  private cursor: RawCursor | undefined;
+  private segments: Segments = [];
+
+  private rawEndAt(index: number): number {
+    this.cursor ??= new RawCursor(this.segments);
+    return this.cursor.rawEndAt(index);
+  }
+
+  private emitRange(text: string, segments: Segments, from: number, to: number): void {
     if (to <= from) return;
-    this.normal.text(from === 0 && to === text.length ? text : text.slice(from, to), rawEnd0 + from * step, step);
+    if (from === 0 && to === text.length) this.normal.text(text, segments);
+    else this.normal.text(text.slice(from, to), sliceSegments(segments, from, to));
   }
 
   /** Returns whether `c` continues a printk timestamp; switches to Divert on the closing `]`. */
@@ -139,15 +170,15 @@ export class PrintkSplitter implements NormalizerSink {
     }
   }
 
+  /** Not a timestamp after all: the held characters (ASCII, one byte each) go on as ordinary text. */
   private release(): void {
     this.mode = Mode.Normal;
     const text = this.heldText;
-    const rawEnds = this.heldRawEnds;
+    const segments: number[] = [];
+    this.heldRawEnds.forEach((rawEnd, index) => segments.push(index, rawEnd, 0));
     this.heldText = '';
     this.heldRawEnds = [];
-    // Held characters are ASCII; hand them on one by one with their own offsets (rare path). The first is
-    // the `[` and cannot start a new hold; a later `[` can, so re-run them through text().
-    this.normal.text(text[0]!, rawEnds[0]!, 0);
-    for (let i = 1; i < text.length; i++) this.text(text[i]!, rawEnds[i]!, 0);
+    this.lineHasText = true;
+    this.normal.text(text, segments);
   }
 }

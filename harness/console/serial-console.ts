@@ -13,7 +13,7 @@ import {
   describePatterns,
 } from './console-errors.ts';
 import type { ConsoleTransport, TransportExit } from './console-transport.ts';
-import { type FailurePattern, defaultFailurePatterns, findFailure } from './failure-patterns.ts';
+import { type FailurePattern, defaultFailurePatterns, findFailureFast } from './failure-patterns.ts';
 import { LineLog } from './line-log.ts';
 import { MatchView, type SearchPattern, compilePattern } from './match-view.ts';
 import { PrintkSplitter } from './printk-splitter.ts';
@@ -133,13 +133,13 @@ export class SerialConsole implements Disposable {
     const lineLog = this.lineLog;
     this.splitter = new PrintkSplitter(
       {
-        text(text, rawEnd0, step) {
-          filtered.text(text, rawEnd0, step);
-          lineLog.text(text, rawEnd0, step);
+        text(text, segments) {
+          filtered.text(text, segments);
+          lineLog.text(text, segments);
         },
         control(code, rawEnd) {
           filtered.control(code, rawEnd);
-          lineLog.control(code, rawEnd);
+          lineLog.control(code);
         },
       },
       (line, rawEnd) => lineLog.addLine(line, rawEnd),
@@ -147,9 +147,9 @@ export class SerialConsole implements Disposable {
     const unfiltered = this.unfiltered;
     const splitter = this.splitter;
     this.normalizer = new AnsiNormalizer({
-      text(text, rawEnd0, step) {
-        unfiltered.text(text, rawEnd0, step);
-        splitter.text(text, rawEnd0, step);
+      text(text, segments) {
+        unfiltered.text(text, segments);
+        splitter.text(text, segments);
       },
       control(code, rawEnd) {
         unfiltered.control(code, rawEnd);
@@ -440,7 +440,7 @@ export class SerialConsole implements Disposable {
     }
     const patterns = this.pending ? this.pending.failures : this.failurePatterns;
     if (patterns.length === 0) return;
-    const hit = findFailure(patterns, line);
+    const hit = findFailureFast(patterns, line);
     if (!hit) return;
     const state: FailureState = { failure: hit, line, trace: [line], rawEnd, complete: false, timer: undefined };
     this.failureState = state;

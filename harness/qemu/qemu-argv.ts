@@ -9,7 +9,6 @@ export function escapeOptionValue(value: string): string {
 export function buildQemuArgv(spec: VmSpec): string[] {
   const argv: string[] = ['-name', escapeOptionValue(spec.name)];
   argv.push('-machine', 'pc', '-accel', spec.accel);
-  if (spec.accel === 'kvm') argv.push('-cpu', 'host');
   argv.push('-m', String(spec.memoryMiB), '-smp', String(spec.cpus));
   argv.push(...consoleArgs(spec));
   argv.push('-qmp', `unix:${escapeOptionValue(spec.qmpSocketPath)},server=on,wait=off`);

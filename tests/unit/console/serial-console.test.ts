@@ -240,6 +240,17 @@ describe('SerialConsole expect semantics', () => {
     await expect(first).rejects.toThrow('stop');
   });
 
+  it('switching printkFilter between calls keeps both views consumed to the same point', async () => {
+    const { transport, console } = open();
+    transport.push('ab[    1.000000] kernel says X\r\r\ncd X Y Z');
+    const unfiltered = await console.expect('X', { timeoutMs: 1000, printkFilter: false });
+    expect(unfiltered.before).toBe('ab[    1.000000] kernel says ');
+    const filtered = await console.expect('X', { timeoutMs: 1000 });
+    expect(filtered.before).toBe('cd ');
+    const again = await console.expect('Z', { timeoutMs: 1000, printkFilter: false });
+    expect(again.before).toBe(' Y ');
+  });
+
   it('keeps memory and work bounded: a long stream without a match is searched in a window', async () => {
     const { transport, console } = open({ lookbackChars: 64 });
     const waiting = console.expect('THE-END', { timeoutMs: 10_000 });

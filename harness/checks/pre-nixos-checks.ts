@@ -1,0 +1,144 @@
+// What a pre-nixos installer image promises, one check each, with the command and output as evidence.
+// Every check talks to the guest through a CommandRunner (serial shell or SSH), so they work on any image.
+import type { CheckResult } from '../boot/boot-report.ts';
+import type { CommandRunner } from '../command/command-runner.ts';
+import { waitUntilSucceeds } from '../command/command-assertions.ts';
+import { SshSession, type SshTarget } from '../ssh/ssh-client.ts';
+import { evidenceOf, runCheck } from './check-runner.ts';
+
+export const storageStatusPath = '/run/pre-nixos/storage-status';
+export type StorageStatus = 'plan-only' | 'applied';
+
+/** The primary NIC carries the name `lan` (pre-nixos renames it when it has a root key). */
+export function nicRenamed(runner: CommandRunner, name = 'lan'): Promise<CheckResult> {
+  return runCheck('nic-renamed', `primary NIC renamed to ${name}`, async () => {
+    const result = await runner.execute('ip -o link show');
+    const names = interfaceNames(result.stdout);
+    const passed = names.includes(name);
+    return {
+      passed,
+      verdict: passed ? `interface ${name} present (${names.join(', ')})` : `no interface named ${name}; interfaces: ${names.join(', ') || 'none'}`,
+      evidence: [evidenceOf(result)],
+    };
+  });
+}
+
+/** Negative case: without a key pre-nixos leaves the NIC alone. */
+export function nicNotRenamed(runner: CommandRunner, name = 'lan'): Promise<CheckResult> {
+  return runCheck('nic-not-renamed', `primary NIC not renamed to ${name}`, async () => {
+    const result = await runner.execute('ip -o link show');
+    const names = interfaceNames(result.stdout);
+    const passed = !names.includes(name) && names.some((n) => n !== 'lo');
+    return {
+      passed,
+      verdict: passed ? `no ${name}; NIC kept its name (${names.join(', ')})` : `interfaces: ${names.join(', ')}`,
+      evidence: [evidenceOf(result)],
+    };
+  });
+}
+
+export function interfaceNames(ipLinkOutput: string): string[] {
+  const names: string[] = [];
+  for (const line of ipLinkOutput.split('\n')) {
+    const match = /^\d+:\s+([^:@\s]+)/.exec(line);
+    if (match) names.push(match[1]!);
+  }
+  return names;
+}
+
+export interface LeaseExpectation {
+  /** Under QEMU user networking the guest gets 10.0.2.15 from 10.0.2.2. */
+  address?: string;
+  gateway?: string;
+  timeoutMs?: number;
+}
+
+/** An IPv4 address obtained by DHCP on `name`: address present, marked dynamic (or a lease recorded), default route via the DHCP server. */
+export function dhcpLease(runner: CommandRunner, name = 'lan', expected: LeaseExpectation = {}): Promise<CheckResult> {
+  const address = expected.address ?? '10.0.2.15';
+  const gateway = expected.gateway ?? '10.0.2.2';
+  return runCheck('dhcp-lease', `DHCP lease on ${name}`, async () => {
+    // A lease may land a little after the prompt on a busy machine.
+    await waitUntilSucceeds(runner, `ip -4 -o addr show dev ${name} | grep -q 'inet '`, {
+      timeoutMs: expected.timeoutMs ?? 30_000,
+      intervalMs: 1000,
+    }).catch(() => undefined);
+    const addr = await runner.execute(`ip -4 -o addr show dev ${name}`);
+    const route = await runner.execute('ip -4 route show default');
+    const inet = /inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(addr.stdout);
+    const dynamic = /\bdynamic\b/.test(addr.stdout);
+    const viaGateway = new RegExp(`via ${gateway.replaceAll('.', '\\.')}\\b.*\\bdev ${name}\\b`).test(route.stdout);
+    const problems: string[] = [];
+    if (!inet) problems.push(`no IPv4 address on ${name}`);
+    else if (inet[1] !== address) problems.push(`address ${inet[1]}, expected ${address}`);
+    if (inet && !dynamic) problems.push('address not marked dynamic (not from DHCP)');
+    if (!viaGateway) problems.push(`no default route via ${gateway} on ${name}`);
+    return {
+      passed: problems.length === 0,
+      verdict: problems.length === 0 ? `${address}/${inet?.[2]} by DHCP, default route via ${gateway}` : problems.join('; '),
+      evidence: [evidenceOf(addr), evidenceOf(route)],
+    };
+  });
+}
+
+/** A real SSH exchange and a command, with the run's key. */
+export function sshReachable(target: SshTarget, timeoutMs: number): Promise<CheckResult> {
+  return runCheck('ssh-reachable', 'SSH reachable with the run key', async () => {
+    const session = await SshSession.waitUntilReady(target, timeoutMs);
+    try {
+      const result = await session.execute('id -un; hostname');
+      return {
+        passed: result.exitCode === 0,
+        verdict: result.exitCode === 0 ? `ssh ${target.username}@${target.host}:${target.port} works (${result.stdout.trim().replace(/\n/g, ' on ')})` : `command over SSH exited ${result.exitCode}`,
+        evidence: [{ command: `ssh -p ${target.port} ${target.username}@${target.host} 'id -un; hostname'`, output: result.stdout + result.stderr, exitCode: result.exitCode }],
+      };
+    } finally {
+      session.close();
+    }
+  });
+}
+
+/** Negative case: without a key there is no SSH server to log in to. */
+export function sshUnreachable(target: SshTarget, runner: CommandRunner, attemptMs = 10_000): Promise<CheckResult> {
+  return runCheck('ssh-unreachable', 'SSH not reachable (no key, no sshd)', async () => {
+    const listeners = await runner.execute("netstat -ltn 2>/dev/null | grep -E ':22\\b' || ss -ltn 2>/dev/null | grep -E ':22\\b' || true");
+    let sshOutcome: string;
+    let connected = false;
+    try {
+      const session = await SshSession.connectOnce(target, attemptMs);
+      connected = true;
+      session.close();
+      sshOutcome = 'SSH login succeeded';
+    } catch (error) {
+      sshOutcome = `SSH login failed as expected: ${(error as Error).message}`;
+    }
+    const listening = listeners.stdout.trim().length > 0;
+    return {
+      passed: !connected && !listening,
+      verdict: !connected && !listening ? 'no sshd listening, login refused' : connected ? 'SSH login worked without a key' : 'something listens on port 22',
+      evidence: [evidenceOf(listeners), { command: `ssh -p ${target.port} root@127.0.0.1`, output: sshOutcome }],
+    };
+  });
+}
+
+/** `/run/pre-nixos/storage-status` holds `plan-only` (no disk) or `applied` (a disk was attached). */
+export function storageStatus(runner: CommandRunner, expected: StorageStatus, timeoutMs = 60_000): Promise<CheckResult> {
+  return runCheck('storage-status', `pre-nixos storage status is ${expected}`, async () => {
+    // pre-nixos is a oneshot that may still run when the shell appears.
+    await waitUntilSucceeds(runner, `test -s ${storageStatusPath}`, { timeoutMs, intervalMs: 1000 }).catch(() => undefined);
+    const result = await runner.execute(`cat ${storageStatusPath}`);
+    const status = result.stdout.trim();
+    const passed = result.exitCode === 0 && status === expected;
+    return {
+      passed,
+      verdict: result.exitCode !== 0 ? `${storageStatusPath} missing` : passed ? `${status}` : `${status || '(empty)'}, expected ${expected}`,
+      evidence: [evidenceOf(result)],
+    };
+  });
+}
+
+/** The service log, as `journalctl -u <unit>` prints it (the default image ships a journalctl that reads its log). */
+export async function collectServiceLog(runner: CommandRunner, unit = 'pre-nixos'): Promise<string> {
+  const result = await runner.execute(`journalctl -u ${unit} -b --no-pager 2>&1 | tail -n 300`, { timeoutMs: 30_000 });
+  return result.stdout;
+}

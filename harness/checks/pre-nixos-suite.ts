@@ -1,0 +1,46 @@
+// The full set of pre-nixos checks for one booted VM; collects the service log when anything fails.
+import type { BootedVm } from '../boot/booted-vm.ts';
+import type { CheckResult } from '../boot/boot-report.ts';
+import {
+  collectServiceLog,
+  dhcpLease,
+  nicNotRenamed,
+  nicRenamed,
+  sshReachable,
+  sshUnreachable,
+  storageStatus,
+  type StorageStatus,
+} from './pre-nixos-checks.ts';
+
+export interface PreNixosExpectations {
+  /** With a root key pre-nixos renames the NIC to lan, gets a lease and starts sshd; without one it does none of that. */
+  keyPresent: boolean;
+  storage: StorageStatus;
+}
+
+export interface PreNixosOutcome {
+  checks: CheckResult[];
+  passed: boolean;
+  serviceLog: string | undefined;
+}
+
+export async function runPreNixosChecks(vm: BootedVm, expected: PreNixosExpectations): Promise<PreNixosOutcome> {
+  vm.markPhase('checks', expected.keyPresent ? 'pre-nixos checks (key present)' : 'pre-nixos checks (no key)');
+  const shell = vm.shell;
+  const checks: CheckResult[] = [];
+  const port = vm.sshPort;
+  const key = vm.sshKey;
+  if (expected.keyPresent) {
+    checks.push(await nicRenamed(shell, 'lan'));
+    checks.push(await dhcpLease(shell, 'lan'));
+    if (port && key) checks.push(await sshReachable({ host: '127.0.0.1', port, username: 'root', privateKey: key.privateKey }, vm.plan.sshTimeoutMs));
+  } else {
+    checks.push(await nicNotRenamed(shell, 'lan'));
+    if (port && key) checks.push(await sshUnreachable({ host: '127.0.0.1', port, username: 'root', privateKey: key.privateKey }, shell));
+  }
+  checks.push(await storageStatus(shell, expected.storage));
+  const passed = checks.every((check) => check.passed);
+  const serviceLog = passed ? undefined : await collectServiceLog(shell).catch((error: Error) => `(could not collect: ${error.message})`);
+  vm.recordChecks(checks, serviceLog);
+  return { checks, passed, serviceLog };
+}

@@ -1,0 +1,142 @@
+// `harness boot`: boot an image (the default one when none is given), print phases, checks and the log path.
+import { type Command, Option } from 'commander';
+import { HarnessError, UsageError } from '../errors.ts';
+import { bootVm } from '../boot/boot-vm.ts';
+import type { BootOptions, DiskOption } from '../boot/boot-options.ts';
+import type { PhaseMark } from '../boot/boot-phase.ts';
+import type { BootReport } from '../boot/boot-report.ts';
+import type { BootedVm } from '../boot/booted-vm.ts';
+import { DefaultImageMissingError } from '../boot/default-image.ts';
+import { runPreNixosChecks } from '../checks/pre-nixos-suite.ts';
+import { parseAcceleratorRequest } from '../qemu/accelerator-probe.ts';
+import { type CliIO, ExitCode } from './cli-io.ts';
+import type { ExitHolder } from './main.ts';
+import { formatBootSummary, formatPhase } from './boot-output.ts';
+
+interface BootCommandOptions {
+  iso?: string;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  direct?: boolean;
+  disk: string[];
+  blankDisk: string[];
+  accel?: string;
+  sshKey?: string;
+  key: boolean;
+  expectStorage?: 'plan-only' | 'applied';
+  expect?: string;
+  timeoutMs?: string;
+  memory?: string;
+  name?: string;
+  logDir?: string;
+  json?: boolean;
+}
+
+export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolder): void {
+  program
+    .command('boot')
+    .description('Boot an image under QEMU (the default image when none is given) and run the pre-nixos checks.')
+    .option('--iso <file>', 'boot this ISO from a virtual CD-ROM')
+    .option('--kernel <file>', 'boot this kernel directly')
+    .option('--initrd <file>', 'initramfs for --kernel')
+    .option('--append <cmdline>', 'kernel command line for --kernel (console=ttyS0 is added when missing)')
+    .option('--direct', 'boot the default image as kernel+initrd instead of its ISO')
+    .option('--disk <file>', 'attach a disk image through a qcow2 overlay (repeatable; the file is never written)', collect, [])
+    .option('--blank-disk <MiB>', 'attach a new blank disk of this size (repeatable)', collect, [])
+    .addOption(new Option('--accel <accel>', 'accelerator: auto (KVM only if a probe shows it works), kvm or tcg').env('HARNESS_ACCEL'))
+    .option('--ssh-key <file>', 'private key the image already trusts (no key is injected then)')
+    .option('--no-key', 'inject no SSH key: expect the NIC untouched and no SSH (negative run)')
+    .addOption(new Option('--expect-storage <status>', 'expected /run/pre-nixos/storage-status').choices(['plan-only', 'applied']))
+    .option('--expect <regex>', 'only wait for this console text (any image; no pre-nixos checks)')
+    .option('--timeout-ms <ms>', 'budget for the boot to reach its prompt')
+    .option('--memory <MiB>', 'guest memory in MiB (default 512)')
+    .option('--name <name>', 'name of the run folder in boot-logs/')
+    .addOption(new Option('--log-dir <dir>', 'where run folders go').env('HARNESS_LOG_DIR'))
+    .option('--json', 'print one JSON report object instead of the table')
+    .action(async (options: BootCommandOptions) => {
+      exit.code = await bootCommand(options, io);
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export async function bootCommand(options: BootCommandOptions, io: CliIO): Promise<ExitCode> {
+  const progress = (text: string) => (options.json ? io.stderr(text) : io.stdout(text));
+  let vm: BootedVm | undefined;
+  let report: BootReport | undefined;
+  try {
+    const bootOptions = toBootOptions(options, io);
+    progress(`Booting ${describeSource(bootOptions)} …\n`);
+    vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => progress(formatPhase(mark)) });
+    progress(`Accelerator: ${vm.accelerator?.accel} (${vm.accelerator?.reason})\n`);
+    let passed = true;
+    if (!bootOptions.waitFor || bootOptions.waitFor === 'shell') {
+      const storage = options.expectStorage ?? (bootOptions.disks?.length ? 'applied' : 'plan-only');
+      const outcome = await runPreNixosChecks(vm, { keyPresent: options.key, storage });
+      passed = outcome.passed;
+    }
+    await vm.stop();
+    report = vm.report;
+    if (options.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    else io.stdout(formatBootSummary(report, io));
+    return passed ? ExitCode.ok : ExitCode.failed;
+  } catch (error) {
+    if (vm) await vm.stop(error).catch(() => undefined);
+    const usage = error instanceof UsageError || error instanceof DefaultImageMissingError;
+    const text = error instanceof Error ? error.message : String(error);
+    if (options.json) {
+      io.stdout(`${JSON.stringify({ ...(vm?.report ?? {}), passed: false, error: { name: (error as Error).name, message: text } }, null, 2)}\n`);
+    }
+    io.stderr(`${usage ? 'Error' : 'Boot failed'}: ${text}\n`);
+    if (!(error instanceof HarnessError) && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+    return usage ? ExitCode.usage : ExitCode.failed;
+  }
+}
+
+function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
+  const disks: DiskOption[] = [...options.disk];
+  for (const size of options.blankDisk) disks.push({ blankMiB: integerOption('--blank-disk', size) });
+  const bootOptions: BootOptions = { disks, env: io.env };
+  if (options.iso) bootOptions.iso = options.iso;
+  if (options.kernel) bootOptions.kernel = options.kernel;
+  if (options.initrd) bootOptions.initrd = options.initrd;
+  if (options.append !== undefined) bootOptions.append = options.append;
+  if (options.direct) {
+    if (options.iso || options.kernel) throw new UsageError('--direct', 'only applies to the default image', 'drop --direct, or drop --iso/--kernel');
+    bootOptions.defaultImageAs = 'kernel';
+  }
+  if (options.accel) bootOptions.accel = parseAcceleratorRequest(options.accel, '--accel');
+  if (options.sshKey) bootOptions.sshKeyPath = options.sshKey;
+  if (!options.key) bootOptions.keyInjection = 'none';
+  if (options.expect) bootOptions.waitFor = regexOption('--expect', options.expect);
+  if (options.timeoutMs) bootOptions.bootTimeoutMs = integerOption('--timeout-ms', options.timeoutMs);
+  if (options.memory) bootOptions.memoryMiB = integerOption('--memory', options.memory);
+  if (options.name) bootOptions.name = options.name;
+  if (options.logDir) bootOptions.logRoot = options.logDir;
+  if (options.expect && options.expectStorage) {
+    throw new UsageError('--expect with --expect-storage', '--expect skips the pre-nixos checks', 'use one of them');
+  }
+  return bootOptions;
+}
+
+function integerOption(name: string, value: string): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(name, `expected a whole number, got \`${value}\``, `pass e.g. ${name} 512`);
+  return Number(value);
+}
+
+function regexOption(name: string, value: string): RegExp {
+  try {
+    return new RegExp(value);
+  } catch (error) {
+    throw new UsageError(name, `not a valid regular expression (${(error as Error).message})`, 'fix the pattern (JavaScript RegExp syntax)');
+  }
+}
+
+function describeSource(options: BootOptions): string {
+  if (options.iso) return `ISO ${options.iso}`;
+  if (options.kernel) return `kernel ${options.kernel}${options.initrd ? ` + ${options.initrd}` : ''}`;
+  return options.defaultImageAs === 'kernel' ? 'the default image (kernel+initrd)' : 'the default image (ISO)';
+}

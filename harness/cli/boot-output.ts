@@ -1,0 +1,33 @@
+// Text output of `harness boot`: phase lines as they come, then the check table and the log path.
+import type { PhaseMark } from '../boot/boot-phase.ts';
+import type { BootReport } from '../boot/boot-report.ts';
+import type { CliIO } from './cli-io.ts';
+
+export function formatPhase(mark: PhaseMark): string {
+  return `  [${(mark.atMs / 1000).toFixed(1).padStart(6)} s] ${mark.phase.padEnd(10)} ${mark.evidence.slice(0, 100)}\n`;
+}
+
+export function formatBootSummary(report: BootReport, io: CliIO): string {
+  const colour = io.isTTY && !io.env.NO_COLOR;
+  const paint = (code: string, text: string) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const lines: string[] = [''];
+  if (report.checks.length > 0) {
+    const titleWidth = Math.max(...report.checks.map((check) => check.title.length));
+    lines.push('Checks:');
+    for (const check of report.checks) {
+      const status = check.passed ? paint('32', 'PASS') : paint('31', 'FAIL');
+      lines.push(`  ${status}  ${check.title.padEnd(titleWidth)}  ${check.verdict}`);
+    }
+  }
+  if (report.serviceLog) {
+    lines.push('', 'Service log (journalctl -u pre-nixos):');
+    for (const line of report.serviceLog.trimEnd().split('\n').slice(-30)) lines.push(`  | ${line}`);
+  }
+  const failed = report.checks.filter((check) => !check.passed).length;
+  const verdict = report.passed ? paint('1;32', 'PASS') : paint('1;31', 'FAIL');
+  lines.push('');
+  lines.push(`Accelerator: ${report.accelerator?.accel ?? 'unknown'} — ${report.accelerator?.reason ?? ''}`);
+  lines.push(`Result: ${verdict} (${report.checks.length - failed}/${report.checks.length} checks passed)`);
+  lines.push(`Logs: ${report.logs.dir}`);
+  return `${lines.join('\n')}\n`;
+}

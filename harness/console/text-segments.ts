@@ -1,0 +1,44 @@
+// The raw-offset map that travels with a piece of normalised text: flat triples
+// [textOffset, rawEnd0, step], meaning character k (k >= textOffset, up to the next triple) ends at raw
+// byte rawEnd0 + (k - textOffset) * step. step is 1 for ASCII runs and 0 for a single decoded character.
+
+export type Segments = readonly number[];
+
+/** Raw byte offset just past character `index` of the text the segments describe. */
+export function rawEndIn(segments: Segments, index: number): number {
+  let s = 0;
+  // Segments per piece are few (one per escape sequence or non-ASCII character): a linear walk is fine,
+  // and callers that walk forward use RawCursor instead.
+  for (let next = 3; next < segments.length && segments[next]! <= index; next += 3) s = next;
+  return segments[s + 1]! + (index - segments[s]!) * segments[s + 2]!;
+}
+
+/** Walks forward through one piece's segments, for callers that look up increasing indexes. */
+export class RawCursor {
+  private s = 0;
+  constructor(private readonly segments: Segments) {}
+  rawEndAt(index: number): number {
+    const segments = this.segments;
+    while (this.s + 3 < segments.length && segments[this.s + 3]! <= index) this.s += 3;
+    return segments[this.s + 1]! + (index - segments[this.s]!) * segments[this.s + 2]!;
+  }
+}
+
+/** The segments of `text.slice(from, to)`, with offsets relative to `from`. */
+export function sliceSegments(segments: Segments, from: number, to: number): number[] {
+  // Binary search for the segment holding `from`, then copy forward.
+  let lo = 0;
+  let hi = segments.length / 3 - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (segments[mid * 3]! <= from) lo = mid;
+    else hi = mid - 1;
+  }
+  const out: number[] = [];
+  for (let s = lo * 3; s < segments.length && segments[s]! < to; s += 3) {
+    const start = segments[s]!;
+    const at = Math.max(start, from);
+    out.push(at - from, segments[s + 1]! + (at - start) * segments[s + 2]!, segments[s + 2]!);
+  }
+  return out;
+}

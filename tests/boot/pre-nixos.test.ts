@@ -1,0 +1,55 @@
+// Real boots of the default image under QEMU (TCG here): what a pre-nixos installer image promises.
+import { describe, expect, it } from 'vitest';
+import { bootVm } from '../../harness/boot/boot-vm.ts';
+import type { BootOptions } from '../../harness/boot/boot-options.ts';
+import { runPreNixosChecks, type PreNixosExpectations } from '../../harness/checks/pre-nixos-suite.ts';
+
+// TCG on a shared 2-core machine: generous, and never a wall-clock assertion.
+const bootTestTimeoutMs = 400_000;
+
+interface BootCase {
+  title: string;
+  options: BootOptions;
+  expected: PreNixosExpectations;
+  checkIds: string[];
+}
+
+const cases: BootCase[] = [
+  {
+    title: 'default ISO, key by SMBIOS credential: lan, DHCP, SSH, plan-only',
+    options: { name: 'suite-iso-key' },
+    expected: { keyPresent: true, storage: 'plan-only' },
+    checkIds: ['nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
+  },
+  {
+    title: 'default ISO with a disk attached: applied',
+    options: { name: 'suite-iso-disk', disks: [{ blankMiB: 64 }] },
+    expected: { keyPresent: true, storage: 'applied' },
+    checkIds: ['nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
+  },
+  {
+    title: 'direct kernel boot, key on the kernel command line',
+    options: { name: 'suite-direct-key', defaultImageAs: 'kernel' },
+    expected: { keyPresent: true, storage: 'plan-only' },
+    checkIds: ['nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
+  },
+  {
+    title: 'no key: NIC untouched, no SSH, storage status still written',
+    options: { name: 'suite-iso-nokey', keyInjection: 'none' },
+    expected: { keyPresent: false, storage: 'plan-only' },
+    checkIds: ['nic-not-renamed', 'ssh-unreachable', 'storage-status'],
+  },
+];
+
+describe('default image boots', () => {
+  it.each(cases)('$title', async ({ options, expected, checkIds }) => {
+    await using vm = await bootVm(options);
+    expect(vm.accelerator?.accel).toMatch(/^(kvm|tcg)$/);
+    expect(vm.timeline.reached('kernel')).toBe(true);
+    const outcome = await runPreNixosChecks(vm, expected);
+    expect(outcome.checks.map((check) => check.id)).toEqual(checkIds);
+    const failures = outcome.checks.filter((check) => !check.passed).map((check) => `${check.id}: ${check.verdict}`);
+    expect(failures, `service log:\n${outcome.serviceLog}`).toEqual([]);
+    expect(outcome.serviceLog).toBeUndefined();
+  }, bootTestTimeoutMs);
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { buildQemuArgv, escapeOptionValue } from '../../../harness/qemu/qemu-argv.ts';
+import { parseHostForwards } from '../../../harness/qemu/qmp-client.ts';
+import type { VmSpec } from '../../../harness/qemu/vm-spec.ts';
+
+function spec(overrides: Partial<VmSpec> = {}): VmSpec {
+  return {
+    name: 'test',
+    qemuBinary: '/usr/bin/qemu-system-x86_64',
+    accel: 'tcg',
+    memoryMiB: 512,
+    cpus: 1,
+    boot: { kind: 'iso', iso: '/images/a.iso' },
+    disks: [],
+    nics: [{ mode: 'user', model: 'virtio-net-pci', optionRom: false, hostForwards: [{ hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 }] }],
+    smbiosStringFiles: [],
+    consoleLogPath: '/logs/console.raw',
+    qmpSocketPath: '/run/qmp.sock',
+    firmwareOnSerial: false,
+    startPaused: true,
+    extraArgs: [],
+    ...overrides,
+  };
+}
+
+function optionValues(argv: string[], option: string): string[] {
+  return argv.flatMap((arg, index) => (arg === option ? [argv[index + 1]!] : []));
+}
+
+describe('buildQemuArgv', () => {
+  it('boots an ISO read-only from a CD-ROM, first in boot order', () => {
+    const argv = buildQemuArgv(spec());
+    expect(optionValues(argv, '-drive')).toContain('file=/images/a.iso,media=cdrom,readonly=on,if=ide,index=2');
+    expect(optionValues(argv, '-boot')).toEqual(['order=d']);
+  });
+
+  it('forwards SSH on 127.0.0.1 only, with an OS-chosen port, and no option ROM when not netbooting', () => {
+    const argv = buildQemuArgv(spec());
+    expect(optionValues(argv, '-netdev')).toEqual(['user,id=net0,hostfwd=tcp:127.0.0.1:0-:22']);
+    expect(optionValues(argv, '-device')).toContain('virtio-net-pci,netdev=net0,romfile=');
+  });
+
+  it('keeps serial on a logging stdio chardev and the monitor off stdio', () => {
+    const argv = buildQemuArgv(spec());
+    expect(optionValues(argv, '-chardev')).toEqual(['stdio,id=console0,signal=off,logfile=/logs/console.raw']);
+    expect(optionValues(argv, '-serial')).toEqual(['chardev:console0']);
+    expect(optionValues(argv, '-monitor')).toEqual(['none']);
+    expect(argv).toContain('-S');
+    expect(argv).not.toContain('-nographic');
+    expect(buildQemuArgv(spec({ firmwareOnSerial: true }))).toContain('-nographic');
+  });
+
+  it('direct kernel boot passes kernel, initrd and the command line as separate argv entries', () => {
+    const argv = buildQemuArgv(spec({ boot: { kind: 'kernel', kernel: '/k', initrd: '/i', append: 'console=ttyS0 a=$(b)' } }));
+    expect(optionValues(argv, '-kernel')).toEqual(['/k']);
+    expect(optionValues(argv, '-initrd')).toEqual(['/i']);
+    expect(optionValues(argv, '-append')).toEqual(['console=ttyS0 a=$(b)']);
+  });
+
+  it('doubles commas in paths so a path cannot inject QEMU options', () => {
+    const argv = buildQemuArgv(spec({ boot: { kind: 'iso', iso: '/x,format=raw.iso' }, disks: [{ overlayPath: '/r/d,0.qcow2' }] }));
+    expect(optionValues(argv, '-drive')[0]).toBe('file=/x,,format=raw.iso,media=cdrom,readonly=on,if=ide,index=2');
+    expect(optionValues(argv, '-drive')[1]).toBe('file=/r/d,,0.qcow2,if=virtio,format=qcow2,index=0');
+    expect(escapeOptionValue('a,b,,c')).toBe('a,,b,,,,c');
+  });
+
+  it('passes credentials by file, never by value on the command line', () => {
+    const argv = buildQemuArgv(spec({ smbiosStringFiles: ['/run/cred'] }));
+    expect(optionValues(argv, '-smbios')).toEqual(['type=11,path=/run/cred']);
+  });
+
+  it('has no NIC at all when networking is off', () => {
+    expect(optionValues(buildQemuArgv(spec({ nics: [] })), '-nic')).toEqual(['none']);
+  });
+
+  it('uses the chosen accelerator and no -cpu host (it aborts on hosts where KVM half works)', () => {
+    const argv = buildQemuArgv(spec({ accel: 'kvm' }));
+    expect(optionValues(argv, '-accel')).toEqual(['kvm']);
+    expect(argv).not.toContain('host');
+  });
+
+  it('adds slirp TFTP and bootfile options for network boots', () => {
+    const argv = buildQemuArgv(
+      spec({ boot: { kind: 'network' }, nics: [{ mode: 'user', model: 'virtio-net-pci', optionRom: true, hostForwards: [], bootFile: 'http://10.0.2.2:8000/boot.ipxe' }] }),
+    );
+    expect(optionValues(argv, '-netdev')).toEqual(['user,id=net0,bootfile=http://10.0.2.2:8000/boot.ipxe']);
+    expect(optionValues(argv, '-boot')).toEqual(['order=n']);
+  });
+});
+
+describe('parseHostForwards', () => {
+  it('reads the OS-chosen port from HMP info usernet', () => {
+    const text =
+      'Hub -1 (net0):\r\n  Protocol[State]    FD  Source Address  Port   Dest. Address  Port RecvQ SendQ\r\n  TCP[HOST_FORWARD]   8       127.0.0.1 42055       10.0.2.15    22     0     0\r\n';
+    expect(parseHostForwards(text)).toEqual([{ hostAddress: '127.0.0.1', hostPort: 42055, guestPort: 22 }]);
+    expect(parseHostForwards('Hub -1 (net0):\r\n')).toEqual([]);
+  });
+});
