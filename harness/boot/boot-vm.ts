@@ -2,11 +2,20 @@
 import { type BootOptions, resolveBootOptions } from './boot-options.ts';
 import { BootedVm, type BootHooks } from './booted-vm.ts';
 import { createRunDirectories } from './run-directory.ts';
+import { sweepStaleRuns } from './stale-run-sweep.ts';
+import { trackRun } from './run-registry.ts';
 
 export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): Promise<BootedVm> {
   const plan = await resolveBootOptions(options);
+  await sweepStaleRuns();
   const directories = await createRunDirectories({ name: plan.name, logRoot: plan.logRoot });
   const vm = new BootedVm(plan, directories);
+  trackRun({
+    runDir: directories.runDir,
+    qemuPid: () => vm.qemuPid,
+    stopped: () => vm.timeline.reached('stopped'),
+    stop: (reason) => vm.stop(reason),
+  });
   try {
     await vm.start(hooks);
     return vm;

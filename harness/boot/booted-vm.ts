@@ -92,6 +92,11 @@ export class BootedVm implements AsyncDisposable {
     return this.qemuProcess;
   }
 
+  /** QEMU's pid once started (for leak-proof cleanup). */
+  get qemuPid(): number | undefined {
+    return this.qemuProcess?.pid;
+  }
+
   get sshPort(): number | undefined {
     return this.report.sshPort;
   }

@@ -90,6 +90,51 @@ export class AnsiNormalizer {
           i = j;
           continue;
         }
+        // Fast path for a whole 2- or 3-byte UTF-8 character (box drawing, bullets, quotes): copied as is.
+        const b0 = chunk[i]!;
+        if (b0 >= 0xc2 && b0 <= 0xef && i + 2 < n + (b0 < 0xe0 ? 1 : 0)) {
+          const b1 = chunk[i + 1]!;
+          if ((b1 & 0xc0) === 0x80) {
+            if (b0 < 0xe0) {
+              // U+0080..U+009F are C1 controls: leave them to the slow path.
+              if (b0 !== 0xc2 || b1 >= 0xa0) {
+                this.addSegment(base + i + 2, 0);
+                out[o] = b0;
+                out[o + 1] = b1;
+                this.outBytes = o + 2;
+                this.outLength += 1;
+                i += 2;
+                continue;
+              }
+            } else {
+              const b2 = chunk[i + 2]!;
+              const cp = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
+              if ((b2 & 0xc0) === 0x80 && cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff)) {
+                this.addSegment(base + i + 3, 0);
+                out[o] = b0;
+                out[o + 1] = b1;
+                out[o + 2] = b2;
+                this.outBytes = o + 3;
+                this.outLength += 1;
+                i += 3;
+                continue;
+              }
+            }
+          }
+        }
+      }
+      if (this.state === State.Osc && this.utf8Need === 0) {
+        // Fast path through an OSC string (window titles): skip to BEL, ESC, CAN/SUB or a non-ASCII byte.
+        let j = i;
+        while (j < n) {
+          const b = chunk[j]!;
+          if (b === BEL || b === ESC || b === CAN || b === SUB || b >= 0x80) break;
+          j++;
+        }
+        this.sequenceChars += j - i;
+        i = j;
+        if (this.sequenceChars > maxSequenceChars) this.state = State.Ground;
+        if (i >= n) break;
       }
       if (this.utf8Need === 0) {
         // Fast path for CSI, the bulk of ANSI-heavy output: ESC [ params final, without per-byte calls.

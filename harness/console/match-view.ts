@@ -144,7 +144,9 @@ export class MatchView implements NormalizerSink {
     for (let index = 0; index < patterns.length; index++) {
       const pattern = patterns[index]!;
       if (pattern.kind === 'string') {
-        const at = window.indexOf(pattern.text, from);
+        // A literal can only straddle the old end by its own length minus one.
+        const literalFrom = fresh ? from : Math.max(from, this.searchedTo - pattern.text.length + 1 - this.windowStart);
+        const at = window.indexOf(pattern.text, literalFrom);
         if (at !== -1 && (!best || at < best.start)) {
           best = { index, start: at, end: at + pattern.text.length, matchText: pattern.text, groups: [] };
         }

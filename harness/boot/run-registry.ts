@@ -1,0 +1,68 @@
+// Live runs of this process, so an interrupt (SIGINT, SIGTERM, SIGHUP) or a plain exit leaves no QEMU
+// and no run dir behind. A SIGKILL cannot be caught: there PR_SET_PDEATHSIG kills QEMU and the next
+// run's sweep removes the run dir.
+import { rmSync } from 'node:fs';
+
+export interface TrackedRun {
+  runDir: string;
+  /** QEMU's pid once started. */
+  qemuPid(): number | undefined;
+  stopped(): boolean;
+  stop(reason: Error): Promise<void>;
+}
+
+const runs = new Set<TrackedRun>();
+const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+let installed = false;
+/** Budget for orderly stops on a signal before falling back to SIGKILL. */
+const signalStopBudgetMs = 5000;
+
+export function trackRun(run: TrackedRun): () => void {
+  for (const old of runs) if (old.stopped()) runs.delete(old);
+  runs.add(run);
+  install();
+  return () => runs.delete(run);
+}
+
+export function liveRunCount(): number {
+  return [...runs].filter((run) => !run.stopped()).length;
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', killAllNow);
+  for (const signal of signals) process.on(signal, onSignal);
+}
+
+function killAllNow(): void {
+  for (const run of runs) {
+    if (run.stopped()) continue;
+    const pid = run.qemuPid();
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    rmSync(run.runDir, { recursive: true, force: true });
+  }
+  runs.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  const live = [...runs].filter((run) => !run.stopped());
+  const reason = new Error(`interrupted by ${signal}`);
+  const stops = Promise.allSettled(live.map((run) => run.stop(reason)));
+  const timer = new Promise((resolve) => setTimeout(resolve, signalStopBudgetMs).unref());
+  void Promise.race([stops, timer]).then(() => {
+    killAllNow();
+    // Behave as if we had not been listening: when nobody else handles the signal, die of it.
+    const othersListen = process.listenerCount(signal) > 1;
+    if (!othersListen) {
+      for (const s of signals) process.off(s, onSignal);
+      process.kill(process.pid, signal);
+    }
+  });
+}

@@ -1,0 +1,66 @@
+// Removes what runs killed before they could clean up left behind: their run dirs and, if still alive,
+// their QEMU. Only processes whose command line names that run dir's QMP socket are touched, so nothing
+// the harness did not start is ever signalled.
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDirPrefix } from './run-directory.ts';
+
+export interface SweepResult {
+  removedRunDirs: string[];
+  killedPids: number[];
+}
+
+export async function sweepStaleRuns(root = tmpdir()): Promise<SweepResult> {
+  const result: SweepResult = { removedRunDirs: [], killedPids: [] };
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch {
+    return result;
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(runDirPrefix)) continue;
+    const runDir = join(root, entry);
+    const owner = await readPid(join(runDir, 'owner.pid'));
+    if (owner === undefined || isAlive(owner)) continue;
+    const qemu = await readPid(join(runDir, 'qemu.pid'));
+    if (qemu !== undefined && isAlive(qemu) && (await commandLineOf(qemu)).includes(join(runDir, 'qmp.sock'))) {
+      try {
+        process.kill(qemu, 'SIGKILL');
+        result.killedPids.push(qemu);
+      } catch {
+        // Gone in the meantime.
+      }
+    }
+    await rm(runDir, { recursive: true, force: true });
+    result.removedRunDirs.push(runDir);
+  }
+  return result;
+}
+
+async function readPid(path: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt((await readFile(path, 'utf8')).trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function commandLineOf(pid: number): Promise<string> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
