@@ -11,6 +11,7 @@ import {
   storageStatus,
   type StorageStatus,
 } from './pre-nixos-checks.ts';
+import { unitSucceeded } from './systemd-unit.ts';
 
 export interface PreNixosExpectations {
   /** With a root key pre-nixos renames the NIC to lan, gets a lease and starts sshd; without one it does none of that. */
@@ -28,6 +29,8 @@ export async function runPreNixosChecks(vm: BootedVm, expected: PreNixosExpectat
   vm.markPhase('checks', expected.keyPresent ? 'pre-nixos checks (key present)' : 'pre-nixos checks (no key)');
   const shell = vm.shell;
   const checks: CheckResult[] = [];
+  // The oneshot's outcome first: every other promise depends on it having run.
+  checks.push(await unitSucceeded(shell, 'pre-nixos'));
   const port = vm.sshPort;
   const key = vm.sshKey;
   if (expected.keyPresent) {

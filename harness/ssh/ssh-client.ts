@@ -1,6 +1,6 @@
 // SSH to a guest with ssh2. Readiness is a real SSH exchange plus a command, never a TCP connect:
 // slirp accepts TCP on the host side even when nothing listens in the guest.
-import { Client, type ConnectConfig } from 'ssh2';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { HarnessError } from '../errors.ts';
 import type { CommandResult, CommandRunner, ExecuteOptions } from '../command/command-runner.ts';
 import { Deadline } from '../util/deadline.ts';
@@ -58,8 +58,16 @@ export class SshSession implements CommandRunner {
         // The guest's host key is new every boot; the channel is loopback to a VM we started.
         hostVerifier: () => true,
       };
-      client.once('ready', () => resolve(new SshSession(client, target)));
-      client.once('error', (error) => {
+      let settled = false;
+      client.once('ready', () => {
+        settled = true;
+        resolve(new SshSession(client, target));
+      });
+      // ssh2 can emit more than one error (and errors after 'ready' when the guest goes away): keep a
+      // listener for the client's whole life so none becomes an uncaught exception.
+      client.on('error', (error) => {
+        if (settled) return;
+        settled = true;
         client.end();
         reject(error);
       });
@@ -94,7 +102,7 @@ export class SshSession implements CommandRunner {
     const startedAtMs = monotonicNowMs();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new SshCommandTimeoutError(command, timeoutMs)), timeoutMs);
-      this.client.exec(command, (error, channel) => {
+      const onChannel = (error: Error | undefined, channel: ClientChannel) => {
         if (error) {
           clearTimeout(timer);
           return reject(error);
@@ -117,7 +125,13 @@ export class SshSession implements CommandRunner {
             durationMs: monotonicNowMs() - startedAtMs,
           });
         });
-      });
+      };
+      try {
+        this.client.exec(command, onChannel);
+      } catch (error) {
+        clearTimeout(timer);
+        reject(error);
+      }
     });
   }
 

@@ -19,25 +19,25 @@ const cases: BootCase[] = [
     title: 'default ISO, key by SMBIOS credential: lan, DHCP, SSH, plan-only',
     options: { name: 'suite-iso-key' },
     expected: { keyPresent: true, storage: 'plan-only' },
-    checkIds: ['nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
+    checkIds: ['unit-pre-nixos', 'nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
   },
   {
     title: 'default ISO with a disk attached: applied',
     options: { name: 'suite-iso-disk', disks: [{ blankMiB: 64 }] },
     expected: { keyPresent: true, storage: 'applied' },
-    checkIds: ['nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
+    checkIds: ['unit-pre-nixos', 'nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
   },
   {
     title: 'direct kernel boot, key on the kernel command line',
     options: { name: 'suite-direct-key', defaultImageAs: 'kernel' },
     expected: { keyPresent: true, storage: 'plan-only' },
-    checkIds: ['nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
+    checkIds: ['unit-pre-nixos', 'nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
   },
   {
     title: 'no key: NIC untouched, no SSH, storage status still written',
     options: { name: 'suite-iso-nokey', keyInjection: 'none' },
     expected: { keyPresent: false, storage: 'plan-only' },
-    checkIds: ['nic-not-renamed', 'ssh-unreachable', 'storage-status'],
+    checkIds: ['unit-pre-nixos', 'nic-not-renamed', 'ssh-unreachable', 'storage-status'],
   },
 ];
 
@@ -51,5 +51,18 @@ describe('default image boots', () => {
     const failures = outcome.checks.filter((check) => !check.passed).map((check) => `${check.id}: ${check.verdict}`);
     expect(failures, `service log:\n${outcome.serviceLog}`).toEqual([]);
     expect(outcome.serviceLog).toBeUndefined();
+  }, bootTestTimeoutMs);
+});
+
+describe('a failing pre-nixos service', () => {
+  it('is a failed check, with the service journal in the report', async () => {
+    await using vm = await bootVm({ name: 'suite-direct-unit-fails', defaultImageAs: 'kernel', append: 'pre_nixos.fail=1' });
+    const outcome = await runPreNixosChecks(vm, { keyPresent: true, storage: 'plan-only' });
+    const unit = outcome.checks.find((check) => check.id === 'unit-pre-nixos');
+    expect(unit?.passed).toBe(false);
+    expect(unit?.verdict).toMatch(/^failed: failed\/failed, result exit-code, exit status 1/);
+    expect(outcome.passed).toBe(false);
+    expect(outcome.serviceLog).toMatch(/pre-nixos/);
+    expect(vm.report.serviceLog).toBe(outcome.serviceLog);
   }, bootTestTimeoutMs);
 });
