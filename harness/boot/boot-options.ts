@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { parseAcceleratorRequest, type AcceleratorRequest } from '../qemu/accelerator-probe.ts';
+import { locateQemuBinary } from '../qemu/qemu-binary.ts';
 import type { ShellLogin } from '../console/shell-session.ts';
 import { checkImageFile } from './image-file-check.ts';
 import { defaultRepoRoot, locateDefaultImage } from './default-image.ts';
@@ -70,7 +71,7 @@ export interface BootPlan {
   sshTimeoutMs: number;
   logRoot: string;
   cacheDir: string;
-  qemuBinary: string | undefined;
+  qemuBinary: string;
   extraQemuArgs: string[];
 }
 
@@ -152,7 +153,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     sshTimeoutMs,
     logRoot,
     cacheDir,
-    qemuBinary: options.qemuBinary ?? (env.HARNESS_QEMU || undefined),
+    qemuBinary: options.qemuBinary ?? (await locateQemuBinary(env)),
     extraQemuArgs: options.extraQemuArgs ?? [],
   };
 }

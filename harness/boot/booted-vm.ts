@@ -8,7 +8,6 @@ import { ConsoleClosedError } from '../console/console-errors.ts';
 import { QemuExitedError, QemuProcess } from '../qemu/qemu-process.ts';
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
-import { locateQemuBinary } from '../qemu/qemu-binary.ts';
 import type { VmSpec, BootSource } from '../qemu/vm-spec.ts';
 import { SshSession } from '../ssh/ssh-client.ts';
 import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts';
@@ -126,7 +125,7 @@ export class BootedVm implements AsyncDisposable {
       if (this.serialConsole) this.serialConsole.context.phase = this.timeline.current;
       hooks.onPhase?.(mark);
     });
-    const qemuBinary = plan.qemuBinary ?? (await locateQemuBinary());
+    const qemuBinary = plan.qemuBinary;
     this.verdict = await chooseAccelerator({
       requested: plan.accel,
       qemuBinary,

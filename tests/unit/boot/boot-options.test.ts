@@ -29,7 +29,7 @@ beforeAll(async () => {
   await mkdir(join(dir, 'folder.iso'));
 });
 
-const env = { HARNESS_CACHE_DIR: '/nonexistent-cache' };
+const env = { HARNESS_CACHE_DIR: '/nonexistent-cache', PATH: process.env.PATH };
 
 describe('resolveBootOptions rejects bad input', () => {
   const rows: [string, () => BootOptions, RegExp][] = [
