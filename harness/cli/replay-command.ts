@@ -28,7 +28,7 @@ export function registerReplayCommand(program: Command, io: CliIO, exit: ExitHol
     .option('--json', 'print one JSON object instead of text')
     .addHelpText(
       'after',
-      '\nExit codes: 0 matched, 1 no match, 2 bad usage or unreadable capture.\nExample: harness replay boot-logs/run-1/serial.raw --expect "login: $" --chunk random --json',
+      '\nExit codes: 0 matched, 1 no match, 2 bad usage or unreadable capture.\nExample: harness replay boot-logs/<run>/console.raw --expect "login: $" --chunk random --json',
     )
     .action(async (capture: string, flags: ReplayFlags) => {
       try {
@@ -56,7 +56,7 @@ async function replay(capture: string, flags: ReplayFlags, io: CliIO): Promise<E
     throw new UsageError(
       `capture \`${capture}\``,
       `cannot be read (${code})`,
-      'pass the path of a raw console capture file, e.g. boot-logs/<run>/serial.raw',
+      'pass the path of a raw console capture file, e.g. boot-logs/<run>/console.raw',
     );
   }
   const result = await replayCapture(bytes, {
@@ -70,7 +70,7 @@ async function replay(capture: string, flags: ReplayFlags, io: CliIO): Promise<E
     io.stdout(`${JSON.stringify({ capture, pattern: String(pattern), screen: flags.screen ?? false, chunk: flags.chunk ?? 'whole', ...result })}\n`);
   } else if (result.matched) {
     io.stdout(
-      `Matched ${String(pattern)}: ${JSON.stringify(result.matchText)} at text offset ${result.offset}, raw byte ${result.rawEndByte} of ${result.bytes} (${result.chunks} chunks, ${result.elapsedMs.toFixed(1)} ms)\n`,
+      `Matched ${String(pattern)}: ${JSON.stringify(result.matchText)} at ${flags.screen ? 'screen' : 'text'} offset ${result.offset}, raw byte ${result.rawEndByte} of ${result.bytes} (${result.chunks} chunks, ${result.elapsedMs.toFixed(1)} ms)\n`,
     );
   } else {
     io.stdout(`No match for ${String(pattern)} in ${result.bytes} bytes of ${capture} (${result.chunks} chunks)\n`);

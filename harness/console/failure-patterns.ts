@@ -17,7 +17,8 @@ export const defaultFailurePatterns: readonly FailurePattern[] = [
   { name: 'iPXE connection timeout', pattern: /Connection timed out \(https?:\/\/ipxe\.org\// },
   { name: 'iPXE boot failure', pattern: /Could not boot(?: image)?:|No more network devices/ },
   { name: 'iPXE error', pattern: /\bError 0x[0-9a-f]{8} \(https?:\/\/ipxe\.org\// },
-  { name: 'firmware boot failure', pattern: /Boot failed: |No bootable device/ },
+  // Not SeaBIOS's `Boot failed: could not read the boot disk`: it goes on to the next boot device.
+  { name: 'firmware boot failure', pattern: /No bootable device/ },
 ];
 
 /** Returns the first pattern that matches `line`. */

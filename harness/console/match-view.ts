@@ -188,15 +188,19 @@ export class MatchView implements NormalizerSink {
     }
   }
 
-  /** Marks text up to `to` as searched, and moves what is beyond the lookback out of the window. */
-  markSearched(to: number): void {
+  /**
+   * Marks text up to `to` as searched, and moves what is beyond the lookback out of the window. With
+   * `keepBefore` false the moved text is dropped instead of kept for `before`: the console does that for
+   * the view no expect is using, so a long unmatched stream is held once, not twice.
+   */
+  markSearched(to: number, keepBefore = true): void {
     if (to > this.searchedTo) this.searchedTo = to;
     const keepFrom = Math.max(this.windowStart, this.searchedTo - this.lookbackChars);
     // Move in big steps only, so the cost of slicing stays proportional to the text appended.
     if (keepFrom - this.windowStart < this.lookbackChars * 2) return;
     const cut = keepFrom - this.windowStart;
     const head = this.window.slice(0, cut);
-    if (keepFrom > this.consumedAt) {
+    if (keepBefore && keepFrom > this.consumedAt) {
       const from = Math.max(0, this.consumedAt - this.windowStart);
       this.olderParts.push(from === 0 ? head : head.slice(from));
     }

@@ -81,11 +81,38 @@ export async function replayCapture(bytes: Uint8Array, options: ReplayOptions): 
   try {
     const match = await waiting;
     if (match.pattern !== EOF) {
-      result = { ...result, matched: true, matchText: match.matchText, groups: match.groups, offset: match.offset, rawEndByte: match.rawEndByte };
+      let rawEndByte = match.rawEndByte;
+      if (options.screen) {
+        // The screen is only looked at after each read; narrow the match down to the byte, so every
+        // chunking reports the same offset.
+        let chunkStart = 0;
+        for (const chunk of chunks) {
+          if (chunkStart + chunk.length >= rawEndByte) break;
+          chunkStart += chunk.length;
+        }
+        rawEndByte = await firstScreenMatch(bytes, chunkStart, rawEndByte, options.pattern);
+      }
+      result = { ...result, matched: true, matchText: match.matchText, groups: match.groups, offset: match.offset, rawEndByte };
     }
   } catch (error) {
     if (!(error instanceof ConsoleClosedError)) throw error;
   }
   result.elapsedMs = clock() - startedAtMs;
   return result;
+}
+
+/** The smallest byte count in (from, to] after which the rendered screen matches `pattern`. */
+async function firstScreenMatch(bytes: Uint8Array, from: number, to: number, pattern: string | RegExp): Promise<number> {
+  const transport = new FakeTransport();
+  using console = new SerialConsole(transport, { screen: { columns: 80, rows: 25 } });
+  // One write per byte: the screen view checks the pattern after each write is rendered.
+  const waiting = console.expectScreen(pattern, { timeoutMs: 2 ** 31 - 1, failurePatterns: false });
+  if (from > 0) transport.push(bytes.subarray(0, from));
+  for (let end = from + 1; end <= to; end++) transport.push(bytes.subarray(end - 1, end));
+  transport.end();
+  try {
+    return (await waiting).rawEndByte;
+  } catch {
+    return to;
+  }
 }

@@ -29,6 +29,16 @@ export class ScreenView {
     });
   }
 
+  /**
+   * What the emulated terminal answers to the guest's queries (cursor position for `ESC[6n`, device
+   * attributes). A real terminal answers them; a shell that asked and got no answer (busybox's line
+   * editor asks after every prompt) may take the next typed bytes for the reply.
+   */
+  onReply(listener: (reply: string) => void): () => void {
+    const subscription = this.terminal.onData(listener);
+    return () => subscription.dispose();
+  }
+
   /** Resolves once every write so far is reflected in the screen. */
   whenIdle(): Promise<void> {
     if (this.pendingWrites === 0 || this.disposed) return Promise.resolve();

@@ -26,7 +26,11 @@ export interface ExpectOptions {
   timeoutMs: number;
   /** true (default): the console's failure patterns abort the expect; false: none; a list: these instead. */
   failurePatterns?: boolean | readonly FailurePattern[];
-  /** Match with kernel lines that landed mid-line taken out (default: the console's setting). */
+  /**
+   * Match with kernel lines that landed mid-line taken out (default: the console's setting). Both views are
+   * kept consumed to the same point; after a switch, `before` of the first match holds at most the search
+   * window (lookbackChars) of text that arrived while the other view was in use.
+   */
   printkFilter?: boolean;
   signal?: AbortSignal;
 }
@@ -54,6 +58,8 @@ export interface SerialConsoleOptions {
   failurePatterns?: readonly FailurePattern[];
   /** Size of the headless terminal behind expectScreen, or false for none (default 80x25). */
   screen?: { columns: number; rows: number } | false;
+  /** Answer the guest's terminal queries (cursor position, device attributes) as a terminal would (default true; needs the screen view). */
+  answerTerminalQueries?: boolean;
   clock?: Clock;
   /** Every normalised line, kernel lines included, for the timestamped log. */
   onLine?: (line: string, atMs: number) => void;
@@ -160,6 +166,9 @@ export class SerialConsole implements Disposable {
       transport.onData((chunk) => this.receive(chunk)),
       transport.onExit((exit) => this.close(exit)),
     ];
+    if (this.screen && (options.answerTerminalQueries ?? true)) {
+      this.unsubscribe.push(this.screen.onReply((reply) => transport.write(reply)));
+    }
   }
 
   get bytesSeen(): number {
@@ -205,8 +214,15 @@ export class SerialConsole implements Disposable {
         new HarnessError('expectScreen needs the screen view, but this console was created with `screen: false`'),
       );
     }
+    if (this.disposed) return Promise.reject(new ConsoleClosedError([pattern], this.exit, this.tail(), this.context));
+    // Called after the stream ended, nothing more will render; otherwise close() handles the end.
+    const closedAlready = this.isClosed;
     const promise = this.startExpect('screen', [pattern], this.filtered, options);
-    void this.screen.whenIdle().then(() => this.checkScreen());
+    void this.screen.whenIdle().then(() => {
+      this.checkScreen();
+      const pending = this.pending;
+      if (closedAlready && pending?.kind === 'screen') this.reachedEof(pending);
+    });
     return promise;
   }
 
@@ -266,7 +282,10 @@ export class SerialConsole implements Disposable {
         cleanup: () => {},
       };
       this.pending = pending;
-      const timer = setTimeout(() => this.timedOut(pending), options.timeoutMs);
+      // setTimeout fires at once for delays past 2^31-1 ms; an infinite budget means no timer at all.
+      const timer = Number.isFinite(options.timeoutMs)
+        ? setTimeout(() => this.timedOut(pending), Math.min(options.timeoutMs, 2 ** 31 - 1))
+        : undefined;
       const signal = options.signal;
       const onAbort = () => this.settle(pending, () => reject(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -327,7 +346,7 @@ export class SerialConsole implements Disposable {
     const other = view === this.filtered ? this.unfiltered : this.filtered;
     if (!found) {
       // Keep the other view's window bounded too: what this view searched counts as searched there.
-      other.markSearched(other.offsetAtRaw(view.rawEndAt(view.end)));
+      other.markSearched(other.offsetAtRaw(view.rawEndAt(view.end)), false);
       return;
     }
     const rawEndByte = view.rawEndAt(found.end);

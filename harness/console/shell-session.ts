@@ -7,7 +7,7 @@ import { HarnessError } from '../errors.ts';
 import { type Clock, monotonicNowMs } from '../util/clock.ts';
 import { Deadline } from '../util/deadline.ts';
 import { type MarkerSource, randomMarker, shellQuote, splitQuoted } from './command-marker.ts';
-import { ExpectTimeoutError, type Pattern, type SerialConsole, TIMEOUT } from './serial-console.ts';
+import { type ExpectMatch, ExpectTimeoutError, type Pattern, type SerialConsole, TIMEOUT } from './serial-console.ts';
 
 export interface ShellSessionOptions {
   /** Budget of a command when execute() is given none (default 30000 ms). */
@@ -31,6 +31,25 @@ export interface InitializeOptions {
 
 export class ShellSessionError extends HarnessError {
   override readonly name = 'ShellSessionError';
+}
+
+/** A command on the serial shell did not finish (its closing marker and the prompt did not come back). */
+export class ShellCommandTimeoutError extends HarnessError {
+  override readonly name = 'ShellCommandTimeoutError';
+  readonly tail: string[];
+  constructor(
+    readonly command: string,
+    readonly elapsedMs: number,
+    readonly budgetMs: number,
+    cause: ExpectTimeoutError,
+  ) {
+    super(
+      `Command \`${command}\` did not finish after ${Math.round(elapsedMs)} ms`,
+      `Budget: ${budgetMs} ms\n${cause.message.split('\n').slice(1).join('\n')}`,
+      { cause },
+    );
+    this.tail = cause.tail;
+  }
 }
 
 const loginPattern = /login:\s*$/;
@@ -64,13 +83,27 @@ export class ShellSession implements CommandRunner {
   async initialize(options: InitializeOptions): Promise<void> {
     const deadline = Deadline.after(options.timeoutMs, this.clock);
     await this.waitForShell(deadline, options);
-    await this.installPrompt(deadline);
-    const check = await this.execute('echo harness-ready', { timeoutMs: Math.max(1, deadline.remainingMs) });
-    if (check.exitCode !== 0 || check.stdout.trim() !== 'harness-ready') {
-      throw new ShellSessionError(
-        'Shell did not answer the harness round trip',
-        `Sent \`echo harness-ready\`, got exit code ${check.exitCode} and output ${JSON.stringify(check.stdout)}`,
-      );
+    // The prompt text can show up without the prompt being installed (a mangled set-up line makes the
+    // shell print an error that quotes it), so only a full round trip ending at that prompt counts;
+    // otherwise the set-up is typed again.
+    for (;;) {
+      await this.installPrompt(deadline);
+      let check: CommandResult;
+      try {
+        check = await this.execute('echo harness-ready', { timeoutMs: Math.max(1, Math.min(deadline.remainingMs, 2 * promptRetryMs)) });
+      } catch (error) {
+        if (!(error instanceof ShellCommandTimeoutError) || deadline.remainingMs <= promptRetryMs) throw error;
+        this.harnessPrompt = undefined;
+        this.console.send('\x03');
+        continue;
+      }
+      if (check.exitCode !== 0 || check.stdout.trim() !== 'harness-ready') {
+        throw new ShellSessionError(
+          'Shell did not answer the harness round trip',
+          `Sent \`echo harness-ready\`, got exit code ${check.exitCode} and output ${JSON.stringify(check.stdout)}`,
+        );
+      }
+      return;
     }
   }
 
@@ -86,9 +119,15 @@ export class ShellSession implements CommandRunner {
       `echo ${splitQuoted(marker)}'{'; eval ${shellQuote(command)}; echo "}"${splitQuoted(marker, '"')}" $?"`,
     );
     const remaining = () => ({ timeoutMs: Math.max(1, deadline.remainingMs) });
-    await this.console.expect(`${marker}{\n`, remaining());
-    const end = await this.console.expect(new RegExp(`\\}${marker} (\\d+)\\n`), remaining());
-    await this.console.expect(prompt, remaining());
+    let end: ExpectMatch;
+    try {
+      await this.console.expect(`${marker}{\n`, remaining());
+      end = await this.console.expect(new RegExp(`\\}${marker} (\\d+)\\n`), remaining());
+      await this.console.expect(prompt, remaining());
+    } catch (error) {
+      if (!(error instanceof ExpectTimeoutError)) throw error;
+      throw new ShellCommandTimeoutError(command, deadline.elapsedMs, budgetMs, error);
+    }
     return {
       command,
       stdout: end.before,
@@ -119,6 +158,7 @@ export class ShellSession implements CommandRunner {
     const patterns: Pattern[] = [prompt, loginPattern, passwordPattern, TIMEOUT];
     let loginAttempts = 0;
     let nudge = false;
+    let candidate = false;
     for (;;) {
       if (deadline.expired) {
         throw new ExpectTimeoutError(patterns.slice(0, 3), deadline.elapsedMs, deadline.budgetMs, this.console.tail(40), this.console.context);
@@ -128,7 +168,15 @@ export class ShellSession implements CommandRunner {
         timeoutMs: Math.max(1, Math.min(deadline.remainingMs, nudgeIntervalMs)),
       });
       nudge = false;
-      if (found.index === 0) return;
+      if (found.index === 0) {
+        // A `#` that merely ended a read during boot (`... #1 SMP ...`) also matches; a real shell answers
+        // Enter with another prompt, so one round trip tells them apart.
+        if (candidate) return;
+        candidate = true;
+        this.console.sendLine('');
+        continue;
+      }
+      candidate = false;
       if (found.index === 1) {
         if (!options.login) {
           throw new ShellSessionError(

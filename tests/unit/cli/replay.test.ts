@@ -48,10 +48,21 @@ describe('harness replay', () => {
     expect(run.stdout).toMatch(/^No match for \/login: \$\/ in \d+ bytes/);
   });
 
-  it('matches the rendered screen with --screen', async () => {
-    const run = await replay('grub-menu.raw', '--expect', 'Boot pre-nixos \\(installer\\)', '--screen', '--json');
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ matched: true, matchText: 'Boot pre-nixos (installer)', screen: true });
+  it('matches the rendered screen with --screen, at the same byte for every chunking', async () => {
+    const runs = await Promise.all(
+      [[], ['--chunk', '1'], ['--chunk', 'random'], ['--chunk', '100']].map((chunk) =>
+        replay('grub-menu.raw', '--expect', 'Boot pre-nixos \\(installer\\)', '--screen', '--json', ...chunk),
+      ),
+    );
+    const results = runs.map((run) => {
+      expect(run.code).toBe(0);
+      const { matched, matchText, offset, rawEndByte, screen } = JSON.parse(run.stdout);
+      return { matched, matchText, offset, rawEndByte, screen };
+    });
+    expect(results[0]).toMatchObject({ matched: true, matchText: 'Boot pre-nixos (installer)', screen: true });
+    // The entry is complete once its last character is drawn, long before the end of the capture.
+    expect(results[0]!.rawEndByte).toBeLessThan(573);
+    for (const result of results) expect(result).toEqual(results[0]);
   });
 
   it.each([

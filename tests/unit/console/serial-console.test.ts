@@ -64,6 +64,29 @@ const transcriptCases: { file: string; steps: (Pattern | Pattern[])[] }[] = [
   { file: 'systemd-login.raw', steps: ['Welcome to Debian', '● Thanks for flying systemd — “quotes”', 'debian login: ', EOF] },
   { file: 'c1-controls.raw', steps: ['red plain after-osc', 'Ü is C3 9C, not ST: kept', 'after-dcs', 'prompt> ', EOF] },
   { file: 'kernel-panic.raw', steps: ['Kernel panic - not syncing', /Call Trace:\n/, EOF] },
+  // Real QEMU captures (the chardev logfile of harness boots: guest bytes, \r\n line ends).
+  {
+    file: 'qemu-nixos-iso-shell-session.raw',
+    steps: [
+      'ISOLINUX 6.04',
+      /Linux version (\S+) /,
+      'Run /init as init process',
+      /virtio_net virtio0 (\w+): renamed from eth0/,
+      '[root@pre-nixos:~]# ',
+      'NESPJHEHYZ{\n',
+      /\}NESPJHEHYZ (\d+)\n/,
+      'LYSFSFVTBA{\n',
+      /\}LYSFSFVTBA (\d+)\n/,
+      '<hp-GXLXSELSEB># ',
+      EOF,
+    ],
+  },
+  {
+    file: 'qemu-nixos-iso-dsr-prompts.raw',
+    steps: ['ISOLINUX 6.04', 'Linux version', 'BusyBox v1.35.0', '[root@pre-nixos:~]# ', '[root@pre-nixos:~]# ', '[root@pre-nixos:~]# ', EOF],
+  },
+  { file: 'default-direct-boot.raw', steps: [/Linux version (\S+) /, 'BusyBox v1.35.0', '[root@pre-nixos:~]# ', EOF] },
+  { file: 'default-iso-boot.raw', steps: ['ISOLINUX', /Linux version (\S+) /, '[root@pre-nixos:~]# ', EOF] },
 ];
 
 describe('SerialConsole over recorded transcripts', () => {
@@ -103,6 +126,13 @@ describe('SerialConsole over recorded transcripts', () => {
     for (const plan of ['whole', 'random', 1] as const) {
       expect(await replaySteps(splitIntoChunks(bytes, plan, 9), steps, { keepRaw: false })).toEqual(expected);
     }
+  });
+
+  it('in a real capture, the echo of a framed command never matches its marker', async () => {
+    const steps: Pattern[] = ['<hp-GXLXSELSEB># ', 'LYSFSFVTBA{\n', /\}LYSFSFVTBA (\d+)\n/];
+    const [, begin, end] = await replaySteps([fixture('qemu-nixos-iso-shell-session.raw')], steps);
+    expect(begin!.before).toContain(`echo 'LYSFS''FVTBA''{'`);
+    expect(end!.before).toBe('plan-only\n1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n2: lan    inet 10.0.2.15/24 brd 10.0.2.255 scope global dynamic lan\\       valid_lft 86400sec preferred_lft 86400sec\n');
   });
 
   it('reports the raw byte offset just past the match', async () => {
@@ -231,6 +261,14 @@ describe('SerialConsole expect semantics', () => {
     expect(console.tail()).toEqual(['Doneress 10%', '[    2.912345] virtio: x', '[root@pre-nixos:~]# ']);
   });
 
+  it('an infinite budget waits rather than timing out at once', async () => {
+    const { transport, console } = open();
+    const waiting = console.expect(['late', TIMEOUT], { timeoutMs: Number.POSITIVE_INFINITY });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    transport.push('late');
+    expect((await waiting).index).toBe(0);
+  });
+
   it('rejects a second expect while one is pending, and honours an abort signal', async () => {
     const { console } = open();
     const controller = new AbortController();
@@ -284,6 +322,15 @@ describe('SerialConsole screen view', () => {
     stream.push(bytes);
     stream.end();
     expect((await waiting).pattern).toBe(EOF);
+  });
+
+  it('rejects a screen expect once the console has closed without a match', async () => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport);
+    transport.push('\x1b[2J\x1b[1;1Hhello');
+    transport.end();
+    await expect(console.expectScreen('nope', { timeoutMs: 5000 })).rejects.toBeInstanceOf(ConsoleClosedError);
+    expect((await console.expectScreen('hello', { timeoutMs: 5000 })).offset).toBe(0);
   });
 
   it('keeps multi-byte characters split across chunks', async () => {

@@ -5,7 +5,7 @@ import { CommandFailedError } from '../../../harness/command/command-assertions.
 import { randomMarker } from '../../../harness/console/command-marker.ts';
 import { PtyTransport } from '../../../harness/console/pty-transport.ts';
 import { SerialConsole } from '../../../harness/console/serial-console.ts';
-import { ShellSession, type ShellSessionOptions } from '../../../harness/console/shell-session.ts';
+import { ShellCommandTimeoutError, ShellSession, type ShellSessionOptions } from '../../../harness/console/shell-session.ts';
 
 const shells: [string, string, string[]][] = [
   ['sh', 'sh', []],
@@ -60,6 +60,15 @@ describe.each(shells)('ShellSession on a real %s', (_name, file, args) => {
     const prompt = shell.session.prompt!;
     const echoed = await shell.session.run(`printf '%s\\n' '${prompt}' '${prompt}'; echo after`);
     expect(echoed.stdout).toBe(`${prompt}\n${prompt}\nafter\n`);
+  });
+
+  it('a command that does not finish in its budget fails with the command named, and the shell recovers', async () => {
+    await using shell = await openShell(file, args);
+    const error = await shell.session.run('sleep 2', { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShellCommandTimeoutError);
+    expect((error as ShellCommandTimeoutError).shortMessage).toMatch(/^Command `sleep 2` did not finish after \d+ ms$/);
+    // Markers are unique per command: the late output of `sleep 2` cannot be taken for the next one's.
+    expect(await shell.session.succeed('echo after-timeout', { timeoutMs: 10_000 })).toBe('after-timeout\n');
   });
 
   it('succeed, fail and waitUntilSucceeds', async () => {
