@@ -8,6 +8,8 @@ export interface ConsoleContext {
   accel?: string | undefined;
   /** Folder or file holding the console log of the run. */
   logPath?: string | undefined;
+  /** What the owner of the transport knows about its end (e.g. QEMU's stderr), read when the console closes. */
+  describeExit?: (() => string) | undefined;
 }
 
 export class HarnessError extends Error {

@@ -9,7 +9,9 @@ import { QemuExitedError, QemuProcess } from '../qemu/qemu-process.ts';
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
 import type { VmSpec, BootSource } from '../qemu/vm-spec.ts';
-import { SshSession } from '../ssh/ssh-client.ts';
+import { SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
+import { describeContext } from '../errors.ts';
+import { readFileSync } from 'node:fs';
 import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts';
 import { monotonicNowMs } from '../util/clock.ts';
 import type { BootPlan } from './boot-options.ts';
@@ -196,7 +198,13 @@ export class BootedVm implements AsyncDisposable {
         this.timeline.observeLine(line, sinceStartMs);
       },
     });
-    this.serialConsole.context = { phase: this.timeline.current, accel: spec.accel, logPath: this.logDir };
+    const stderrPath = this.report.logs.qemuStderr;
+    this.serialConsole.context = {
+      phase: this.timeline.current,
+      accel: spec.accel,
+      logPath: this.logDir,
+      describeExit: () => describeQemuExit(readTextSync(stderrPath)),
+    };
 
     if (plan.network) {
       const ssh = (await this.qemuProcess.hostForwards()).find((forward) => forward.guestPort === 22);
@@ -235,10 +243,18 @@ export class BootedVm implements AsyncDisposable {
   async ssh(timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
     if (this.sshSession) return this.sshSession;
     if (!this.report.sshPort || !this.key) throw new Error('This VM has no forwarded SSH port (network off)');
-    this.sshSession = await SshSession.waitUntilReady(
-      { host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey },
-      timeoutMs,
-    );
+    try {
+      this.sshSession = await SshSession.waitUntilReady(
+        { host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey },
+        timeoutMs,
+      );
+    } catch (error) {
+      // Why SSH is not up is usually on the console (no key found, sshd failed): show it.
+      if (error instanceof SshNotReadyError && this.serialConsole) {
+        error.message += `\n${describeContext(this.serialConsole.context, this.serialConsole.tail(40))}`;
+      }
+      throw error;
+    }
     this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort}`);
     return this.sshSession;
   }
@@ -274,4 +290,17 @@ export class BootedVm implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+function readTextSync(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function describeQemuExit(stderr: string): string {
+  const text = stderr.trim();
+  return text ? `QEMU said:\n${text.split('\n').slice(-20).map((line) => `  | ${line}`).join('\n')}` : 'QEMU printed nothing on stderr.';
 }

@@ -85,9 +85,14 @@ export class ConsoleClosedError extends HarnessError {
     const how = exit
       ? `the console closed (exit code ${exit.exitCode ?? 'none'}, signal ${exit.signal ?? 'none'})`
       : 'the console was disposed';
+    const exitDetails = exit ? context.describeExit?.().trim() || undefined : undefined;
     super(
       `Console pattern ${describePatterns(patterns)} not seen before ${how}`,
-      describeContext(context, tail),
+      [exitDetails, describeContext(context, tail)].filter(Boolean).join('\n'),
     );
+    this.exitDetails = exitDetails;
   }
+
+  /** What the transport's owner said about the end, e.g. QEMU's stderr. */
+  readonly exitDetails: string | undefined;
 }

@@ -22,13 +22,18 @@ describe('failing fast', () => {
     expect(report.error.message).toMatch(/Kernel panic/);
   }, 300_000);
 
-  it('QEMU killed from outside: the pending command fails with QEMU\'s exit status', async () => {
-    await using vm = await bootVm({ name: 'fail-qemu-killed', defaultImageAs: 'kernel' });
+  it.each([
+    ['SIGKILL', (error: ConsoleClosedError) => expect(error.exit?.signal).toBe(9)],
+    ['SIGTERM', (error: ConsoleClosedError) => expect(error.exitDetails).toMatch(/QEMU said:[\s\S]*terminating on signal 15/)],
+  ] as const)('QEMU killed from outside with %s: the pending command fails with QEMU\'s exit status and stderr', async (signal, verify) => {
+    await using vm = await bootVm({ name: `fail-qemu-${signal.toLowerCase()}`, defaultImageAs: 'kernel' });
     const pending = vm.shell.run('sleep 60', { timeoutMs: 120_000 });
-    process.kill(vm.qemuPid!, 'SIGKILL');
+    process.kill(vm.qemuPid!, signal);
     const error = await pending.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ConsoleClosedError);
-    expect((error as ConsoleClosedError).exit?.signal).toBe(9);
+    expect((error as ConsoleClosedError).exit).toBeDefined();
+    verify(error as ConsoleClosedError);
+    expect((error as Error).message).toMatch(/Last \d+ console lines/);
   }, 300_000);
 
   it('SSH that never comes up fails with the SSH budget, not a generic timeout', async () => {
@@ -37,5 +42,6 @@ describe('failing fast', () => {
     expect(error).toBeInstanceOf(SshNotReadyError);
     expect((error as SshNotReadyError).budgetMs).toBe(4000);
     expect((error as SshNotReadyError).message).toMatch(/SSH on 127\.0\.0\.1:\d+ not ready after \d+ ms \(budget 4000 ms/);
+    expect((error as SshNotReadyError).message).toMatch(/Accelerator: (tcg|kvm)[\s\S]*Last 40 console lines:[\s\S]*ssh=no/);
   }, 300_000);
 });
