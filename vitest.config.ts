@@ -9,6 +9,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     fileParallelism: true,
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default', ['junit', { outputFile: 'boot-logs/junit.xml' }]] : ['default'],
+    reporters: [
+      'default',
+      './tests/support/summary-reporter.ts',
+      ...(process.env.CI ? [['junit', { outputFile: 'boot-logs/junit.xml' }] as ['junit', Record<string, unknown>]] : []),
+    ],
   },
 });
