@@ -4,6 +4,20 @@ import { BootedVm, type BootHooks } from './booted-vm.ts';
 import { createRunDirectories } from './run-directory.ts';
 import { sweepStaleRuns } from './stale-run-sweep.ts';
 import { trackRun } from './run-registry.ts';
+import { availableParallelism } from 'node:os';
+import { Semaphore } from '../util/semaphore.ts';
+
+/**
+ * TCG guests are CPU-bound while they boot: on 2 cores, 4 boots at once each take 2.2x as long as one
+ * (bench/results-boot.md), and a starved guest trips timeouts. So boots in one process queue for a slot,
+ * one per CPU by default (HARNESS_MAX_BOOTS overrides). A booted, idle guest costs little and holds none.
+ */
+const bootSlots = new Semaphore(maxConcurrentBoots(process.env));
+
+export function maxConcurrentBoots(env: NodeJS.ProcessEnv): number {
+  const fromEnv = Number.parseInt(env.HARNESS_MAX_BOOTS ?? '', 10);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.max(1, availableParallelism());
+}
 
 export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): Promise<BootedVm> {
   const plan = await resolveBootOptions(options);
@@ -16,6 +30,7 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
     stopped: () => vm.timeline.reached('stopped'),
     stop: (reason) => vm.stop(reason),
   });
+  const releaseSlot = await bootSlots.acquire();
   try {
     await vm.start(hooks);
     return vm;
@@ -25,5 +40,7 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
       error.message += `\nLogs of this run: ${directories.logDir}`;
     }
     throw error;
+  } finally {
+    releaseSlot();
   }
 }

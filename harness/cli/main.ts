@@ -11,6 +11,7 @@ Environment variables:
   HARNESS_QEMU         path of qemu-system-x86_64 (default: from PATH)
   HARNESS_LOG_DIR      where run folders go (default: ./boot-logs)
   HARNESS_CACHE_DIR    where built images and host verdicts are cached (default: ./.cache)
+  HARNESS_MAX_BOOTS    boots allowed to run at once in one process (default: one per CPU; TCG guests starve beyond)
   NO_COLOR             no colour in terminal output
 `;
 
