@@ -1,0 +1,56 @@
+// The public API of boot-harness: re-exports only. Anything not listed here is internal and may change.
+
+// Booting
+export { bootVm } from './boot/boot-vm.ts';
+export { BootedVm, type BootHooks } from './boot/booted-vm.ts';
+export type { BootOptions, DiskOption, KeyInjection } from './boot/boot-options.ts';
+export type { BootPhase, PhaseMark } from './boot/boot-phase.ts';
+export type { BootReport, CheckEvidence, CheckResult } from './boot/boot-report.ts';
+export { locateDefaultImage, DefaultImageMissingError, type DefaultImage, type LocateDefaultImageOptions } from './boot/default-image.ts';
+export { chooseAccelerator, type Accelerator, type AcceleratorRequest, type AcceleratorVerdict } from './qemu/accelerator-probe.ts';
+export { QemuExitedError } from './qemu/qemu-process.ts';
+
+// Checks
+export { runPreNixosChecks, type PreNixosExpectations, type PreNixosOutcome } from './checks/pre-nixos-suite.ts';
+export {
+  collectServiceLog,
+  dhcpLease,
+  nicNotRenamed,
+  nicRenamed,
+  sshReachable,
+  sshUnreachable,
+  storageStatus,
+  type LeaseExpectation,
+  type StorageStatus,
+} from './checks/pre-nixos-checks.ts';
+export { unitSucceeded } from './checks/systemd-unit.ts';
+
+// Console, shell and SSH
+export {
+  SerialConsole,
+  EOF,
+  TIMEOUT,
+  ConsoleClosedError,
+  ConsoleFailureError,
+  ExpectTimeoutError,
+  defaultFailurePatterns,
+  type ExpectMatch,
+  type ExpectOptions,
+  type FailurePattern,
+  type Pattern,
+} from './console/serial-console.ts';
+export type { ConsoleTransport, TransportExit } from './console/console-transport.ts';
+export { ShellSession, ShellSessionError, ShellCommandTimeoutError, type ShellLogin } from './console/shell-session.ts';
+export { SshSession, SshNotReadyError, SshCommandTimeoutError, type SshTarget } from './ssh/ssh-client.ts';
+
+// Commands over any runner
+export type { CommandResult, CommandRunner, ExecuteOptions } from './command/command-runner.ts';
+export { succeed, fail, waitUntilSucceeds, CommandFailedError, CommandRetryTimeoutError, type RetryOptions } from './command/command-assertions.ts';
+
+// Errors
+export { HarnessError, UsageError } from './errors.ts';
+
+// Reports
+export { writeReports, type WriteReportsOptions } from './report/write-reports.ts';
+export { AsciicastWriter } from './report/asciicast-writer.ts';
+export { captureScreen } from './report/screendump.ts';

@@ -1,0 +1,119 @@
+// Records the serial console as an asciicast v2 file (`console.cast`), playable with `asciinema play`
+// and the asciinema web player, with the real timing of when bytes arrived.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { monotonicNowMs } from '../util/clock.ts';
+
+export interface AsciicastHeader {
+  version: 2;
+  width: number;
+  height: number;
+  /** Unix time in seconds of the start of the recording. */
+  timestamp: number;
+  title?: string;
+  env?: Record<string, string>;
+}
+
+export interface AsciicastOptions {
+  columns: number;
+  rows: number;
+  title?: string;
+  /** Chunks arriving within this many ms of a burst's first chunk join its event (serial reads are 6–8 bytes). */
+  coalesceMs?: number;
+  /** Injected monotonic clock, in ms. */
+  nowMs?: () => number;
+  /** Wall-clock start, for the header's `timestamp`. */
+  startedAt?: Date;
+}
+
+export const defaultCoalesceMs = 10;
+
+/** Turns timed byte chunks into asciicast event lines; pure apart from the injected sink. */
+export class AsciicastEncoder {
+  // A streaming decoder keeps a multi-byte character split across two reads whole.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private pendingText = '';
+  private pendingAtMs = 0;
+  private lastSeconds = 0;
+
+  constructor(
+    private readonly emit: (line: string) => void,
+    private readonly coalesceMs = defaultCoalesceMs,
+  ) {}
+
+  static headerLine(header: AsciicastHeader): string {
+    return JSON.stringify(header);
+  }
+
+  /** `sinceStartMs`: when the chunk arrived, in ms since the recording started. */
+  write(chunk: Uint8Array, sinceStartMs: number): void {
+    const text = this.decoder.decode(chunk, { stream: true });
+    if (this.pendingText && sinceStartMs - this.pendingAtMs > this.coalesceMs) this.flush();
+    if (!text) return;
+    if (!this.pendingText) this.pendingAtMs = sinceStartMs;
+    this.pendingText += text;
+  }
+
+  /** Emits what is pending, including any incomplete character (as U+FFFD). */
+  end(sinceStartMs: number): void {
+    const rest = this.decoder.decode();
+    if (rest) {
+      if (!this.pendingText) this.pendingAtMs = sinceStartMs;
+      this.pendingText += rest;
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    if (!this.pendingText) return;
+    // Microsecond resolution; never earlier than the previous event so players do not reorder.
+    const seconds = Math.max(this.lastSeconds, Math.round(this.pendingAtMs * 1000) / 1e6);
+    this.lastSeconds = seconds;
+    this.emit(JSON.stringify([seconds, 'o', this.pendingText]));
+    this.pendingText = '';
+  }
+}
+
+/** Writes `console.cast`; feed it every raw chunk from the console transport, then `close()`. */
+export class AsciicastWriter {
+  private readonly stream: WriteStream;
+  private readonly encoder: AsciicastEncoder;
+  private readonly nowMs: () => number;
+  private readonly startMs: number;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly path: string,
+    options: AsciicastOptions,
+  ) {
+    this.nowMs = options.nowMs ?? monotonicNowMs;
+    this.startMs = this.nowMs();
+    this.stream = createWriteStream(path, { mode: 0o644 });
+    // A failed log write must never take the boot down; the stream's error is kept for close().
+    this.stream.on('error', () => undefined);
+    const header: AsciicastHeader = {
+      version: 2,
+      width: options.columns,
+      height: options.rows,
+      timestamp: Math.floor((options.startedAt ?? new Date()).getTime() / 1000),
+      ...(options.title ? { title: options.title } : {}),
+      env: { TERM: 'vt220', SHELL: '/bin/sh' },
+    };
+    this.stream.write(`${AsciicastEncoder.headerLine(header)}\n`);
+    this.encoder = new AsciicastEncoder((line) => this.stream.write(`${line}\n`), options.coalesceMs ?? defaultCoalesceMs);
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.closing) return;
+    this.encoder.write(chunk, this.nowMs() - this.startMs);
+  }
+
+  /** Flushes and closes the file. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.encoder.end(this.nowMs() - this.startMs);
+      this.stream.end(() => resolve());
+      this.stream.once('error', () => resolve());
+    });
+    return this.closing;
+  }
+}

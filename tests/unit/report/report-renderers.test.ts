@@ -1,0 +1,162 @@
+// report.md and report.html from a BootReport: content, escaping, offline-ness, and writeReports' files.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BootReport } from '../../../harness/boot/boot-report.ts';
+import { renderReportHtml } from '../../../harness/report/report-html.ts';
+import { renderReportMarkdown } from '../../../harness/report/report-markdown.ts';
+import { writeReports } from '../../../harness/report/write-reports.ts';
+
+function sampleReport(overrides: Partial<BootReport> = {}): BootReport {
+  const dir = '/work/boot-logs/2026-11-23T09-47-31Z-sample';
+  return {
+    name: 'sample',
+    startedAt: '2026-11-23T09:47:31.355Z',
+    image: { kind: 'iso', iso: '/cache/default.iso', isDefaultImage: true },
+    accelerator: { accel: 'tcg', requested: 'auto', kvmUsable: false, reason: 'KVM unusable: no "Linux version" within 3000 ms', fromCache: true },
+    keyInjection: 'smbios',
+    phases: [
+      { phase: 'qemu', atMs: 0.1, evidence: '/usr/bin/qemu-system-x86_64 -accel tcg' },
+      { phase: 'kernel', atMs: 2478.5, evidence: '[    0.000000] Linux version 6.1.0' },
+      { phase: 'bootloader', atMs: 241.5, evidence: 'ISOLINUX 6.04' },
+      { phase: 'prompt', atMs: 6568.6, evidence: 'harness prompt installed' },
+      { phase: 'stopped', atMs: 7187.8, evidence: 'stopped' },
+    ],
+    qemu: { argv: ['/usr/bin/qemu-system-x86_64', '-name', 'sample', '-append', "console=ttyS0 it's"], pid: 42, exit: { exitCode: 0, signal: null } },
+    sshPort: 40023,
+    checks: [
+      {
+        id: 'nic-renamed',
+        title: 'NIC renamed to lan',
+        passed: true,
+        verdict: 'lan present',
+        evidence: [{ command: 'ip -o link show', output: '2: lan: <BROADCAST,MULTICAST,UP> mtu 1500', exitCode: 0 }],
+        durationMs: 120,
+      },
+      {
+        id: 'storage-status',
+        title: 'storage status written',
+        passed: false,
+        verdict: 'expected applied, got plan-only',
+        evidence: [{ command: 'cat /run/pre-nixos/storage-status', output: 'plan-only ``` </pre>', exitCode: 0 }],
+        durationMs: 30,
+      },
+    ],
+    serviceLog: 'pre-nixos[1]: <b>done</b>',
+    passed: false,
+    error: { name: 'ExpectTimeoutError', message: 'Console pattern /login: / not seen after 1000 ms' },
+    logs: { dir, consoleRaw: `${dir}/console.raw`, consoleText: `${dir}/console.txt`, qemuStderr: `${dir}/qemu-stderr.txt`, qemuArgv: `${dir}/qemu-argv.json`, report: `${dir}/report.json` },
+    ...overrides,
+  };
+}
+
+const tail = ['[    6.100] Welcome', '[    6.200] <script>alert("x")</script> & more'];
+
+describe('renderReportHtml', () => {
+  const html = renderReportHtml({ report: sampleReport(), consoleTail: tail, budgetsMs: { prompt: 240_000 }, logLinks: [{ label: 'console.txt', href: 'console.txt' }] });
+
+  it('escapes console output, evidence and the service log', () => {
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; more');
+    expect(html).toContain('plan-only ``` &#60;/pre&#62;');
+    expect(html).toContain('pre-nixos[1]: &#60;b&#62;done&#60;/b&#62;');
+  });
+
+  it('is self-contained: no external assets, no scripts', () => {
+    expect(html).not.toMatch(/\b(src|href)="(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import|url\(/);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<a href="console.txt">');
+  });
+
+  it('shows the verdict, accelerator and why, timeline in boot order with budgets, failed checks open', () => {
+    expect(html).toContain('FAILED');
+    expect(html).toContain('KVM unusable: no &#34;Linux version&#34; within 3000 ms');
+    const phases = [...html.matchAll(/<tr><td>(\w+)<\/td>/g)].map((match) => match[1]);
+    expect(phases).toEqual(['qemu', 'bootloader', 'kernel', 'prompt', 'stopped']);
+    expect(html).toContain('<td class="n">240.0 s</td>');
+    expect(html).toMatch(/<details class="check failed" open>/);
+    expect(html).toMatch(/<details class="check passed">/);
+    expect(html).toContain('Last 2 console lines');
+  });
+});
+
+describe('renderReportMarkdown', () => {
+  const markdown = renderReportMarkdown({ report: sampleReport(), consoleTail: tail, budgetsMs: { prompt: 240_000 }, logLinks: [{ label: 'console.txt', href: 'console.txt' }] });
+
+  it('has the timeline, with durations to the next phase', () => {
+    expect(markdown).toContain('| qemu | 0 ms | 241 ms | — |');
+    expect(markdown).toContain('| kernel | 2.48 s | 4.09 s | — |');
+    expect(markdown).toContain('| prompt | 6.57 s | 619 ms | 240.0 s |');
+    expect(markdown).toContain('| stopped | 7.19 s | — | — |');
+  });
+
+  it('has the failure with the console tail, checks with evidence, and relative log links', () => {
+    expect(markdown).toMatch(/^# Boot report: sample — FAILED/);
+    expect(markdown).toContain('- ✗ storage status written: expected applied, got plan-only');
+    expect(markdown).toContain('<script>alert("x")</script> & more');
+    // Output holding a ``` fence is wrapped in a longer fence, so it cannot end the block early.
+    expect(markdown).toContain('````\nplan-only ``` </pre>\n````');
+    expect(markdown).toContain(`/usr/bin/qemu-system-x86_64 -name sample -append 'console=ttyS0 it'\\''s'`);
+    expect(markdown).toContain('- [console.txt](console.txt)');
+  });
+
+  it('leaves the failure section out of a passing run', () => {
+    const passing = sampleReport({ passed: true, error: undefined, checks: sampleReport().checks.slice(0, 1), serviceLog: undefined });
+    expect(renderReportMarkdown({ report: passing })).not.toContain('## Failure');
+    expect(renderReportHtml({ report: passing })).not.toContain('<h2>Failure</h2>');
+  });
+});
+
+describe('writeReports', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes report.md and report.html, with the last 40 console lines and links to the logs present', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'reports-'));
+    const lines = Array.from({ length: 60 }, (_, index) => `[ ${index}] line ${index}`);
+    await writeFile(join(dir, 'console.txt'), `${lines.join('\n')}\n`);
+    await writeFile(join(dir, 'report.json'), '{}\n');
+    const written = await writeReports(sampleReport(), dir, { budgetsMs: { prompt: 1000 } });
+    expect(written).toEqual({ markdown: join(dir, 'report.md'), html: join(dir, 'report.html') });
+    const markdown = await readFile(written.markdown, 'utf8');
+    expect(markdown).toContain('Last 40 console lines:');
+    expect(markdown).toContain('[ 20] line 20\n');
+    expect(markdown).not.toContain('[ 19] line 19\n');
+    expect(markdown).toContain('- [console.txt — clean console, timestamped](console.txt)');
+    expect(markdown).toContain('(report.json)');
+    expect(markdown).not.toContain('(console.cast)');
+    expect(await readFile(written.html, 'utf8')).toContain('[ 59] line 59');
+  });
+});
+
+describe('writeReports links', () => {
+  it('links other files a test left in the run folder by name, after the known logs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reports-'));
+    try {
+      await writeFile(join(dir, 'console.txt'), 'x\n');
+      await writeFile(join(dir, 'checks.cast'), '{}\n');
+      const written = await writeReports(sampleReport({ passed: true, error: undefined }), dir);
+      const markdown = await readFile(written.markdown, 'utf8');
+      expect(markdown).toMatch(/\(console\.txt\)[\s\S]*\(report\.md\)\n- \[checks\.cast\]\(checks\.cast\)/);
+      expect(markdown).not.toContain('(report.html)');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('network boots', () => {
+  it('show the iPXE chain and what the local server served', () => {
+    const report = sampleReport({
+      ipxe: { mode: 'http', url: 'http://10.0.2.2:8080/boot.ipxe', requests: [{ method: 'GET', path: '/vmlinuz', status: 200, bytes: 5_500_000, durationMs: 120, atMs: 7000 }] },
+    });
+    expect(renderReportMarkdown({ report })).toContain('| 7.00 s | `GET /vmlinuz` | 200 | 5500000 | 120 ms |');
+    const html = renderReportHtml({ report });
+    expect(html).toContain('HTTP chain from <code>http://10.0.2.2:8080/boot.ipxe</code>');
+    expect(html).toContain('<td class="n">5.2 MiB</td>');
+  });
+});
