@@ -12,6 +12,12 @@ export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'none';
 
 export type DiskOption = string | { blankMiB: number };
 
+/**
+ * Network boot through the NIC's iPXE ROM. `true`: a local HTTP chain of the kernel+initrd (given, or the
+ * default image's); `tftp`: the same chain through slirp's TFTP server; `url`: chain to that boot URL instead.
+ */
+export type IpxeOption = boolean | { url?: string; tftp?: boolean };
+
 export interface BootOptions {
   /** Names the run folder in boot-logs/. */
   name?: string;
@@ -20,6 +26,7 @@ export interface BootOptions {
   initrd?: string;
   /** Kernel command line for kernel boots (console=ttyS0 is added when missing). */
   append?: string;
+  ipxe?: IpxeOption;
   /** Which form of the default image to boot when no image is given (default `iso`). */
   defaultImageAs?: 'iso' | 'kernel';
   disks?: DiskOption[];
@@ -49,7 +56,9 @@ export interface BootOptions {
 
 export type ResolvedBootSource =
   | { kind: 'iso'; iso: string; isDefaultImage: boolean }
-  | { kind: 'kernel'; kernel: string; initrd: string | undefined; append: string; isDefaultImage: boolean };
+  | { kind: 'kernel'; kernel: string; initrd: string | undefined; append: string; isDefaultImage: boolean }
+  | { kind: 'ipxe'; mode: 'http' | 'tftp'; kernel: string; initrd: string | undefined; append: string; isDefaultImage: boolean }
+  | { kind: 'ipxe'; mode: 'remote'; url: string; isDefaultImage: false };
 
 export interface BootPlan {
   name: string;
@@ -96,13 +105,22 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   if (options.initrd && !options.kernel) {
     throw new UsageError('--initrd', 'an initrd was given without a kernel', 'add --kernel with the kernel that goes with it');
   }
-  if (options.append !== undefined && !options.kernel && (options.iso || options.defaultImageAs !== 'kernel')) {
+  const ipxe = normaliseIpxe(options);
+  if (options.append !== undefined && !options.kernel && (options.iso || (options.defaultImageAs !== 'kernel' && ipxe?.mode !== 'http' && ipxe?.mode !== 'tftp'))) {
     throw new UsageError('--append', 'a kernel command line only applies to kernel boots', 'add --kernel/--initrd, or drop --append (an ISO brings its own command line)');
   }
 
   let source: ResolvedBootSource;
   let probeKernel: string | undefined;
-  if (options.iso) {
+  if (ipxe?.mode === 'remote') {
+    source = { kind: 'ipxe', mode: 'remote', url: ipxe.url, isDefaultImage: false };
+  } else if (ipxe) {
+    const image = options.kernel ? undefined : await locateDefaultImage({ cacheDir, repoRoot });
+    const kernel = options.kernel ? await checkImageFile(options.kernel, 'kernel', '--kernel') : (image?.kernel ?? '');
+    const initrd = options.initrd ? await checkImageFile(options.initrd, 'initrd', '--initrd') : image?.initrd;
+    source = { kind: 'ipxe', mode: ipxe.mode, kernel, initrd, append: withSerialConsole(options.append ?? ''), isDefaultImage: !options.kernel };
+    probeKernel = kernel;
+  } else if (options.iso) {
     source = { kind: 'iso', iso: await checkImageFile(options.iso, 'iso', '--iso'), isDefaultImage: false };
   } else if (options.kernel) {
     const kernel = await checkImageFile(options.kernel, 'kernel', '--kernel');
@@ -128,14 +146,20 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   const sshKeyPath = options.sshKeyPath ? resolve(options.sshKeyPath) : undefined;
   let keyInjection: BootPlan['keyInjection'];
   const requestedInjection = options.keyInjection ?? 'auto';
-  if (requestedInjection === 'auto') keyInjection = sshKeyPath ? 'none' : source.kind === 'kernel' ? 'cmdline' : 'smbios';
+  const ownsCmdline = source.kind === 'kernel' || (source.kind === 'ipxe' && source.mode !== 'remote');
+  if (requestedInjection === 'auto') keyInjection = sshKeyPath ? 'none' : ownsCmdline ? 'cmdline' : 'smbios';
   else keyInjection = requestedInjection;
-  if (keyInjection === 'cmdline' && source.kind !== 'kernel') {
-    throw new UsageError('keyInjection cmdline', 'the kernel command line of an ISO is not under the harness\'s control', 'use smbios (the default for ISOs) or boot with --kernel/--initrd');
+  if (keyInjection === 'cmdline' && !ownsCmdline) {
+    throw new UsageError('keyInjection cmdline', 'the kernel command line of an ISO is not under the harness\'s control', 'use smbios (the default for ISOs and remote iPXE chains) or boot with --kernel/--initrd');
+  }
+
+  const network = options.network ?? true;
+  if (source.kind === 'ipxe' && !network) {
+    throw new UsageError('network: false with ipxe', 'an iPXE chain boots over the network', 'drop `network: false`, or boot the kernel directly');
   }
 
   return {
-    name: options.name ?? (source.isDefaultImage ? `default-${source.kind}` : source.kind),
+    name: options.name ?? `${source.isDefaultImage ? 'default-' : ''}${source.kind}${source.kind === 'ipxe' ? `-${source.mode}` : ''}`,
     source,
     probeKernel,
     disks,
@@ -144,7 +168,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     accel,
     sshKeyPath,
     keyInjection,
-    network: options.network ?? true,
+    network,
     waitFor: options.waitFor ?? 'shell',
     promptPattern: options.promptPattern,
     login: options.login,
@@ -156,6 +180,45 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     qemuBinary: options.qemuBinary ?? (await locateQemuBinary(env)),
     extraQemuArgs: options.extraQemuArgs ?? [],
   };
+}
+
+type NormalisedIpxe = { mode: 'http' | 'tftp' } | { mode: 'remote'; url: string };
+
+function normaliseIpxe(options: BootOptions): NormalisedIpxe | undefined {
+  const ipxe = options.ipxe;
+  if (ipxe === undefined || ipxe === false) return undefined;
+  if (ipxe !== true && (typeof ipxe !== 'object' || ipxe === null)) {
+    throw new UsageError('ipxe', `expected true, false or { url?, tftp? }, got \`${String(ipxe)}\` (${typeof ipxe})`, 'pass ipxe: true, or ipxe: { url } for a remote chain');
+  }
+  if (options.iso) throw new UsageError('--iso with --ipxe', 'an ISO cannot be chained by iPXE', 'boot the ISO without --ipxe, or give --kernel/--initrd to chain');
+  if (ipxe === true || ipxe.url === undefined) return { mode: ipxe !== true && ipxe.tftp ? 'tftp' : 'http' };
+  if (options.kernel || options.initrd || options.append !== undefined) {
+    throw new UsageError('--ipxe-url with --kernel/--initrd/--append', 'a remote chain brings its own kernel, initrd and command line', 'drop --kernel/--initrd/--append, or drop --ipxe-url to chain them locally');
+  }
+  if (ipxe.tftp) throw new UsageError('--ipxe-url with --tftp', '--tftp serves the local chain over TFTP', 'give a tftp:// URL to chain a remote TFTP server');
+  return { mode: 'remote', url: validateIpxeUrl(ipxe.url) };
+}
+
+/** A boot URL as the guest resolves it: http, https or tftp, and never the guest's own loopback. */
+export function validateIpxeUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError('--ipxe-url', `expected an absolute http://, https:// or tftp:// URL, got \`${value}\``, 'pass e.g. --ipxe-url http://10.0.2.2:8080/boot.ipxe');
+  }
+  if (!['http:', 'https:', 'tftp:'].includes(url.protocol)) {
+    throw new UsageError('--ipxe-url', `expected an http, https or tftp URL, got \`${url.protocol.replace(/:$/, '')}\` in \`${value}\``, 'iPXE here chains http://, https:// and tftp:// URLs only');
+  }
+  if (/\s/.test(value)) throw new UsageError('--ipxe-url', `a URL cannot contain white space, got \`${value}\``, 'percent-encode spaces (%20)');
+  if (url.hostname === 'localhost' || url.hostname.startsWith('127.') || url.hostname === '[::1]') {
+    throw new UsageError(
+      '--ipxe-url',
+      `\`${url.hostname}\` is the guest itself, not this host`,
+      `the guest reaches this host's 127.0.0.1 as 10.0.2.2 (e.g. ${url.protocol}//10.0.2.2${url.port ? `:${url.port}` : ''}${url.pathname})`,
+    );
+  }
+  return value;
 }
 
 function withSerialConsole(append: string): string {

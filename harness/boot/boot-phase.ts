@@ -1,6 +1,19 @@
 // The boot timeline: which phase a guest reached and when, read from normalised console lines.
 
-export type BootPhase = 'qemu' | 'firmware' | 'bootloader' | 'kernel' | 'userspace' | 'prompt' | 'ssh' | 'checks' | 'stopped';
+export type BootPhase =
+  | 'qemu'
+  | 'firmware'
+  | IpxePhase
+  | 'bootloader'
+  | 'kernel'
+  | 'userspace'
+  | 'prompt'
+  | 'ssh'
+  | 'checks'
+  | 'stopped';
+
+/** iPXE milestones of a network boot: its banner, DHCP done, the script and then kernel and initrd fetched. */
+export type IpxePhase = 'ipxe' | 'ipxe-dhcp' | 'ipxe-script' | 'ipxe-kernel' | 'ipxe-initrd';
 
 export interface PhaseMark {
   phase: BootPhase;
@@ -15,9 +28,16 @@ const phaseEvidence: readonly { phase: BootPhase; pattern: RegExp }[] = [
   { phase: 'bootloader', pattern: /ISOLINUX|SYSLINUX|GNU GRUB|Booting `|Loading \/?\S*(vmlinuz|linux)/ },
   { phase: 'kernel', pattern: /Linux version \d/ },
   { phase: 'userspace', pattern: /Run \S+ as init process|systemd\[1\]:|Welcome to |Freeing unused kernel/ },
+  // iPXE prints these only when SeaBIOS mirrors the screen on serial (firmwareOnSerial).
+  { phase: 'ipxe', pattern: /iPXE \S+ -- Open Source Network Boot Firmware|iPXE initialising devices/ },
+  { phase: 'ipxe-dhcp', pattern: /Configuring \(net\d[^)]*\)[. ]*ok/ },
+  { phase: 'ipxe-script', pattern: / : \d+ bytes \[script\]/ },
 ];
 
-const order: readonly BootPhase[] = ['qemu', 'firmware', 'bootloader', 'kernel', 'userspace', 'prompt', 'ssh', 'checks', 'stopped'];
+/** `<url>... ok`: iPXE finished a download; after the script, the first is the kernel and the next the initrd. */
+const ipxeFetched = /^\s*((?:https?|tftp):\/\/\S+?)\.\.\. ok\s*$/;
+
+const order: readonly BootPhase[] = ['qemu', 'firmware', 'ipxe', 'ipxe-dhcp', 'ipxe-script', 'ipxe-kernel', 'ipxe-initrd', 'bootloader', 'kernel', 'userspace', 'prompt', 'ssh', 'checks', 'stopped'];
 
 export class BootTimeline {
   private readonly marks: PhaseMark[] = [];
@@ -28,6 +48,17 @@ export class BootTimeline {
     for (const { phase, pattern } of phaseEvidence) {
       if (!this.reached(phase) && pattern.test(line)) this.mark(phase, atMs, line.trim().slice(0, 160));
     }
+    this.observeIpxeFetch(line, atMs);
+  }
+
+  // SeaBIOS's mirroring can repeat a line: the initrd must be a different URL from the kernel.
+  private observeIpxeFetch(line: string, atMs: number): void {
+    if (!this.reached('ipxe-script') || this.reached('ipxe-initrd') || this.reached('kernel')) return;
+    const url = ipxeFetched.exec(line)?.[1];
+    if (!url) return;
+    const kernel = this.marks.find((mark) => mark.phase === 'ipxe-kernel');
+    if (!kernel) this.mark('ipxe-kernel', atMs, url);
+    else if (kernel.evidence !== url) this.mark('ipxe-initrd', atMs, url);
   }
 
   mark(phase: BootPhase, atMs: number, evidence: string): void {

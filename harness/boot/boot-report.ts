@@ -2,6 +2,25 @@
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import type { PhaseMark } from './boot-phase.ts';
 
+/** One request the local chain server answered; `atMs` is since QEMU started, like the phases. */
+export interface IpxeRequestRecord {
+  method: string;
+  path: string;
+  status: number;
+  bytes: number;
+  durationMs: number;
+  atMs: number;
+}
+
+export interface IpxeReport {
+  /** `http`/`tftp`: the harness served the chain; `remote`: the guest chained to a given URL. */
+  mode: 'http' | 'tftp' | 'remote';
+  /** The boot URL handed to iPXE, as the guest sees it. */
+  url: string;
+  /** What the local HTTP server served (empty for TFTP, whose server is slirp's, and for remote chains). */
+  requests: IpxeRequestRecord[];
+}
+
 export interface CheckEvidence {
   command: string;
   output: string;
@@ -27,6 +46,8 @@ export interface BootReport {
   phases: PhaseMark[];
   qemu: { argv: string[]; pid: number | undefined; exit?: { exitCode: number | null; signal: number | null } | undefined };
   sshPort: number | undefined;
+  /** Present for network boots. */
+  ipxe?: IpxeReport | undefined;
   checks: CheckResult[];
   /** The `journalctl -u pre-nixos` output, collected whenever a check failed. */
   serviceLog?: string | undefined;

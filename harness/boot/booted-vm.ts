@@ -4,7 +4,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialConsole } from '../console/serial-console.ts';
 import { ShellSession } from '../console/shell-session.ts';
-import { ConsoleClosedError } from '../console/console-errors.ts';
+import { ConsoleClosedError, ConsoleFailureError } from '../console/console-errors.ts';
+import type { ChainRequest } from '../net/chain-server.ts';
+import { findIpxeFailure } from '../net/ipxe-messages.ts';
+import { slirpHostAddress } from '../net/tftp-layout.ts';
 import { QemuExitedError, QemuProcess } from '../qemu/qemu-process.ts';
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
@@ -13,21 +16,27 @@ import { SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
 import { describeContext } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts';
-import { monotonicNowMs } from '../util/clock.ts';
+import { monotonicNowMs, sleep } from '../util/clock.ts';
 import type { BootPlan } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
-import type { BootReport, CheckResult } from './boot-report.ts';
+import type { BootReport, CheckResult, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
 import { ConsoleTextLog } from './console-log.ts';
 import { createOverlay } from './disk-overlay.ts';
+import { type IpxeChain, IpxeChainError, prepareIpxeChain } from './ipxe-chain.ts';
 import type { RunDirectories } from './run-directory.ts';
 
 export interface BootHooks {
   /** Called as each boot phase is reached (for progress output). */
   onPhase?: (mark: PhaseMark) => void;
+  /** Called once a local iPXE chain is ready, before QEMU starts: to look at (or add to) what it serves. */
+  onIpxeChain?: (chain: IpxeChain) => void | Promise<void>;
 }
 
 /** systemd's credential name that systemd ≥ 252 installs as root's authorized_keys by itself. */
 const sshKeyCredential = 'ssh.authorized_keys.root';
+
+/** After our chain server refused a fetch, how long to wait for iPXE's own words on the console (it prints them at once). */
+const ipxeWordsWaitMs = 4000;
 
 export class BootedVm implements AsyncDisposable {
   readonly timeline = new BootTimeline();
@@ -41,6 +50,7 @@ export class BootedVm implements AsyncDisposable {
   private key: SshKeyPair | undefined;
   private stopping: Promise<void> | undefined;
   private verdict: AcceleratorVerdict | undefined;
+  private chain: IpxeChain | undefined;
 
   constructor(
     readonly plan: BootPlan,
@@ -143,6 +153,18 @@ export class BootedVm implements AsyncDisposable {
     if (plan.source.kind === 'kernel') {
       const append = plan.keyInjection === 'cmdline' ? `${plan.source.append} pre_nixos.root_key=${keyBase64}` : plan.source.append;
       boot = { kind: 'kernel', kernel: plan.source.kernel, initrd: plan.source.initrd, append };
+    } else if (plan.source.kind === 'ipxe') {
+      boot = { kind: 'network' };
+      if (plan.source.mode === 'remote') {
+        this.report.ipxe = { mode: 'remote', url: plan.source.url, requests: [] };
+      } else {
+        const append = plan.keyInjection === 'cmdline' ? `${plan.source.append} pre_nixos.root_key=${keyBase64}` : plan.source.append;
+        this.chain = await prepareIpxeChain({ runDir, kernel: plan.source.kernel, initrd: plan.source.initrd, append, mode: plan.source.mode });
+        const ipxe: IpxeReport = { mode: plan.source.mode, url: this.chain.scriptUrl, requests: [] };
+        this.report.ipxe = ipxe;
+        this.chain.server?.onRequest((request) => ipxe.requests.push(this.requestRecord(request)));
+        await hooks.onIpxeChain?.(this.chain);
+      }
     } else {
       boot = { kind: 'iso', iso: plan.source.iso };
     }
@@ -169,12 +191,23 @@ export class BootedVm implements AsyncDisposable {
       boot,
       disks,
       nics: plan.network
-        ? [{ mode: 'user', model: 'virtio-net-pci', optionRom: false, hostForwards: [{ hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 }] }]
+        ? [
+            {
+              mode: 'user',
+              model: 'virtio-net-pci',
+              // The NIC's default ROM is iPXE; an explicit pxe-virtio.rom fails silently on this (transitional) device.
+              optionRom: boot.kind === 'network',
+              hostForwards: [{ hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 }],
+              bootFile: this.chain?.bootFile ?? (plan.source.kind === 'ipxe' && plan.source.mode === 'remote' ? plan.source.url : undefined),
+              tftpRoot: this.chain?.tftpRoot,
+            },
+          ]
         : [],
       smbiosStringFiles,
       consoleLogPath: this.report.logs.consoleRaw,
       qmpSocketPath: join(runDir, 'qmp.sock'),
-      firmwareOnSerial: false,
+      // iPXE's own messages (milestones, errors) reach serial only through SeaBIOS's screen mirroring.
+      firmwareOnSerial: boot.kind === 'network',
       startPaused: true,
       extraArgs: plan.extraQemuArgs,
     };
@@ -215,6 +248,70 @@ export class BootedVm implements AsyncDisposable {
   }
 
   private async waitForGuest(): Promise<void> {
+    const guest = this.waitForPrompt();
+    const server = this.chain?.server;
+    if (!server) {
+      await guest.catch((error: unknown) => {
+        throw this.chainError(error);
+      });
+      return;
+    }
+    // A fetch our server refused is known before iPXE says anything: fail fast on it, with iPXE's words if they come.
+    let unsubscribe = (): void => undefined;
+    const refused = new Promise<{ kind: 'refused'; request: ChainRequest }>((resolveRefused) => {
+      unsubscribe = server.onRequest((request) => {
+        if (request.status >= 400) resolveRefused({ kind: 'refused', request });
+      });
+    });
+    const settled = guest.then(
+      () => ({ kind: 'booted' as const }),
+      (error: unknown) => ({ kind: 'failed' as const, error }),
+    );
+    try {
+      const first = await Promise.race([settled, refused]);
+      if (first.kind === 'booted') return;
+      if (first.kind === 'failed') throw this.chainError(first.error);
+      const url = `http://${slirpHostAddress}:${server.port}${first.request.path}`;
+      const words = await this.ipxeWordsAbout(url, settled);
+      throw this.chainError(words?.kind === 'failed' ? words.error : undefined, { url, said: `HTTP ${first.request.status} from the chain server` });
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /** Waits (briefly) until the console shows iPXE's verdict on `url`, or the boot wait itself failed. */
+  private async ipxeWordsAbout<T>(url: string, settled: Promise<T>): Promise<T | undefined> {
+    let outcome: T | undefined;
+    void settled.then((value) => (outcome = value));
+    const untilMs = monotonicNowMs() + ipxeWordsWaitMs;
+    while (monotonicNowMs() < untilMs && outcome === undefined) {
+      const seen = findIpxeFailure(this.serialConsole?.tail(20) ?? [], '');
+      if (seen.url === url && /\)$/.test(seen.said)) break;
+      await sleep(50);
+    }
+    return outcome;
+  }
+
+  /** A console failure before the kernel started is iPXE's: name the URL and iPXE's words. */
+  private chainError(error: unknown, refused?: { url: string; said: string }): unknown {
+    const source = this.plan.source;
+    if (source.kind !== 'ipxe') return error;
+    const fromConsole = error instanceof ConsoleFailureError && !this.timeline.reached('kernel');
+    if (!fromConsole && !refused) return error;
+    const tail = this.serialConsole ? this.serialConsole.tail(40) : [];
+    const failure = findIpxeFailure(tail, fromConsole ? error.line : (refused?.said ?? ''));
+    const bootUrl = source.mode === 'remote' ? source.url : (this.chain?.scriptUrl ?? '');
+    const url = refused?.url ?? failure.url ?? bootUrl;
+    const said = fromConsole || failure.url ? failure.said : (refused?.said ?? failure.said);
+    return new IpxeChainError(url, said, this.chain?.requests() ?? [], tail.slice(-12), this.logDir);
+  }
+
+  private requestRecord(request: ChainRequest): IpxeRequestRecord {
+    const { method, path, status, bytes, durationMs } = request;
+    return { method, path, status, bytes, durationMs: Math.round(durationMs), atMs: Math.round(request.startedAtMs - this.startedAtMs) };
+  }
+
+  private async waitForPrompt(): Promise<void> {
     const plan = this.plan;
     try {
       if (plan.waitFor === 'shell') {
@@ -275,6 +372,7 @@ export class BootedVm implements AsyncDisposable {
     try {
       await this.qemuProcess?.stop();
     } finally {
+      await this.chain?.stop().catch(() => undefined);
       this.serialConsole?.[Symbol.dispose]();
       const exit = this.qemuProcess?.transport.exitStatus;
       if (exit) this.report.qemu.exit = exit;

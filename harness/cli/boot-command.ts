@@ -19,6 +19,9 @@ interface BootCommandOptions {
   initrd?: string;
   append?: string;
   direct?: boolean;
+  ipxe?: boolean;
+  ipxeUrl?: string;
+  tftp?: boolean;
   disk: string[];
   blankDisk: string[];
   accel?: string;
@@ -42,6 +45,9 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--initrd <file>', 'initramfs for --kernel')
     .option('--append <cmdline>', 'kernel command line for --kernel (console=ttyS0 is added when missing)')
     .option('--direct', 'boot the default image as kernel+initrd instead of its ISO')
+    .option('--ipxe', 'network-boot through iPXE: a local HTTP chain of --kernel/--initrd (or the default image)')
+    .option('--ipxe-url <url>', 'network-boot through iPXE by chaining this http://, https:// or tftp:// boot URL (this host is 10.0.2.2)')
+    .option('--tftp', 'with --ipxe: serve the local chain through QEMU\'s TFTP server instead of HTTP')
     .option('--disk <file>', 'attach a disk image through a qcow2 overlay (repeatable; the file is never written)', collect, [])
     .option('--blank-disk <MiB>', 'attach a new blank disk of this size (repeatable)', collect, [])
     .addOption(new Option('--accel <accel>', 'accelerator: auto (KVM only if a probe shows it works), kvm or tcg').env('HARNESS_ACCEL'))
@@ -108,6 +114,17 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
     if (options.iso || options.kernel) throw new UsageError('--direct', 'only applies to the default image', 'drop --direct, or drop --iso/--kernel');
     bootOptions.defaultImageAs = 'kernel';
   }
+  if (options.tftp && !options.ipxe) {
+    throw new UsageError('--tftp', 'only applies to a local iPXE chain', 'add --ipxe (for --ipxe-url, give a tftp:// URL instead)');
+  }
+  if (options.ipxe && options.ipxeUrl) {
+    throw new UsageError('--ipxe with --ipxe-url', 'two iPXE chains were given', 'use --ipxe for the local chain, or --ipxe-url for a remote one');
+  }
+  if (options.direct && (options.ipxe || options.ipxeUrl)) {
+    throw new UsageError('--direct with --ipxe', '--direct boots the kernel without the network', 'drop --direct: --ipxe already chains the default image\'s kernel+initrd');
+  }
+  if (options.ipxe) bootOptions.ipxe = options.tftp ? { tftp: true } : true;
+  if (options.ipxeUrl !== undefined) bootOptions.ipxe = { url: options.ipxeUrl };
   if (options.accel) bootOptions.accel = parseAcceleratorRequest(options.accel, '--accel');
   if (options.sshKey) bootOptions.sshKeyPath = options.sshKey;
   if (!options.key) bootOptions.keyInjection = 'none';
@@ -136,6 +153,11 @@ function regexOption(name: string, value: string): RegExp {
 }
 
 function describeSource(options: BootOptions): string {
+  if (typeof options.ipxe === 'object' && options.ipxe.url) return `iPXE chain ${options.ipxe.url}`;
+  if (options.ipxe) {
+    const via = typeof options.ipxe === 'object' && options.ipxe.tftp ? 'TFTP' : 'HTTP';
+    return `${options.kernel ? `kernel ${options.kernel}` : 'the default image'} through a local iPXE ${via} chain`;
+  }
   if (options.iso) return `ISO ${options.iso}`;
   if (options.kernel) return `kernel ${options.kernel}${options.initrd ? ` + ${options.initrd}` : ''}`;
   return options.defaultImageAs === 'kernel' ? 'the default image (kernel+initrd)' : 'the default image (ISO)';

@@ -80,6 +80,21 @@ export class ShellSession implements CommandRunner {
     return this.harnessPrompt;
   }
 
+  /**
+   * Takes over a shell whose prompt the harness installed before (a guest restored from a snapshot).
+   * A restored console shows nothing until something is typed, so a round trip proves it is there.
+   */
+  async resume(options: { prompt: string; timeoutMs: number }): Promise<void> {
+    this.harnessPrompt = options.prompt;
+    const check = await this.execute('echo harness-ready', { timeoutMs: options.timeoutMs });
+    if (check.exitCode !== 0 || check.stdout.trim() !== 'harness-ready') {
+      throw new ShellSessionError(
+        'Restored shell did not answer the harness round trip',
+        `Sent \`echo harness-ready\`, got exit code ${check.exitCode} and output ${JSON.stringify(check.stdout)}`,
+      );
+    }
+  }
+
   async initialize(options: InitializeOptions): Promise<void> {
     const deadline = Deadline.after(options.timeoutMs, this.clock);
     await this.waitForShell(deadline, options);

@@ -18,6 +18,8 @@ export function buildQemuArgv(spec: VmSpec): string[] {
   spec.disks.forEach((disk, index) => {
     argv.push('-drive', `file=${escapeOptionValue(disk.overlayPath)},if=virtio,format=qcow2,index=${index}`);
   });
+  if (spec.vmStateDrivePath) argv.push('-drive', `if=none,id=vmstate,format=qcow2,file=${escapeOptionValue(spec.vmStateDrivePath)}`);
+  if (spec.loadSnapshot) argv.push('-loadvm', spec.loadSnapshot);
   argv.push(...networkArgs(spec.nics));
   // Entropy early in boot: without it sshd key generation can stall for minutes under TCG.
   argv.push('-device', 'virtio-rng-pci');

@@ -45,6 +45,10 @@ export interface VmSpec {
   nics: Nic[];
   /** SMBIOS type 11 OEM strings, each read from a file in the run dir so secrets never sit on a command line. */
   smbiosStringFiles: string[];
+  /** A qcow2 drive (not seen by the guest) that holds saved VM state, so `savevm` works without a guest disk. */
+  vmStateDrivePath?: string | undefined;
+  /** Restore this internal snapshot at start (`-loadvm`); the command line must match the saving one but for ports. */
+  loadSnapshot?: string | undefined;
   /** Raw console record written by QEMU itself: loss-free even when the pty drops the tail at exit. */
   consoleLogPath: string;
   qmpSocketPath: string;

@@ -88,6 +88,16 @@ describe('buildQemuArgv', () => {
   });
 });
 
+describe('snapshot arguments', () => {
+  it('adds a guest-invisible vmstate drive and -loadvm, and nothing else changes but the port', () => {
+    const saving = buildQemuArgv(spec({ vmStateDrivePath: '/run/a/vmstate.qcow2' }));
+    const restoring = buildQemuArgv(spec({ vmStateDrivePath: '/run/b/vmstate.qcow2', loadSnapshot: 'harness-ready' }));
+    expect(optionValues(saving, '-drive')).toContain('if=none,id=vmstate,format=qcow2,file=/run/a/vmstate.qcow2');
+    expect(optionValues(restoring, '-loadvm')).toEqual(['harness-ready']);
+    expect(saving).not.toContain('-loadvm');
+  });
+});
+
 describe('parseHostForwards', () => {
   it('reads the OS-chosen port from HMP info usernet', () => {
     const text =
