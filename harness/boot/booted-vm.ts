@@ -21,6 +21,9 @@ import type { BootPlan } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
 import type { BootReport, CheckResult, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
 import { ConsoleTextLog } from './console-log.ts';
+import { AsciicastWriter } from '../report/asciicast-writer.ts';
+import { captureScreen } from '../report/screendump.ts';
+import { writeReports } from '../report/write-reports.ts';
 import { createOverlay } from './disk-overlay.ts';
 import { type IpxeChain, IpxeChainError, prepareIpxeChain } from './ipxe-chain.ts';
 import type { RunDirectories } from './run-directory.ts';
@@ -50,6 +53,7 @@ export class BootedVm implements AsyncDisposable {
   private key: SshKeyPair | undefined;
   private stopping: Promise<void> | undefined;
   private verdict: AcceleratorVerdict | undefined;
+  private cast: AsciicastWriter | undefined;
   private chain: IpxeChain | undefined;
 
   constructor(
@@ -220,6 +224,10 @@ export class BootedVm implements AsyncDisposable {
       pidFilePath: join(runDir, 'qemu.pid'),
     });
     this.report.qemu = { argv: this.qemuProcess.commandLine, pid: this.qemuProcess.pid };
+    // Subscribed before the guest is resumed, so the recording misses no byte.
+    const cast = new AsciicastWriter(join(this.logDir, 'console.cast'), { columns: 120, rows: 40, title: plan.name });
+    this.cast = cast;
+    this.qemuProcess.transport.onData((chunk) => cast.write(chunk));
     await writeFile(this.report.logs.qemuArgv, `${JSON.stringify(this.qemuProcess.commandLine, null, 2)}\n`);
 
     const textLog = this.textLog;
@@ -369,6 +377,11 @@ export class BootedVm implements AsyncDisposable {
 
   private async stopOnce(failure: unknown): Promise<void> {
     this.sshSession?.close();
+    const failed = Boolean(failure) || this.report.checks.some((check) => !check.passed);
+    if (failed && this.qemuProcess && !this.qemuProcess.hasExited) {
+      // What the VGA console showed when things went wrong (firmware, bootloader, tty0-only messages).
+      await captureScreen(this.qemuProcess.qmp, join(this.logDir, 'screen.png')).catch(() => undefined);
+    }
     try {
       await this.qemuProcess?.stop();
     } finally {
@@ -381,6 +394,8 @@ export class BootedVm implements AsyncDisposable {
       this.report.passed = !failure && this.report.checks.every((check) => check.passed);
       await this.textLog?.close();
       await writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`).catch(() => undefined);
+      await this.cast?.close().catch(() => undefined);
+      await writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.plan.bootTimeoutMs } }).catch(() => undefined);
       await this.directories.remove();
     }
   }

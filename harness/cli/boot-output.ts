@@ -4,7 +4,7 @@ import type { BootReport } from '../boot/boot-report.ts';
 import type { CliIO } from './cli-io.ts';
 
 export function formatPhase(mark: PhaseMark): string {
-  return `  [${(mark.atMs / 1000).toFixed(1).padStart(6)} s] ${mark.phase.padEnd(10)} ${mark.evidence.slice(0, 100)}\n`;
+  return `  [${(mark.atMs / 1000).toFixed(1).padStart(6)} s] ${mark.phase.padEnd(11)} ${mark.evidence.slice(0, 100)}\n`;
 }
 
 export function formatBootSummary(report: BootReport, io: CliIO): string {
@@ -17,6 +17,12 @@ export function formatBootSummary(report: BootReport, io: CliIO): string {
     for (const check of report.checks) {
       const status = check.passed ? paint('32', 'PASS') : paint('31', 'FAIL');
       lines.push(`  ${status}  ${check.title.padEnd(titleWidth)}  ${check.verdict}`);
+    }
+  }
+  if (report.ipxe) {
+    lines.push('', `iPXE chain (${report.ipxe.mode}): ${report.ipxe.url}`);
+    for (const request of report.ipxe.requests) {
+      lines.push(`  ${String(request.status).padEnd(4)} ${request.method} ${request.path}  ${request.bytes} bytes in ${Math.round(request.durationMs)} ms`);
     }
   }
   if (report.serviceLog) {
