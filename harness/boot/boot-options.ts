@@ -51,6 +51,10 @@ export interface BootOptions {
   cacheDir?: string;
   qemuBinary?: string;
   extraQemuArgs?: string[];
+  /** Give the VM a guest-invisible qcow2 drive so its state can be saved (`BootedVm.saveSnapshot`). */
+  snapshotable?: boolean;
+  /** Start from a saved snapshot instead of booting (see boot/vm-snapshot.ts); the other options must match the saving run's. */
+  restoreFrom?: RestorePoint;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -60,8 +64,19 @@ export type ResolvedBootSource =
   | { kind: 'ipxe'; mode: 'http' | 'tftp'; kernel: string; initrd: string | undefined; append: string; isDefaultImage: boolean }
   | { kind: 'ipxe'; mode: 'remote'; url: string; isDefaultImage: false };
 
+/** What a restore needs from a snapshot: its files and the prompt and key of the saved guest. */
+export interface RestorePoint {
+  /** Folder holding the saved drives (vmstate.qcow2, disk<N>.qcow2) and the key. */
+  dir: string;
+  snapshotName: string;
+  prompt: string;
+  privateKeyPath: string;
+}
+
 export interface BootPlan {
   name: string;
+  snapshotable: boolean;
+  restoreFrom: RestorePoint | undefined;
   source: ResolvedBootSource;
   /** A kernel to probe KVM with (the image's own, or the default image's). */
   probeKernel: string | undefined;
@@ -158,7 +173,15 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     throw new UsageError('network: false with ipxe', 'an iPXE chain boots over the network', 'drop `network: false`, or boot the kernel directly');
   }
 
+  if (options.restoreFrom && source.kind === 'ipxe') {
+    throw new UsageError('restoreFrom with ipxe', 'a network boot cannot be restored from a snapshot', 'snapshot an ISO or kernel boot');
+  }
+  if (options.restoreFrom && (options.waitFor ?? 'shell') !== 'shell') {
+    throw new UsageError('restoreFrom with waitFor', 'a restored guest is taken over at its shell', 'drop waitFor');
+  }
   return {
+    snapshotable: Boolean(options.snapshotable || options.restoreFrom),
+    restoreFrom: options.restoreFrom,
     name: options.name ?? `${source.isDefaultImage ? 'default-' : ''}${source.kind}${source.kind === 'ipxe' ? `-${source.mode}` : ''}`,
     source,
     probeKernel,

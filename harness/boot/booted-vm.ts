@@ -1,6 +1,6 @@
 // A guest booted by the harness: its serial console, shell, SSH, QMP, timeline and report, in one
 // disposable handle. stop() is idempotent and keeps the logs while removing the run dir.
-import { writeFile } from 'node:fs/promises';
+import { constants, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialConsole } from '../console/serial-console.ts';
 import { ShellSession } from '../console/shell-session.ts';
@@ -13,11 +13,11 @@ import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
 import type { VmSpec, BootSource } from '../qemu/vm-spec.ts';
 import { SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
-import { describeContext } from '../errors.ts';
+import { describeContext, HarnessError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts';
 import { monotonicNowMs, sleep } from '../util/clock.ts';
-import type { BootPlan } from './boot-options.ts';
+import type { BootPlan, RestorePoint } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
 import type { BootReport, CheckResult, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
 import { ConsoleTextLog } from './console-log.ts';
@@ -34,6 +34,8 @@ export interface BootHooks {
   /** Called once a local iPXE chain is ready, before QEMU starts: to look at (or add to) what it serves. */
   onIpxeChain?: (chain: IpxeChain) => void | Promise<void>;
 }
+
+const vmStateFile = 'vmstate.qcow2';
 
 /** systemd's credential name that systemd ≥ 252 installs as root's authorized_keys by itself. */
 const sshKeyCredential = 'ssh.authorized_keys.root';
@@ -150,7 +152,10 @@ export class BootedVm implements AsyncDisposable {
     });
     this.report.accelerator = this.verdict;
 
-    this.key = plan.sshKeyPath ? await loadUserKey(plan.sshKeyPath) : await generateRunKey(runDir, `boot-harness-${plan.name}`);
+    const restore = plan.restoreFrom;
+    // A restored guest trusts the key of the run that saved it; the command line must carry the same key.
+    if (restore) this.key = await loadUserKey(restore.privateKeyPath);
+    else this.key = plan.sshKeyPath ? await loadUserKey(plan.sshKeyPath) : await generateRunKey(runDir, `boot-harness-${plan.name}`);
     const keyBase64 = Buffer.from(`${this.key.publicKey}\n`).toString('base64');
     const smbiosStringFiles: string[] = [];
     let boot: BootSource;
@@ -182,8 +187,16 @@ export class BootedVm implements AsyncDisposable {
     const disks: VmSpec['disks'] = [];
     for (const [index, disk] of plan.disks.entries()) {
       const overlayPath = join(runDir, `disk${index}.qcow2`);
-      await createOverlay(qemuImg, overlayPath, disk.kind === 'file' ? { path: disk.path } : { sizeMiB: disk.sizeMiB });
+      // A snapshot's disks hold the guest's writes up to the save: each restore writes to its own copy.
+      if (restore) await copyFile(join(restore.dir, `disk${index}.qcow2`), overlayPath, constants.COPYFILE_FICLONE);
+      else await createOverlay(qemuImg, overlayPath, disk.kind === 'file' ? { path: disk.path } : { sizeMiB: disk.sizeMiB });
       disks.push({ overlayPath });
+    }
+    let vmStateDrivePath: string | undefined;
+    if (plan.snapshotable) {
+      vmStateDrivePath = join(runDir, vmStateFile);
+      if (restore) await copyFile(join(restore.dir, vmStateFile), vmStateDrivePath, constants.COPYFILE_FICLONE);
+      else await createOverlay(qemuImg, vmStateDrivePath, { sizeMiB: 4 * plan.memoryMiB });
     }
 
     const spec: VmSpec = {
@@ -208,6 +221,8 @@ export class BootedVm implements AsyncDisposable {
           ]
         : [],
       smbiosStringFiles,
+      vmStateDrivePath,
+      loadSnapshot: restore?.snapshotName,
       consoleLogPath: this.report.logs.consoleRaw,
       qmpSocketPath: join(runDir, 'qmp.sock'),
       // iPXE's own messages (milestones, errors) reach serial only through SeaBIOS's screen mirroring.
@@ -322,7 +337,12 @@ export class BootedVm implements AsyncDisposable {
   private async waitForPrompt(): Promise<void> {
     const plan = this.plan;
     try {
-      if (plan.waitFor === 'shell') {
+      if (plan.restoreFrom) {
+        const shell = new ShellSession(this.console);
+        await shell.resume({ prompt: plan.restoreFrom.prompt, timeoutMs: plan.bootTimeoutMs });
+        this.shellSession = shell;
+        this.markPhase('prompt', `restored from snapshot ${plan.restoreFrom.snapshotName}`);
+      } else if (plan.waitFor === 'shell') {
         const shell = new ShellSession(this.console);
         await shell.initialize({
           timeoutMs: plan.bootTimeoutMs,
@@ -362,6 +382,27 @@ export class BootedVm implements AsyncDisposable {
     }
     this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort}`);
     return this.sshSession;
+  }
+
+  /**
+   * Saves the running guest (`savevm`) and its drives into `dir`, then stops it. Later runs started with
+   * `restoreFrom` and the same options resume from here in about a second instead of booting.
+   */
+  async saveSnapshot(dir: string, snapshotName = 'harness-ready'): Promise<RestorePoint> {
+    if (!this.plan.snapshotable) throw new HarnessError('saveSnapshot needs a VM booted with `snapshotable: true`');
+    const prompt = this.shellSession?.prompt;
+    if (!prompt || !this.key) throw new HarnessError('saveSnapshot needs a guest at the harness shell prompt (waitFor: "shell")');
+    await this.qemu.qmp.human(`savevm ${snapshotName}`);
+    // The drives are consistent only once QEMU has let go of them.
+    await this.qemu.stop();
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const { runDir } = this.directories;
+    await copyFile(join(runDir, vmStateFile), join(dir, vmStateFile));
+    for (const index of this.plan.disks.keys()) await copyFile(join(runDir, `disk${index}.qcow2`), join(dir, `disk${index}.qcow2`));
+    const privateKeyPath = join(dir, 'id_ed25519');
+    await writeFile(privateKeyPath, this.key.privateKey, { mode: 0o600 });
+    await this.stop();
+    return { dir, snapshotName, prompt, privateKeyPath };
   }
 
   recordChecks(checks: CheckResult[], serviceLog?: string): void {
