@@ -7,6 +7,7 @@ import { cpus, loadavg } from 'node:os';
 import { bootVm } from '../../harness/boot/boot-vm.ts';
 import type { BootOptions } from '../../harness/boot/boot-options.ts';
 import { runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
+import { restoreVm, snapshotFor } from '../../harness/boot/vm-snapshot.ts';
 import { monotonicNowMs } from '../../harness/util/clock.ts';
 
 const runs = Number(process.env.HARNESS_BENCH_RUNS ?? 5);
@@ -68,6 +69,8 @@ say();
 say('| source | kernel | userspace | prompt | ssh | checks done | harness CPU / QEMU CPU |');
 say('|---|---|---|---|---|---|---|');
 const cpuRatios: number[] = [];
+let coldIsoPromptMs = 0;
+let coldIsoSshMs = 0;
 for (const [label, options] of [
   ['ISO (isolinux)', { defaultImageAs: 'iso' }],
   ['direct kernel+initrd', { defaultImageAs: 'kernel' }],
@@ -77,11 +80,39 @@ for (const [label, options] of [
   const phase = (name: string) => median(samples.filter((s) => s.phases[name] !== undefined).map((s) => s.phases[name]!));
   const ratio = median(samples.map((s) => s.harnessCpuMs / s.qemuCpuMs));
   cpuRatios.push(ratio);
+  if (label.startsWith('ISO')) {
+    coldIsoPromptMs = phase('prompt');
+    coldIsoSshMs = phase('ssh');
+  }
   say(`| ${label} | ${seconds(phase('kernel'))} | ${seconds(phase('userspace'))} | ${seconds(phase('prompt'))} | ${seconds(phase('ssh'))} | ${seconds(median(samples.map((s) => s.totalMs)))} | ${(ratio * 100).toFixed(1)} % |`);
 }
 say();
 say('Harness CPU is measured with process.cpuUsage() over bootVm + SSH + all checks; QEMU CPU from /proc/<pid>/stat.');
 say();
+say('## Snapshot restore vs cold boot (default ISO), median of runs');
+say();
+{
+  const options: BootOptions = { defaultImageAs: 'iso', name: 'bench-snapshot' };
+  await snapshotFor(options);
+  const serial: number[] = [];
+  const ssh: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const startedAtMs = monotonicNowMs();
+    const vm = await restoreVm(options);
+    serial.push(monotonicNowMs() - startedAtMs);
+    await vm.ssh();
+    ssh.push(monotonicNowMs() - startedAtMs);
+    await vm.stop();
+  }
+  const cold = coldIsoSshMs;
+  say('| measure | restore | cold boot | cold / restore |');
+  say('|---|---|---|---|');
+  say(`| to serial shell ready | ${seconds(median(serial))} s | ${seconds(coldIsoPromptMs)} s | ${(coldIsoPromptMs / median(serial)).toFixed(1)}× |`);
+  say(`| to SSH ready | ${seconds(median(ssh))} s | ${seconds(cold)} s | ${(cold / median(ssh)).toFixed(1)}× |`);
+  say();
+  say('Restore times are from the bootVm call (a new QEMU with -loadvm, drives copied) to a shell round trip, then to a working SSH exchange.');
+  say();
+}
 say('## Concurrent boots (direct kernel+initrd, all checks)');
 say();
 say(`bootVm admits ${process.env.HARNESS_MAX_BOOTS ?? 'one boot per CPU'} at a time in one process (HARNESS_MAX_BOOTS); the rest queue, so "wall per boot" includes the wait.`);
