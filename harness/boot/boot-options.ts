@@ -47,6 +47,8 @@ export interface BootOptions {
   failurePatterns?: boolean;
   bootTimeoutMs?: number;
   sshTimeoutMs?: number;
+  /** Host port (on 127.0.0.1) forwarded to the guest's SSH; default 0, the OS picks a free one. */
+  sshPort?: number;
   logRoot?: string;
   cacheDir?: string;
   qemuBinary?: string;
@@ -93,6 +95,7 @@ export interface BootPlan {
   failurePatterns: boolean;
   bootTimeoutMs: number;
   sshTimeoutMs: number;
+  sshPort: number;
   logRoot: string;
   cacheDir: string;
   qemuBinary: string;
@@ -198,6 +201,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     failurePatterns: options.failurePatterns ?? true,
     bootTimeoutMs,
     sshTimeoutMs,
+    sshPort: options.sshPort === undefined || options.sshPort === 0 ? 0 : await freeLoopbackPort(positiveInteger(options.sshPort, 'sshPort', 1, 65535)),
     logRoot,
     cacheDir,
     qemuBinary: options.qemuBinary ?? (await locateQemuBinary(env)),
@@ -257,4 +261,21 @@ function positiveInteger(value: number, name: string, min: number, max: number):
     );
   }
   return value;
+}
+
+/** An explicit forwarded port must be free on 127.0.0.1, else QEMU would fail with a less clear message. */
+async function freeLoopbackPort(port: number): Promise<number> {
+  const { createServer } = await import('node:net');
+  await new Promise<void>((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new UsageError(`--ssh-port ${port}`, `port ${port} on 127.0.0.1 is already in use`, 'pick another port, or leave --ssh-port out so the OS picks a free one')
+          : error,
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort()));
+  });
+  return port;
 }

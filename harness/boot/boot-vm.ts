@@ -6,6 +6,7 @@ import { sweepStaleRuns } from './stale-run-sweep.ts';
 import { trackRun } from './run-registry.ts';
 import { availableParallelism } from 'node:os';
 import { Semaphore } from '../util/semaphore.ts';
+import { ConsoleFailureError } from '../console/console-errors.ts';
 
 /**
  * TCG guests are CPU-bound while they boot: on 2 cores, 4 boots at once each take 2.2x as long as one
@@ -36,6 +37,9 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
     return vm;
   } catch (error) {
     await vm.stop(error).catch(() => undefined);
+    if (error instanceof ConsoleFailureError && plan.source.kind === 'kernel' && !plan.source.initrd && /Unable to mount root fs/.test(error.trace.join('\n'))) {
+      error.message += '\nThe kernel found no root filesystem: this kernel needs an initrd. Fix: add --initrd (or a root= disk on --append).';
+    }
     if (error instanceof Error && !error.message.includes(directories.logDir)) {
       error.message += `\nLogs of this run: ${directories.logDir}`;
     }

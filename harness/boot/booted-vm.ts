@@ -214,7 +214,7 @@ export class BootedVm implements AsyncDisposable {
               model: 'virtio-net-pci',
               // The NIC's default ROM is iPXE; an explicit pxe-virtio.rom fails silently on this (transitional) device.
               optionRom: boot.kind === 'network',
-              hostForwards: [{ hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 }],
+              hostForwards: [{ hostAddress: '127.0.0.1', hostPort: plan.sshPort, guestPort: 22 }],
               bootFile: this.chain?.bootFile ?? (plan.source.kind === 'ipxe' && plan.source.mode === 'remote' ? plan.source.url : undefined),
               tftpRoot: this.chain?.tftpRoot,
             },

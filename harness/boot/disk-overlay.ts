@@ -4,11 +4,18 @@ import { HarnessError } from '../errors.ts';
 
 export class DiskOverlayError extends HarnessError {
   override readonly name = 'DiskOverlayError';
+  /** True when another process (usually another QEMU) holds the image's write lock. */
+  readonly locked: boolean;
   constructor(
     readonly disk: string,
     readonly stderr: string,
   ) {
-    super(`Could not create an overlay for disk ${disk}`, stderr.trim());
+    const locked = /lock/i.test(stderr);
+    super(
+      locked ? `Disk image ${disk} is locked by another process (is another QEMU using it?)` : `Could not create an overlay for disk ${disk}`,
+      `${stderr.trim()}\nFix: ${locked ? 'stop the other QEMU that has it open, or pass a copy of the image' : 'check that the file is a readable disk image (raw or qcow2)'}`,
+    );
+    this.locked = locked;
   }
 }
 
@@ -17,7 +24,8 @@ export async function createOverlay(qemuImg: string, overlayPath: string, backin
     await run(qemuImg, ['create', '-q', '-f', 'qcow2', overlayPath, `${backing.sizeMiB}M`], `blank ${backing.sizeMiB} MiB`);
     return;
   }
-  const info = await run(qemuImg, ['info', '--output=json', '-U', backing.path], backing.path);
+  // Without -U, qemu-img takes the image lock: the clearest way to learn another QEMU is writing to it.
+  const info = await run(qemuImg, ['info', '--output=json', backing.path], backing.path);
   const format = (JSON.parse(info) as { format?: string }).format ?? 'raw';
   await run(qemuImg, ['create', '-q', '-f', 'qcow2', '-F', format, '-b', backing.path, overlayPath], backing.path);
 }

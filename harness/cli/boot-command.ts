@@ -7,6 +7,7 @@ import type { PhaseMark } from '../boot/boot-phase.ts';
 import type { BootReport } from '../boot/boot-report.ts';
 import type { BootedVm } from '../boot/booted-vm.ts';
 import { DefaultImageMissingError } from '../boot/default-image.ts';
+import { DiskOverlayError } from '../boot/disk-overlay.ts';
 import { runPreNixosChecks } from '../checks/pre-nixos-suite.ts';
 import { parseAcceleratorRequest } from '../qemu/accelerator-probe.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
@@ -31,6 +32,7 @@ interface BootCommandOptions {
   expect?: string;
   timeoutMs?: string;
   memory?: string;
+  sshPort?: string;
   name?: string;
   logDir?: string;
   json?: boolean;
@@ -57,6 +59,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--expect <regex>', 'only wait for this console text (any image; no pre-nixos checks)')
     .option('--timeout-ms <ms>', 'budget for the boot to reach its prompt')
     .option('--memory <MiB>', 'guest memory in MiB (default 512)')
+    .option('--ssh-port <port>', 'host port on 127.0.0.1 forwarded to the guest\'s SSH (default: one the OS picks)')
     .option('--name <name>', 'name of the run folder in boot-logs/')
     .addOption(new Option('--log-dir <dir>', 'where run folders go').env('HARNESS_LOG_DIR'))
     .option('--json', 'print one JSON report object instead of the table')
@@ -91,7 +94,7 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO): Promi
     return passed ? ExitCode.ok : ExitCode.failed;
   } catch (error) {
     if (vm) await vm.stop(error).catch(() => undefined);
-    const usage = error instanceof UsageError || error instanceof DefaultImageMissingError;
+    const usage = error instanceof UsageError || error instanceof DefaultImageMissingError || error instanceof DiskOverlayError;
     const text = error instanceof Error ? error.message : String(error);
     if (options.json) {
       io.stdout(`${JSON.stringify({ ...(vm?.report ?? {}), passed: false, error: { name: (error as Error).name, message: text } }, null, 2)}\n`);
@@ -131,6 +134,7 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (options.expect) bootOptions.waitFor = regexOption('--expect', options.expect);
   if (options.timeoutMs) bootOptions.bootTimeoutMs = integerOption('--timeout-ms', options.timeoutMs);
   if (options.memory) bootOptions.memoryMiB = integerOption('--memory', options.memory);
+  if (options.sshPort) bootOptions.sshPort = integerOption('--ssh-port', options.sshPort);
   if (options.name) bootOptions.name = options.name;
   if (options.logDir) bootOptions.logRoot = options.logDir;
   if (options.expect && options.expectStorage) {
