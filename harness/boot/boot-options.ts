@@ -8,7 +8,7 @@ import type { ShellLogin } from '../console/shell-session.ts';
 import { checkImageFile } from './image-file-check.ts';
 import { defaultRepoRoot, locateDefaultImage } from './default-image.ts';
 
-export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'none';
+export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
 
 export type DiskOption = string | { blankMiB: number };
 
@@ -47,6 +47,13 @@ export interface BootOptions {
   failurePatterns?: boolean;
   bootTimeoutMs?: number;
   sshTimeoutMs?: number;
+  /** BIOS (default) or UEFI with OVMF. */
+  firmware?: 'bios' | 'uefi';
+  /**
+   * Secrets for the guest as systemd credentials (SMBIOS type 11, read from files in the run dir, never on a
+   * command line other users can see): credential name → host file.
+   */
+  credentials?: Record<string, string>;
   /** Host port (on 127.0.0.1) forwarded to the guest's SSH; default 0, the OS picks a free one. */
   sshPort?: number;
   logRoot?: string;
@@ -96,6 +103,8 @@ export interface BootPlan {
   bootTimeoutMs: number;
   sshTimeoutMs: number;
   sshPort: number;
+  firmware: 'bios' | 'uefi';
+  credentials: { name: string; file: string }[];
   logRoot: string;
   cacheDir: string;
   qemuBinary: string;
@@ -201,6 +210,8 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     failurePatterns: options.failurePatterns ?? true,
     bootTimeoutMs,
     sshTimeoutMs,
+    firmware: parseFirmware(options.firmware ?? 'bios'),
+    credentials: await resolveCredentials(options.credentials ?? {}),
     sshPort: options.sshPort === undefined || options.sshPort === 0 ? 0 : await freeLoopbackPort(positiveInteger(options.sshPort, 'sshPort', 1, 65535)),
     logRoot,
     cacheDir,
@@ -278,4 +289,25 @@ async function freeLoopbackPort(port: number): Promise<number> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolvePort()));
   });
   return port;
+}
+
+function parseFirmware(value: string): 'bios' | 'uefi' {
+  if (value === 'bios' || value === 'uefi') return value;
+  throw new UsageError(`--firmware ${value}`, 'unknown firmware', 'use bios or uefi');
+}
+
+async function resolveCredentials(credentials: Record<string, string>): Promise<{ name: string; file: string }[]> {
+  const resolved: { name: string; file: string }[] = [];
+  for (const [name, file] of Object.entries(credentials)) {
+    // systemd credential names: no slashes, no control characters, at most 255 bytes.
+    if (!/^[A-Za-z0-9_.@:-]{1,255}$/.test(name)) {
+      throw new UsageError(`--credential ${name}=…`, 'not a valid systemd credential name', 'use letters, digits and . _ - : @ (e.g. ssh.authorized_keys.root)');
+    }
+    const { readFile } = await import('node:fs/promises');
+    await readFile(file).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`--credential ${name}=${file}`, `cannot read the file (${error.code ?? error.message})`, 'pass a readable file holding the secret');
+    });
+    resolved.push({ name, file: resolve(file) });
+  }
+  return resolved;
 }

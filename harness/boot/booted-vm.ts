@@ -1,6 +1,6 @@
 // A guest booted by the harness: its serial console, shell, SSH, QMP, timeline and report, in one
 // disposable handle. stop() is idempotent and keeps the logs while removing the run dir.
-import { constants, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { constants, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialConsole } from '../console/serial-console.ts';
 import { ShellSession } from '../console/shell-session.ts';
@@ -36,6 +36,8 @@ export interface BootHooks {
 }
 
 const vmStateFile = 'vmstate.qcow2';
+/** Debian's ovmf package. */
+const ovmfDir = '/usr/share/OVMF';
 
 /** systemd's credential name that systemd ≥ 252 installs as root's authorized_keys by itself. */
 const sshKeyCredential = 'ssh.authorized_keys.root';
@@ -177,10 +179,32 @@ export class BootedVm implements AsyncDisposable {
     } else {
       boot = { kind: 'iso', iso: plan.source.iso };
     }
+    const credentials = [...plan.credentials];
     if (plan.keyInjection === 'smbios') {
-      const file = join(runDir, 'smbios-ssh-key');
-      await writeFile(file, `io.systemd.credential.binary:${sshKeyCredential}=${keyBase64}`, { mode: 0o600 });
+      const file = join(runDir, 'ssh-key.pub');
+      await writeFile(file, `${this.key.publicKey}\n`, { mode: 0o600 });
+      credentials.unshift({ name: sshKeyCredential, file });
+    }
+    for (const [index, credential] of credentials.entries()) {
+      // systemd reads `io.systemd.credential.binary:NAME=<base64>` from SMBIOS type 11 strings; the string
+      // goes through a 0600 file in the run dir, so the secret never shows in `ps`.
+      const file = join(runDir, `smbios-credential-${index}`);
+      const value = (await readFile(credential.file)).toString('base64');
+      await writeFile(file, `io.systemd.credential.binary:${credential.name}=${value}`, { mode: 0o600 });
       smbiosStringFiles.push(file);
+    }
+    const fwCfgFiles: VmSpec['fwCfgFiles'] = [];
+    if (plan.keyInjection === 'fw_cfg') {
+      const file = join(runDir, 'fw-cfg-root-key');
+      await writeFile(file, `${this.key.publicKey}\n`, { mode: 0o600 });
+      fwCfgFiles.push({ name: 'opt/pre-nixos/root_key', file });
+    }
+    let firmware: VmSpec['firmware'] = { kind: 'bios' };
+    if (plan.firmware === 'uefi') {
+      // UEFI writes its variable store: each run gets its own copy, the system's template stays untouched.
+      const varsPath = join(runDir, 'OVMF_VARS.fd');
+      await copyFile(join(ovmfDir, 'OVMF_VARS_4M.fd'), varsPath);
+      firmware = { kind: 'uefi', codePath: join(ovmfDir, 'OVMF_CODE_4M.fd'), varsPath };
     }
 
     const qemuImg = join(qemuBinary, '..', 'qemu-img');
@@ -221,6 +245,8 @@ export class BootedVm implements AsyncDisposable {
           ]
         : [],
       smbiosStringFiles,
+      fwCfgFiles,
+      firmware,
       vmStateDrivePath,
       loadSnapshot: restore?.snapshotName,
       consoleLogPath: this.report.logs.consoleRaw,

@@ -46,6 +46,8 @@ export async function snapshotFingerprint(plan: BootPlan): Promise<string> {
     accel: plan.accel,
     network: plan.network,
     keyInjection: plan.keyInjection,
+    firmware: plan.firmware,
+    credentials: plan.credentials,
     sshKeyPath: plan.sshKeyPath,
     login: plan.login,
     extraQemuArgs: plan.extraQemuArgs,

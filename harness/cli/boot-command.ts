@@ -33,6 +33,9 @@ interface BootCommandOptions {
   timeoutMs?: string;
   memory?: string;
   sshPort?: string;
+  firmware?: 'bios' | 'uefi';
+  keyInjection?: 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
+  credential: string[];
   name?: string;
   logDir?: string;
   json?: boolean;
@@ -59,6 +62,9 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--expect <regex>', 'only wait for this console text (any image; no pre-nixos checks)')
     .option('--timeout-ms <ms>', 'budget for the boot to reach its prompt')
     .option('--memory <MiB>', 'guest memory in MiB (default 512)')
+    .addOption(new Option('--firmware <firmware>', 'bios (SeaBIOS) or uefi (OVMF, q35)').choices(['bios', 'uefi']))
+    .addOption(new Option('--key-injection <how>', 'how the run key reaches the guest (auto: kernel command line when the harness owns it, else SMBIOS credential)').choices(['auto', 'cmdline', 'smbios', 'fw_cfg', 'none']))
+    .option('--credential <name=file>', 'pass a secret to the guest as a systemd credential by SMBIOS (repeatable)', collect, [])
     .option('--ssh-port <port>', 'host port on 127.0.0.1 forwarded to the guest\'s SSH (default: one the OS picks)')
     .option('--name <name>', 'name of the run folder in boot-logs/')
     .addOption(new Option('--log-dir <dir>', 'where run folders go').env('HARNESS_LOG_DIR'))
@@ -134,6 +140,19 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (options.expect) bootOptions.waitFor = regexOption('--expect', options.expect);
   if (options.timeoutMs) bootOptions.bootTimeoutMs = integerOption('--timeout-ms', options.timeoutMs);
   if (options.memory) bootOptions.memoryMiB = integerOption('--memory', options.memory);
+  if (options.firmware) bootOptions.firmware = options.firmware;
+  if (options.keyInjection) {
+    if (!options.key) throw new UsageError('--key-injection with --no-key', 'asks both to inject a key and to inject none', 'drop one of them');
+    bootOptions.keyInjection = options.keyInjection;
+  }
+  if (options.credential.length > 0) {
+    bootOptions.credentials = {};
+    for (const pair of options.credential) {
+      const equals = pair.indexOf('=');
+      if (equals <= 0) throw new UsageError(`--credential ${pair}`, 'expected NAME=FILE', 'e.g. --credential ssh.authorized_keys.root=./id.pub');
+      bootOptions.credentials[pair.slice(0, equals)] = pair.slice(equals + 1);
+    }
+  }
   if (options.sshPort) bootOptions.sshPort = integerOption('--ssh-port', options.sshPort);
   if (options.name) bootOptions.name = options.name;
   if (options.logDir) bootOptions.logRoot = options.logDir;

@@ -21,14 +21,18 @@ export class IpxeScriptError extends HarnessError {
 }
 
 export const serialConsoleArgument = 'console=ttyS0,115200n8';
+const initrdImageName = 'initrd.img';
 
 export function renderIpxeScript(input: IpxeScriptInput): string {
   oneLine('kernelUrl', input.kernelUrl);
   if (input.initrdUrl !== undefined) oneLine('initrdUrl', input.initrdUrl);
   oneLine('append', input.append);
-  const append = withSerialConsole(input.append);
+  let append = withSerialConsole(input.append);
+  // Under UEFI the kernel's EFI stub loads the initrd itself, by the name given in `initrd=`; iPXE's BIOS
+  // loader passes it directly and the kernel ignores the argument. Naming it makes one script boot both.
+  if (input.initrdUrl !== undefined) append = `${append} initrd=${initrdImageName}`;
   const lines = ['#!ipxe', `kernel ${input.kernelUrl} ${append}`.trimEnd()];
-  if (input.initrdUrl !== undefined) lines.push(`initrd ${input.initrdUrl}`);
+  if (input.initrdUrl !== undefined) lines.push(`initrd --name ${initrdImageName} ${input.initrdUrl}`);
   lines.push('boot', '');
   return lines.join('\n');
 }

@@ -8,7 +8,11 @@ export function escapeOptionValue(value: string): string {
 
 export function buildQemuArgv(spec: VmSpec): string[] {
   const argv: string[] = ['-name', escapeOptionValue(spec.name)];
-  argv.push('-machine', 'pc', '-accel', spec.accel);
+  argv.push('-machine', spec.firmware.kind === 'uefi' ? 'q35' : 'pc', '-accel', spec.accel);
+  if (spec.firmware.kind === 'uefi') {
+    argv.push('-drive', `if=pflash,format=raw,readonly=on,file=${escapeOptionValue(spec.firmware.codePath)}`);
+    argv.push('-drive', `if=pflash,format=raw,file=${escapeOptionValue(spec.firmware.varsPath)}`);
+  }
   argv.push('-m', String(spec.memoryMiB), '-smp', String(spec.cpus));
   argv.push(...consoleArgs(spec));
   argv.push('-qmp', `unix:${escapeOptionValue(spec.qmpSocketPath)},server=on,wait=off`);
@@ -24,6 +28,7 @@ export function buildQemuArgv(spec: VmSpec): string[] {
   // Entropy early in boot: without it sshd key generation can stall for minutes under TCG.
   argv.push('-device', 'virtio-rng-pci');
   for (const file of spec.smbiosStringFiles) argv.push('-smbios', `type=11,path=${escapeOptionValue(file)}`);
+  for (const entry of spec.fwCfgFiles) argv.push('-fw_cfg', `name=${escapeOptionValue(entry.name)},file=${escapeOptionValue(entry.file)}`);
   argv.push(...spec.extraArgs);
   return argv;
 }

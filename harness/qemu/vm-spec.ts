@@ -45,6 +45,10 @@ export interface VmSpec {
   nics: Nic[];
   /** SMBIOS type 11 OEM strings, each read from a file in the run dir so secrets never sit on a command line. */
   smbiosStringFiles: string[];
+  /** QEMU fw_cfg entries (`opt/...` names), each read from a file in the run dir. */
+  fwCfgFiles: { name: string; file: string }[];
+  /** BIOS (SeaBIOS, i440fx) or UEFI (OVMF, q35) with a per-run copy of the variable store. */
+  firmware: { kind: 'bios' } | { kind: 'uefi'; codePath: string; varsPath: string };
   /** A qcow2 drive (not seen by the guest) that holds saved VM state, so `savevm` works without a guest disk. */
   vmStateDrivePath?: string | undefined;
   /** Restore this internal snapshot at start (`-loadvm`); the command line must match the saving one but for ports. */

@@ -58,6 +58,13 @@ const cases: ChainCase[] = [
     remoteRequests: [],
   },
   {
+    title: 'UEFI (OVMF) firmware, local HTTP chain: all pre-nixos checks pass',
+    options: () => ({ name: 'suite-ipxe-uefi', ipxe: true, firmware: 'uefi' }),
+    mode: 'http',
+    localRequests: ['/boot.ipxe', '/vmlinuz', '/initrd.img'],
+    remoteRequests: [],
+  },
+  {
     title: 'default image through slirp TFTP: all pre-nixos checks pass',
     options: () => ({ name: 'suite-ipxe-tftp', ipxe: { tftp: true } }),
     mode: 'tftp',

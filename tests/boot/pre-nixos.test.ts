@@ -34,6 +34,12 @@ const cases: BootCase[] = [
     checkIds: ['unit-pre-nixos', 'nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
   },
   {
+    title: 'default ISO, key by QEMU fw_cfg',
+    options: { name: 'suite-iso-fwcfg', keyInjection: 'fw_cfg' },
+    expected: { keyPresent: true, storage: 'plan-only' },
+    checkIds: ['unit-pre-nixos', 'nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'],
+  },
+  {
     title: 'no key: NIC untouched, no SSH, storage status still written',
     options: { name: 'suite-iso-nokey', keyInjection: 'none' },
     expected: { keyPresent: false, storage: 'plan-only' },
@@ -64,5 +70,25 @@ describe('a failing pre-nixos service', () => {
     expect(outcome.passed).toBe(false);
     expect(outcome.serviceLog).toMatch(/pre-nixos/);
     expect(vm.report.serviceLog).toBe(outcome.serviceLog);
+  }, bootTestTimeoutMs);
+});
+
+describe('host-to-guest credentials', () => {
+  it('a --credential reaches the guest as an SMBIOS systemd credential, not on the command line', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'credential-test-'));
+    const secret = `s3cret-${process.pid}`;
+    const file = join(dir, 'secret');
+    await writeFile(file, secret);
+    try {
+      await using vm = await bootVm({ name: 'suite-credential', defaultImageAs: 'kernel', credentials: { 'pre-nixos.test-secret': file } });
+      const strings = await vm.shell.succeed("cat /sys/firmware/dmi/entries/11-*/raw | tr '\\0' '\\n'");
+      expect(strings).toContain(`io.systemd.credential.binary:pre-nixos.test-secret=${Buffer.from(secret).toString('base64')}`);
+      expect(vm.report.qemu.argv.join(' ')).not.toContain(Buffer.from(secret).toString('base64'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, bootTestTimeoutMs);
 });

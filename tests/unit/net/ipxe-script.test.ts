@@ -11,8 +11,8 @@ describe('renderIpxeScript', () => {
     expect(script).toBe(
       [
         '#!ipxe',
-        'kernel http://10.0.2.2:4000/vmlinuz console=ttyS0,115200n8 quiet pre_nixos.root_key=c3NoLWVkMjU1MTk=',
-        'initrd http://10.0.2.2:4000/initrd.img',
+        'kernel http://10.0.2.2:4000/vmlinuz console=ttyS0,115200n8 quiet pre_nixos.root_key=c3NoLWVkMjU1MTk= initrd=initrd.img',
+        'initrd --name initrd.img http://10.0.2.2:4000/initrd.img',
         'boot',
         '',
       ].join('\n'),

@@ -14,6 +14,8 @@ function spec(overrides: Partial<VmSpec> = {}): VmSpec {
     disks: [],
     nics: [{ mode: 'user', model: 'virtio-net-pci', optionRom: false, hostForwards: [{ hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 }] }],
     smbiosStringFiles: [],
+    fwCfgFiles: [],
+    firmware: { kind: 'bios' },
     consoleLogPath: '/logs/console.raw',
     qmpSocketPath: '/run/qmp.sock',
     firmwareOnSerial: false,
@@ -85,6 +87,22 @@ describe('buildQemuArgv', () => {
     );
     expect(optionValues(argv, '-netdev')).toEqual(['user,id=net0,bootfile=http://10.0.2.2:8000/boot.ipxe']);
     expect(optionValues(argv, '-boot')).toEqual(['order=n']);
+  });
+});
+
+describe('firmware and host-to-guest channels', () => {
+  it('UEFI: q35, read-only OVMF code, the per-run variable store', () => {
+    const argv = buildQemuArgv(spec({ firmware: { kind: 'uefi', codePath: '/usr/share/OVMF/OVMF_CODE_4M.fd', varsPath: '/run/vars.fd' } }));
+    expect(optionValues(argv, '-machine')).toEqual(['q35']);
+    expect(optionValues(argv, '-drive')).toEqual(
+      expect.arrayContaining(['if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd', 'if=pflash,format=raw,file=/run/vars.fd']),
+    );
+    expect(optionValues(buildQemuArgv(spec()), '-machine')).toEqual(['pc']);
+  });
+
+  it('fw_cfg entries come from files', () => {
+    const argv = buildQemuArgv(spec({ fwCfgFiles: [{ name: 'opt/pre-nixos/root_key', file: '/run/key' }] }));
+    expect(optionValues(argv, '-fw_cfg')).toEqual(['name=opt/pre-nixos/root_key,file=/run/key']);
   });
 });
 
