@@ -11,7 +11,7 @@ import {
   storageStatus,
   type StorageStatus,
 } from './pre-nixos-checks.ts';
-import { unitSucceeded } from './systemd-unit.ts';
+import { systemRunning, unitSucceeded } from './systemd-unit.ts';
 
 export interface PreNixosExpectations {
   /** With a root key pre-nixos renames the NIC to lan, gets a lease and starts sshd; without one it does none of that. */
@@ -29,7 +29,8 @@ export async function runPreNixosChecks(vm: BootedVm, expected: PreNixosExpectat
   vm.markPhase('checks', expected.keyPresent ? 'pre-nixos checks (key present)' : 'pre-nixos checks (no key)');
   const shell = vm.shell;
   const checks: CheckResult[] = [];
-  // The oneshot's outcome first: every other promise depends on it having run.
+  // Boot-up finished, then the oneshot's outcome: every other promise depends on it having run.
+  checks.push(await systemRunning(shell));
   checks.push(await unitSucceeded(shell, 'pre-nixos'));
   const port = vm.sshPort;
   const key = vm.sshKey;
@@ -43,7 +44,8 @@ export async function runPreNixosChecks(vm: BootedVm, expected: PreNixosExpectat
   }
   checks.push(await storageStatus(shell, expected.storage));
   const passed = checks.every((check) => check.passed);
-  const serviceLog = passed ? undefined : await collectServiceLog(shell).catch((error: Error) => `(could not collect: ${error.message})`);
+  // Kept on success too: it is the evidence of what the service did.
+  const serviceLog = await collectServiceLog(shell).catch((error: Error) => `(could not collect: ${error.message})`);
   vm.recordChecks(checks, serviceLog);
   return { checks, passed, serviceLog };
 }

@@ -72,3 +72,18 @@ export function unitSucceeded(runner: CommandRunner, unit: string, timeoutMs = 1
     }
   });
 }
+
+/**
+ * `systemctl is-system-running --wait`: blocks until boot-up finished, then says `running` or `degraded`
+ * (some unit failed; the failed units are listed as evidence).
+ */
+export function systemRunning(runner: CommandRunner, timeoutMs = 120_000): Promise<CheckResult> {
+  return runCheck('system-running', 'system finished booting (is-system-running)', async () => {
+    const seconds = Math.max(1, Math.floor(timeoutMs / 1000) - 1);
+    const result = await runner.execute(`timeout ${seconds} systemctl is-system-running --wait 2>&1`, { timeoutMs });
+    const state = result.stdout.trim().split('\n').pop() ?? '';
+    const evidence = [evidenceOf(result)];
+    if (state !== 'running') evidence.push(evidenceOf(await runner.execute('systemctl --failed --no-legend --no-pager 2>&1')));
+    return { passed: state === 'running', verdict: state || `no answer (exit ${result.exitCode})`, evidence };
+  });
+}

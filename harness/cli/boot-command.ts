@@ -36,6 +36,7 @@ interface BootCommandOptions {
   firmware?: 'bios' | 'uefi';
   keyInjection?: 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
   credential: string[];
+  login?: string;
   name?: string;
   logDir?: string;
   json?: boolean;
@@ -65,6 +66,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .addOption(new Option('--firmware <firmware>', 'bios (SeaBIOS) or uefi (OVMF, q35)').choices(['bios', 'uefi']))
     .addOption(new Option('--key-injection <how>', 'how the run key reaches the guest (auto: kernel command line when the harness owns it, else SMBIOS credential)').choices(['auto', 'cmdline', 'smbios', 'fw_cfg', 'none']))
     .option('--credential <name=file>', 'pass a secret to the guest as a systemd credential by SMBIOS (repeatable)', collect, [])
+    .option('--login <user[:password]>', 'log in at a login: prompt on the serial console (images without autologin)')
     .option('--ssh-port <port>', 'host port on 127.0.0.1 forwarded to the guest\'s SSH (default: one the OS picks)')
     .option('--name <name>', 'name of the run folder in boot-logs/')
     .addOption(new Option('--log-dir <dir>', 'where run folders go').env('HARNESS_LOG_DIR'))
@@ -141,6 +143,11 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (options.timeoutMs) bootOptions.bootTimeoutMs = integerOption('--timeout-ms', options.timeoutMs);
   if (options.memory) bootOptions.memoryMiB = integerOption('--memory', options.memory);
   if (options.firmware) bootOptions.firmware = options.firmware;
+  if (options.login) {
+    const colon = options.login.indexOf(':');
+    bootOptions.login = colon < 0 ? { user: options.login } : { user: options.login.slice(0, colon), password: options.login.slice(colon + 1) };
+    if (!bootOptions.login.user) throw new UsageError('--login', 'no user name given', 'pass --login root or --login user:password');
+  }
   if (options.keyInjection) {
     if (!options.key) throw new UsageError('--key-injection with --no-key', 'asks both to inject a key and to inject none', 'drop one of them');
     bootOptions.keyInjection = options.keyInjection;

@@ -25,7 +25,7 @@ export function formatBootSummary(report: BootReport, io: CliIO): string {
       lines.push(`  ${String(request.status).padEnd(4)} ${request.method} ${request.path}  ${request.bytes} bytes in ${Math.round(request.durationMs)} ms`);
     }
   }
-  if (report.serviceLog) {
+  if (report.serviceLog && !report.passed) {
     lines.push('', 'Service log (journalctl -u pre-nixos):');
     for (const line of report.serviceLog.trimEnd().split('\n').slice(-30)) lines.push(`  | ${line}`);
   }

@@ -16,7 +16,7 @@ import { slirpHttpUrl } from '../../harness/net/tftp-layout.ts';
 
 // TCG on a shared 2-core machine: generous, and never a wall-clock assertion.
 const bootTestTimeoutMs = 400_000;
-const allChecks = ['unit-pre-nixos', 'nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'];
+const allChecks = ['system-running', 'unit-pre-nixos', 'nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'];
 
 /** The stand-in for a remote netboot server: its own loopback server and folder, with its own script. */
 let remoteDir: string;
