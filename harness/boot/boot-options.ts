@@ -6,7 +6,7 @@ import { parseAcceleratorRequest, type AcceleratorRequest } from '../qemu/accele
 import { locateQemuBinary } from '../qemu/qemu-binary.ts';
 import type { ShellLogin } from '../console/shell-session.ts';
 import { checkImageFile } from './image-file-check.ts';
-import { defaultRepoRoot, locateDefaultImage } from './default-image.ts';
+import { defaultRepoRoot, type FixtureFlavour, locateDefaultImage } from './default-image.ts';
 
 export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
 
@@ -27,6 +27,8 @@ export interface BootOptions {
   /** Kernel command line for kernel boots (console=ttyS0 is added when missing). */
   append?: string;
   ipxe?: IpxeOption;
+  /** Which fixture image to boot when no image is given: `default` (busybox) or `systemd` (Debian 12). */
+  fixture?: FixtureFlavour;
   /** Which form of the default image to boot when no image is given (default `iso`). */
   defaultImageAs?: 'iso' | 'kernel';
   disks?: DiskOption[];
@@ -137,12 +139,16 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     throw new UsageError('--append', 'a kernel command line only applies to kernel boots', 'add --kernel/--initrd, or drop --append (an ISO brings its own command line)');
   }
 
+  const fixture = options.fixture ?? 'default';
+  if (fixture !== 'default' && fixture !== 'systemd') {
+    throw new UsageError(`--fixture ${String(fixture)}`, 'unknown fixture image', 'use default (busybox) or systemd (Debian 12)');
+  }
   let source: ResolvedBootSource;
   let probeKernel: string | undefined;
   if (ipxe?.mode === 'remote') {
     source = { kind: 'ipxe', mode: 'remote', url: ipxe.url, isDefaultImage: false };
   } else if (ipxe) {
-    const image = options.kernel ? undefined : await locateDefaultImage({ cacheDir, repoRoot });
+    const image = options.kernel ? undefined : await locateDefaultImage({ cacheDir, repoRoot, flavour: fixture });
     const kernel = options.kernel ? await checkImageFile(options.kernel, 'kernel', '--kernel') : (image?.kernel ?? '');
     const initrd = options.initrd ? await checkImageFile(options.initrd, 'initrd', '--initrd') : image?.initrd;
     source = { kind: 'ipxe', mode: ipxe.mode, kernel, initrd, append: withSerialConsole(options.append ?? ''), isDefaultImage: !options.kernel };
@@ -155,7 +161,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     source = { kind: 'kernel', kernel, initrd, append: withSerialConsole(options.append ?? ''), isDefaultImage: false };
     probeKernel = kernel;
   } else {
-    const image = await locateDefaultImage({ cacheDir, repoRoot });
+    const image = await locateDefaultImage({ cacheDir, repoRoot, flavour: fixture });
     probeKernel = image.kernel;
     source =
       options.defaultImageAs === 'kernel'

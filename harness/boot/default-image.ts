@@ -22,7 +22,11 @@ export interface LocateDefaultImageOptions {
   cacheDir?: string;
   /** Repository root, used for the default cache root `<repoRoot>/.cache`. */
   repoRoot?: string;
+  /** Which fixture image: `default` (busybox) or `systemd` (Debian 12 with systemd, built by `scripts/build-fixture --flavour systemd`). */
+  flavour?: FixtureFlavour;
 }
+
+export type FixtureFlavour = 'default' | 'systemd';
 
 export class DefaultImageMissingError extends HarnessError {
   override readonly name = 'DefaultImageMissingError';
@@ -37,7 +41,7 @@ export class DefaultImageMissingError extends HarnessError {
   ) {
     super(
       `default boot image not usable: ${reason}`,
-      `Looked in ${imageDir}.\nFix: run \`scripts/build-fixture\` (or \`npm run setup\`) to build it.`,
+      `Looked in ${imageDir}.\nFix: run \`scripts/build-fixture${basename(imageDir) === 'default' ? '' : ` --flavour ${basename(imageDir)}`}\` (or \`npm run setup\`) to build it.`,
       options,
     );
   }
@@ -65,7 +69,8 @@ function resolveCacheDir(options: LocateDefaultImageOptions): string {
 
 export async function locateDefaultImage(options: LocateDefaultImageOptions = {}): Promise<DefaultImage> {
   const cacheDir = resolveCacheDir(options);
-  const imageDir = join(cacheDir, 'fixtures', 'default');
+  const flavour = options.flavour ?? 'default';
+  const imageDir = join(cacheDir, 'fixtures', flavour);
   const missing = (reason: string, cause?: unknown): DefaultImageMissingError =>
     new DefaultImageMissingError(cacheDir, imageDir, reason, cause === undefined ? undefined : { cause });
 
@@ -94,8 +99,8 @@ export async function locateDefaultImage(options: LocateDefaultImageOptions = {}
     }
     fields[field] = value;
   }
-  if (fields.flavour !== 'default') {
-    throw missing(`${MANIFEST} describes flavour "${fields.flavour}", expected "default"`);
+  if (fields.flavour !== flavour) {
+    throw missing(`${MANIFEST} describes flavour "${fields.flavour}", expected "${flavour}"`);
   }
 
   const files: Record<(typeof FILE_FIELDS)[number], string> = { kernel: '', initrd: '', iso: '' };
@@ -103,7 +108,7 @@ export async function locateDefaultImage(options: LocateDefaultImageOptions = {}
     files[field] = await existingFile(imageDir, fields[field] ?? '', (reason) => missing(`${field}: ${reason}`));
   }
   return {
-    flavour: 'default',
+    flavour,
     kernel: files.kernel,
     initrd: files.initrd,
     iso: files.iso,

@@ -20,6 +20,7 @@ interface BootCommandOptions {
   initrd?: string;
   append?: string;
   direct?: boolean;
+  fixture?: 'default' | 'systemd';
   ipxe?: boolean;
   ipxeUrl?: string;
   tftp?: boolean;
@@ -51,6 +52,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--initrd <file>', 'initramfs for --kernel')
     .option('--append <cmdline>', 'kernel command line for --kernel (console=ttyS0 is added when missing)')
     .option('--direct', 'boot the default image as kernel+initrd instead of its ISO')
+    .addOption(new Option('--fixture <flavour>', 'which built-in image when none is given: default (busybox) or systemd (Debian 12)').choices(['default', 'systemd']))
     .option('--ipxe', 'network-boot through iPXE: a local HTTP chain of --kernel/--initrd (or the default image)')
     .option('--ipxe-url <url>', 'network-boot through iPXE by chaining this http://, https:// or tftp:// boot URL (this host is 10.0.2.2)')
     .option('--tftp', 'with --ipxe: serve the local chain through QEMU\'s TFTP server instead of HTTP')
@@ -121,6 +123,7 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (options.kernel) bootOptions.kernel = options.kernel;
   if (options.initrd) bootOptions.initrd = options.initrd;
   if (options.append !== undefined) bootOptions.append = options.append;
+  if (options.fixture) bootOptions.fixture = options.fixture;
   if (options.direct) {
     if (options.iso || options.kernel) throw new UsageError('--direct', 'only applies to the default image', 'drop --direct, or drop --iso/--kernel');
     bootOptions.defaultImageAs = 'kernel';
