@@ -42,6 +42,11 @@ export interface BootOptions {
   network?: boolean;
   /** Wait for a shell (default), for one console pattern only, or for nothing. */
   waitFor?: 'shell' | RegExp | 'nothing';
+  /**
+   * Drive a bootloader menu first: wait until the rendered screen (a headless terminal, because menus are
+   * drawn with cursor moves) matches `waitFor`, then type `keys` (e.g. `\x1b[B\r`: Down, Enter).
+   */
+  bootMenu?: { waitFor: RegExp; keys: string };
   /** The image's own prompt before the harness installs its own. */
   promptPattern?: RegExp;
   login?: ShellLogin;
@@ -88,6 +93,7 @@ export interface BootPlan {
   name: string;
   snapshotable: boolean;
   restoreFrom: RestorePoint | undefined;
+  bootMenu: { waitFor: RegExp; keys: string } | undefined;
   source: ResolvedBootSource;
   /** A kernel to probe KVM with (the image's own, or the default image's). */
   probeKernel: string | undefined;
@@ -199,6 +205,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   }
   return {
     snapshotable: Boolean(options.snapshotable || options.restoreFrom),
+    bootMenu: options.bootMenu,
     restoreFrom: options.restoreFrom,
     name: options.name ?? `${source.isDefaultImage ? 'default-' : ''}${source.kind}${source.kind === 'ipxe' ? `-${source.mode}` : ''}`,
     source,

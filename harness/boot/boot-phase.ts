@@ -5,6 +5,7 @@ export type BootPhase =
   | 'firmware'
   | IpxePhase
   | 'bootloader'
+  | 'menu'
   | 'kernel'
   | 'userspace'
   | 'prompt'
@@ -27,7 +28,7 @@ const phaseEvidence: readonly { phase: BootPhase; pattern: RegExp }[] = [
   { phase: 'firmware', pattern: /SeaBIOS \(version|iPXE \d|BdsDxe|UEFI/ },
   { phase: 'bootloader', pattern: /ISOLINUX|SYSLINUX|GNU GRUB|Booting `|Loading \/?\S*(vmlinuz|linux)/ },
   { phase: 'kernel', pattern: /Linux version \d/ },
-  { phase: 'userspace', pattern: /Run \S+ as init process|systemd\[1\]:|Welcome to |Freeing unused kernel/ },
+  { phase: 'userspace', pattern: /Run \S+ as init process|systemd\[1\]:|Welcome to (?!GRUB)|Freeing unused kernel/ },
   // iPXE prints these only when SeaBIOS mirrors the screen on serial (firmwareOnSerial).
   { phase: 'ipxe', pattern: /iPXE \S+ -- Open Source Network Boot Firmware|iPXE initialising devices/ },
   { phase: 'ipxe-dhcp', pattern: /Configuring \(net\d[^)]*\)[. ]*ok/ },
@@ -37,7 +38,7 @@ const phaseEvidence: readonly { phase: BootPhase; pattern: RegExp }[] = [
 /** `<url>... ok`: iPXE finished a download; after the script, the first is the kernel and the next the initrd. */
 const ipxeFetched = /^\s*((?:https?|tftp):\/\/\S+?)\.\.\. ok\s*$/;
 
-const order: readonly BootPhase[] = ['qemu', 'firmware', 'ipxe', 'ipxe-dhcp', 'ipxe-script', 'ipxe-kernel', 'ipxe-initrd', 'bootloader', 'kernel', 'userspace', 'prompt', 'ssh', 'checks', 'stopped'];
+const order: readonly BootPhase[] = ['qemu', 'firmware', 'ipxe', 'ipxe-dhcp', 'ipxe-script', 'ipxe-kernel', 'ipxe-initrd', 'bootloader', 'menu', 'kernel', 'userspace', 'prompt', 'ssh', 'checks', 'stopped'];
 
 export class BootTimeline {
   private readonly marks: PhaseMark[] = [];

@@ -363,6 +363,11 @@ export class BootedVm implements AsyncDisposable {
   private async waitForPrompt(): Promise<void> {
     const plan = this.plan;
     try {
+      if (plan.bootMenu && !plan.restoreFrom) {
+        const menu = await this.console.expectScreen(plan.bootMenu.waitFor, { timeoutMs: plan.bootTimeoutMs });
+        this.console.send(plan.bootMenu.keys);
+        this.markPhase('menu', `chose ${menu.matchText.slice(0, 100)}`);
+      }
       if (plan.restoreFrom) {
         const shell = new ShellSession(this.console);
         await shell.resume({ prompt: plan.restoreFrom.prompt, timeoutMs: plan.bootTimeoutMs });

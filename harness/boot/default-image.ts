@@ -41,7 +41,7 @@ export class DefaultImageMissingError extends HarnessError {
   ) {
     super(
       `default boot image not usable: ${reason}`,
-      `Looked in ${imageDir}.\nFix: run \`scripts/build-fixture${basename(imageDir) === 'default' ? '' : ` --flavour ${basename(imageDir)}`}\` (or \`npm run setup\`) to build it.`,
+      `Looked in ${imageDir}.\nFix: run \`scripts/build-fixture${basename(imageDir) === 'default' ? '' : ` --flavour=${basename(imageDir)}`}\` (or \`npm run setup\`) to build it.`,
       options,
     );
   }

@@ -59,6 +59,8 @@ const nudgeIntervalMs = 2000;
 /** How long to wait for the harness prompt before typing the prompt set-up again. */
 const promptRetryMs = 5000;
 const maxLoginAttempts = 3;
+/** Silence after `login:` that makes it a prompt rather than part of an autologin line. */
+const loginQuietMs = 700;
 
 export class ShellSession implements CommandRunner {
   private harnessPrompt: string | undefined;
@@ -192,6 +194,12 @@ export class ShellSession implements CommandRunner {
         continue;
       }
       candidate = false;
+      if (found.index === 1 || found.index === 2) {
+        // agetty's autologin prints `host login: root (automatic login)`; a read can end right after
+        // `login: `. A real prompt is followed by silence, so look for more text on that line first.
+        const more = await this.console.expect([/[^\n]*\S[^\n]*\n/, TIMEOUT], { timeoutMs: Math.max(1, Math.min(deadline.remainingMs, loginQuietMs)) });
+        if (more.index === 0) continue;
+      }
       if (found.index === 1) {
         if (!options.login) {
           throw new ShellSessionError(
