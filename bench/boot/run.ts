@@ -74,6 +74,7 @@ let coldIsoSshMs = 0;
 for (const [label, options] of [
   ['ISO (isolinux)', { defaultImageAs: 'iso' }],
   ['direct kernel+initrd', { defaultImageAs: 'kernel' }],
+  ['iPXE HTTP chain', { ipxe: true }],
 ] as [string, BootOptions][]) {
   const samples: BootSample[] = [];
   for (let i = 0; i < runs; i++) samples.push(await bootOnce({ ...options, name: `bench-${label.split(' ')[0]!.toLowerCase()}-${i}` }));
