@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { HarnessError, UsageError } from '../errors.ts';
 import { bootVm } from '../boot/boot-vm.ts';
-import type { BootOptions, DiskOption } from '../boot/boot-options.ts';
+import { type BootOptions, type DiskOption, defaultBootTimeoutMs } from '../boot/boot-options.ts';
 import type { PhaseMark } from '../boot/boot-phase.ts';
 import type { BootReport } from '../boot/boot-report.ts';
 import type { BootedVm } from '../boot/booted-vm.ts';
@@ -12,7 +12,10 @@ import { runPreNixosChecks } from '../checks/pre-nixos-suite.ts';
 import { parseAcceleratorRequest } from '../qemu/accelerator-probe.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
 import type { ExitHolder } from './main.ts';
-import { formatBootSummary, formatPhase } from './boot-output.ts';
+import { formatBootSummary } from './boot-output.ts';
+import { commandEnvironment, environmentHelp } from './environment-help.ts';
+import { colourWanted, liveProgressWanted, ProgressLine } from './progress-line.ts';
+import { type Clock, monotonicNowMs } from '../util/clock.ts';
 
 interface BootCommandOptions {
   iso?: string;
@@ -73,6 +76,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--name <name>', 'name of the run folder in boot-logs/')
     .addOption(new Option('--log-dir <dir>', 'where run folders go').env('HARNESS_LOG_DIR'))
     .option('--json', 'print one JSON report object instead of the table')
+    .addHelpText('after', `\nOn a terminal a live status line (phase, elapsed, prompt budget) follows the phase lines; with CI set,\nTERM=dumb or stdout not a terminal only the lines are printed.\n${environmentHelp(commandEnvironment.boot)}`)
     .action(async (options: BootCommandOptions) => {
       exit.code = await bootCommand(options, io);
     });
@@ -82,15 +86,31 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export async function bootCommand(options: BootCommandOptions, io: CliIO): Promise<ExitCode> {
-  const progress = (text: string) => (options.json ? io.stderr(text) : io.stdout(text));
+export async function bootCommand(options: BootCommandOptions, io: CliIO, clock: Clock = monotonicNowMs): Promise<ExitCode> {
+  const json = Boolean(options.json);
+  let progress: ProgressLine | undefined;
+  const print = (text: string): void => {
+    if (progress) progress.print(text);
+    else if (json) io.stderr(text);
+    else io.stdout(text);
+  };
   let vm: BootedVm | undefined;
   let report: BootReport | undefined;
   try {
     const bootOptions = toBootOptions(options, io);
-    progress(`Booting ${describeSource(bootOptions)} …\n`);
-    vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => progress(formatPhase(mark)) });
-    progress(`Accelerator: ${vm.accelerator?.accel} (${vm.accelerator?.reason})\n`);
+    const line = new ProgressLine({
+      write: (text) => (json ? io.stderr(text) : io.stdout(text)),
+      live: liveProgressWanted(io, json),
+      colour: colourWanted(io),
+      columns: io.columns,
+      promptBudgetMs: bootOptions.bootTimeoutMs ?? defaultBootTimeoutMs,
+      clock,
+    });
+    progress = line;
+    line.start();
+    line.print(`Booting ${describeSource(bootOptions)} …\n`);
+    vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => line.phaseReached(mark) });
+    line.print(`Accelerator: ${vm.accelerator?.accel} (${vm.accelerator?.reason})\n`);
     let passed = true;
     if (!bootOptions.waitFor || bootOptions.waitFor === 'shell') {
       const storage = options.expectStorage ?? (bootOptions.disks?.length ? 'applied' : 'plan-only');
@@ -98,15 +118,17 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO): Promi
       passed = outcome.passed;
     }
     await vm.stop();
+    line.stop();
     report = vm.report;
-    if (options.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else io.stdout(formatBootSummary(report, io));
     return passed ? ExitCode.ok : ExitCode.failed;
   } catch (error) {
     if (vm) await vm.stop(error).catch(() => undefined);
+    progress?.stop();
     const usage = error instanceof UsageError || error instanceof DefaultImageMissingError || error instanceof DiskOverlayError;
     const text = error instanceof Error ? error.message : String(error);
-    if (options.json) {
+    if (json) {
       io.stdout(`${JSON.stringify({ ...(vm?.report ?? {}), passed: false, error: { name: (error as Error).name, message: text } }, null, 2)}\n`);
     }
     io.stderr(`${usage ? 'Error' : 'Boot failed'}: ${text}\n`);

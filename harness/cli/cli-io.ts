@@ -5,6 +5,8 @@ export interface CliIO {
   stderr(text: string): void;
   /** True when stdout is a terminal: progress lines and colour are allowed (unless NO_COLOR). */
   isTTY: boolean;
+  /** Terminal width when stdout is a terminal (a live status line is cut to fit). */
+  columns?: number | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -14,6 +16,7 @@ export function processIO(): CliIO {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     isTTY: Boolean(process.stdout.isTTY),
+    columns: process.stdout.columns,
     env: process.env,
     cwd: process.cwd(),
   };

@@ -14,6 +14,7 @@ import { runDoctor } from '../doctor/run-doctor.ts';
 import { systemDoctorEnvironment } from '../doctor/system-doctor-environment.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
 import type { ExitHolder } from './main.ts';
+import { commandEnvironment, environmentHelp } from './environment-help.ts';
 
 /** Memory a default guest gets; the memory check compares against it. */
 export const defaultVmMemoryMiB = 512;
@@ -39,6 +40,7 @@ export function registerDoctorCommand(
     .option('--kernel <file>', 'kernel for the KVM probe (default: the default image kernel)')
     .option('--json', 'print one JSON object: every check, the accelerator verdict, totals')
     .option('--markdown [file]', 'also write the audit as Markdown (default: boot-logs/<UTC timestamp>-doctor.md)')
+    .addHelpText('after', environmentHelp(commandEnvironment.doctor))
     .action(async (flags: DoctorFlags) => {
       try {
         exit.code = await doctor(flags, io, makeEnvironment(io));

@@ -4,16 +4,7 @@ import { type CliIO, ExitCode, processIO } from './cli-io.ts';
 import { registerBootCommand } from './boot-command.ts';
 import { registerReplayCommand } from './replay-command.ts';
 import { registerDoctorCommand } from './doctor-command.ts';
-
-export const environmentHelp = `
-Environment variables:
-  HARNESS_ACCEL        auto | kvm | tcg: accelerator for every boot (default auto: KVM only when a probe shows it works)
-  HARNESS_QEMU         path of qemu-system-x86_64 (default: from PATH)
-  HARNESS_LOG_DIR      where run folders go (default: ./boot-logs)
-  HARNESS_CACHE_DIR    where built images and host verdicts are cached (default: ./.cache)
-  HARNESS_MAX_BOOTS    boots allowed to run at once in one process (default: one per CPU; TCG guests starve beyond)
-  NO_COLOR             no colour in terminal output
-`;
+import { environmentHelp } from './environment-help.ts';
 
 /** A command action reports its exit code through this holder; commander's own errors map to 2. */
 export interface ExitHolder {
@@ -24,7 +15,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   const exit: ExitHolder = { code: ExitCode.ok };
   const program = new Command('harness')
     .description('Boot Linux boot images under QEMU and check them over the serial console and SSH.')
-    .addHelpText('after', environmentHelp)
+    .addHelpText('after', environmentHelp())
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import { type ChunkPlan, replayCapture } from '../console/replay-capture.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
 import type { ExitHolder } from './main.ts';
+import { commandEnvironment, environmentHelp } from './environment-help.ts';
 
 interface ReplayFlags {
   expect: string;
@@ -30,6 +31,7 @@ export function registerReplayCommand(program: Command, io: CliIO, exit: ExitHol
       'after',
       '\nExit codes: 0 matched, 1 no match, 2 bad usage or unreadable capture.\nExample: harness replay boot-logs/<run>/console.raw --expect "login: $" --chunk random --json',
     )
+    .addHelpText('after', environmentHelp(commandEnvironment.replay))
     .action(async (capture: string, flags: ReplayFlags) => {
       try {
         exit.code = await replay(capture, flags, io);

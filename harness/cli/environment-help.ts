@@ -1,0 +1,34 @@
+// The environment variables the CLI honours, and the help block listing those that apply to a command.
+
+export type EnvironmentVariable = 'HARNESS_ACCEL' | 'HARNESS_QEMU' | 'HARNESS_LOG_DIR' | 'HARNESS_CACHE_DIR' | 'HARNESS_MAX_BOOTS' | 'NO_COLOR' | 'CI';
+
+const descriptions: Record<EnvironmentVariable, string> = {
+  HARNESS_ACCEL: 'auto | kvm | tcg: accelerator for every boot (default auto: KVM only when a probe shows it works)',
+  HARNESS_QEMU: 'path of qemu-system-x86_64 (default: from PATH)',
+  HARNESS_LOG_DIR: 'where run folders go (default: ./boot-logs)',
+  HARNESS_CACHE_DIR: 'where built images and host verdicts are cached (default: ./.cache)',
+  HARNESS_MAX_BOOTS: 'boots allowed to run at once in one process (default: one per CPU; TCG guests starve beyond)',
+  NO_COLOR: 'no colour in terminal output',
+  CI: 'set (and not "false" or "0"): plain progress lines, no live status line, even on a terminal',
+};
+
+const allVariables = Object.keys(descriptions) as EnvironmentVariable[];
+
+/** What each command reads; `harness <cmd> --help` lists these. */
+export const commandEnvironment = {
+  boot: ['HARNESS_ACCEL', 'HARNESS_QEMU', 'HARNESS_LOG_DIR', 'HARNESS_CACHE_DIR', 'NO_COLOR', 'CI'],
+  doctor: ['HARNESS_QEMU', 'HARNESS_LOG_DIR', 'HARNESS_CACHE_DIR', 'NO_COLOR'],
+  replay: [],
+} as const satisfies Record<string, readonly EnvironmentVariable[]>;
+
+export function environmentHelp(variables: readonly EnvironmentVariable[] = allVariables): string {
+  if (variables.length === 0) return '\nEnvironment variables: none apply to this command.\n';
+  const width = Math.max(...variables.map((name) => name.length));
+  return `\nEnvironment variables:\n${variables.map((name) => `  ${name.padEnd(width)}  ${descriptions[name]}`).join('\n')}\n`;
+}
+
+/** True when CI is set to anything but "false" or "0" (CI systems set CI=true). */
+export function runningInCi(env: NodeJS.ProcessEnv): boolean {
+  const value = env.CI;
+  return value !== undefined && value !== '' && value !== 'false' && value !== '0';
+}
