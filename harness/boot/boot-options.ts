@@ -6,11 +6,30 @@ import { parseAcceleratorRequest, type AcceleratorRequest } from '../qemu/accele
 import { locateQemuBinary } from '../qemu/qemu-binary.ts';
 import type { ShellLogin } from '../console/shell-session.ts';
 import { checkImageFile } from './image-file-check.ts';
+import { deterministicMac, parseMac } from '../net/mac-address.ts';
 import { defaultRepoRoot, type FixtureFlavour, locateDefaultImage } from './default-image.ts';
 
 export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
 
 export type DiskOption = string | { blankMiB: number };
+
+export type NicModel = 'virtio-net-pci' | 'e1000';
+
+/**
+ * One guest NIC. `user`: QEMU user-mode networking (10.0.2.0/24, SSH forwarded to 127.0.0.1);
+ * `bridge`: a tap on a bridge (in a named network namespace when `netns` is given; made for the run when
+ * `createBridge`); `macvtap`: a macvtap on a host interface `link`. L2 NICs get a MAC derived from the
+ * VM's name and the NIC's position unless `mac` is given, so DHCP reservations can name it.
+ */
+export type NicOption =
+  | { mode: 'user'; mac?: string }
+  | { mode: 'bridge'; bridge: string; netns?: string; createBridge?: boolean; mac?: string; model?: NicModel }
+  | { mode: 'macvtap'; link: string; netns?: string; mac?: string; model?: NicModel };
+
+export type NicPlan =
+  | { mode: 'user'; mac: string | undefined }
+  | { mode: 'bridge'; bridge: string; netns: string | undefined; createBridge: boolean; mac: string; model: NicModel }
+  | { mode: 'macvtap'; link: string; netns: string | undefined; mac: string; model: NicModel };
 
 /**
  * Network boot through the NIC's iPXE ROM. `true`: a local HTTP chain of the kernel+initrd (given, or the
@@ -39,7 +58,15 @@ export interface BootOptions {
   sshKeyPath?: string;
   /** How the per-run public key reaches the guest (`auto`: kernel command line for kernel boots, SMBIOS credential otherwise). */
   keyInjection?: KeyInjection;
+  /** false: no NIC at all (same as `nics: []`). */
   network?: boolean;
+  /** The guest's NICs in order (default: one user-mode NIC). The first user-mode NIC carries SSH and iPXE. */
+  nics?: NicOption[];
+  /**
+   * When bridge/macvtap NICs cannot be made here (no CAP_NET_ADMIN, /dev/net/tun or `ip`): `error`
+   * (default) fails before QEMU starts; `user` boots with user-mode networking and a warning in the report.
+   */
+  l2Fallback?: 'error' | 'user';
   /** Wait for a shell (default), for one console pattern only, or for nothing. */
   waitFor?: 'shell' | RegExp | 'nothing';
   /**
@@ -103,7 +130,10 @@ export interface BootPlan {
   accel: AcceleratorRequest;
   sshKeyPath: string | undefined;
   keyInjection: Exclude<KeyInjection, 'auto'>;
+  /** True when the guest has a user-mode NIC (SSH forward, iPXE). */
   network: boolean;
+  nics: NicPlan[];
+  l2Fallback: 'error' | 'user';
   waitFor: 'shell' | RegExp | 'nothing';
   promptPattern: RegExp | undefined;
   login: ShellLogin | undefined;
@@ -192,9 +222,18 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     throw new UsageError('keyInjection cmdline', 'the kernel command line of an ISO is not under the harness\'s control', 'use smbios (the default for ISOs and remote iPXE chains) or boot with --kernel/--initrd');
   }
 
-  const network = options.network ?? true;
+  const name = options.name ?? `${source.isDefaultImage ? 'default-' : ''}${source.kind}${source.kind === 'ipxe' ? `-${source.mode}` : ''}`;
+  const nics = resolveNics(options, name);
+  const network = nics.some((nic) => nic.mode === 'user');
   if (source.kind === 'ipxe' && !network) {
     throw new UsageError('network: false with ipxe', 'an iPXE chain boots over the network', 'drop `network: false`, or boot the kernel directly');
+  }
+  if (options.restoreFrom && nics.some((nic) => nic.mode !== 'user')) {
+    throw new UsageError('restoreFrom with bridge/macvtap NICs', 'snapshot restore is supported for user-mode networking only', 'boot L2 guests normally, or restore with user-mode NICs');
+  }
+  const l2Fallback = options.l2Fallback ?? 'error';
+  if (l2Fallback !== 'error' && l2Fallback !== 'user') {
+    throw new UsageError(`l2Fallback ${String(l2Fallback)}`, 'unknown fallback', 'use error (fail when L2 networking is unavailable) or user (boot with user-mode networking and a warning)');
   }
 
   if (options.restoreFrom && source.kind === 'ipxe') {
@@ -207,7 +246,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     snapshotable: Boolean(options.snapshotable || options.restoreFrom),
     bootMenu: options.bootMenu,
     restoreFrom: options.restoreFrom,
-    name: options.name ?? `${source.isDefaultImage ? 'default-' : ''}${source.kind}${source.kind === 'ipxe' ? `-${source.mode}` : ''}`,
+    name,
     source,
     probeKernel,
     disks,
@@ -217,6 +256,8 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     sshKeyPath,
     keyInjection,
     network,
+    nics,
+    l2Fallback,
     waitFor: options.waitFor ?? 'shell',
     promptPattern: options.promptPattern,
     login: options.login,
@@ -231,6 +272,74 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     qemuBinary: options.qemuBinary ?? (await locateQemuBinary(env)),
     extraQemuArgs: options.extraQemuArgs ?? [],
   };
+}
+
+/** Interface names are at most 15 bytes and may not hold `/`, `:` or white space. */
+function interfaceName(value: unknown, input: string): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(value)) {
+    throw new UsageError(input, `\`${String(value)}\` is not an interface name`, 'use 1 to 15 letters, digits, `.`, `_` or `-` (`ip link` lists the host\'s interfaces)');
+  }
+  return value;
+}
+
+function namespaceName(value: unknown, input: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
+    throw new UsageError(input, `\`${String(value)}\` is not a network namespace name`, 'name one listed by `ip netns list`');
+  }
+  return value;
+}
+
+function nicModel(value: unknown, input: string): NicModel {
+  if (value === undefined) return 'virtio-net-pci';
+  if (value === 'virtio-net-pci' || value === 'e1000') return value;
+  throw new UsageError(input, `unknown NIC model \`${String(value)}\``, 'use virtio-net-pci (default) or e1000');
+}
+
+function resolveNics(options: BootOptions, vmName: string): NicPlan[] {
+  if (options.nics !== undefined && options.network === false && options.nics.length > 0) {
+    throw new UsageError('network: false with nics', 'no network and a list of NICs contradict each other', 'drop `network: false`, or pass `nics: []`');
+  }
+  if (options.nics === undefined) return options.network === false ? [] : [{ mode: 'user', mac: undefined }];
+  if (!Array.isArray(options.nics)) throw new UsageError('nics', `expected a list of NICs, got ${typeof options.nics}`, 'pass e.g. nics: [{ mode: "user" }, { mode: "bridge", bridge: "br0" }]');
+  const plans = options.nics.map((nic, index): NicPlan => {
+    const input = `nics[${index}]`;
+    const mac = (given: string | undefined) => (given === undefined ? deterministicMac(vmName, index) : parseMac(given, `${input}.mac`));
+    switch (nic?.mode) {
+      case 'user':
+        return { mode: 'user', mac: nic.mac === undefined ? undefined : parseMac(nic.mac, `${input}.mac`) };
+      case 'bridge':
+        return {
+          mode: 'bridge',
+          bridge: interfaceName(nic.bridge, `${input}.bridge`),
+          netns: namespaceName(nic.netns, `${input}.netns`),
+          createBridge: Boolean(nic.createBridge),
+          mac: mac(nic.mac),
+          model: nicModel(nic.model, `${input}.model`),
+        };
+      case 'macvtap':
+        return {
+          mode: 'macvtap',
+          link: interfaceName(nic.link, `${input}.link`),
+          netns: namespaceName(nic.netns, `${input}.netns`),
+          mac: mac(nic.mac),
+          model: nicModel(nic.model, `${input}.model`),
+        };
+      default:
+        throw new UsageError(`${input}.mode`, `unknown NIC mode \`${String((nic as { mode?: unknown } | undefined)?.mode)}\``, 'use user, bridge or macvtap');
+    }
+  });
+  if (plans.filter((nic) => nic.mode === 'user').length > 1) {
+    throw new UsageError('nics', 'more than one user-mode NIC', 'use one user-mode NIC (it carries SSH and iPXE); add bridge or macvtap NICs for more');
+  }
+  const seen = new Map<string, number>();
+  plans.forEach((nic, index) => {
+    if (!nic.mac) return;
+    const earlier = seen.get(nic.mac);
+    if (earlier !== undefined) throw new UsageError(`nics[${index}].mac`, `MAC ${nic.mac} is also nics[${earlier}]'s`, 'give each NIC its own MAC');
+    seen.set(nic.mac, index);
+  });
+  return plans;
 }
 
 type NormalisedIpxe = { mode: 'http' | 'tftp' } | { mode: 'remote'; url: string };

@@ -1,6 +1,7 @@
 // The report of one run, written as boot-logs/<run>/report.json and printed by `harness boot --json`.
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import type { PhaseMark } from './boot-phase.ts';
+import type { NicRecord } from './nic-setup.ts';
 
 /** One request the local chain server answered; `atMs` is since QEMU started, like the phases. */
 export interface IpxeRequestRecord {
@@ -46,6 +47,10 @@ export interface BootReport {
   phases: PhaseMark[];
   qemu: { argv: string[]; pid: number | undefined; exit?: { exitCode: number | null; signal: number | null } | undefined };
   sshPort: number | undefined;
+  /** The guest's NICs as made (mode, MAC, host interface); absent before QEMU was set up. */
+  nics?: NicRecord[] | undefined;
+  /** Things that did not fail the run but change what it shows (e.g. an L2 NIC replaced by user-mode networking). */
+  warnings?: string[] | undefined;
   /** Present for network boots. */
   ipxe?: IpxeReport | undefined;
   checks: CheckResult[];

@@ -30,6 +30,7 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
     qemuPid: () => vm.qemuPid,
     stopped: () => vm.timeline.reached('stopped'),
     stop: (reason) => vm.stop(reason),
+    cleanupSync: () => vm.releaseNetworkSync(),
   });
   const releaseSlot = await bootSlots.acquire();
   try {

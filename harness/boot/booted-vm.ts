@@ -27,6 +27,9 @@ import { writeReports } from '../report/write-reports.ts';
 import { createOverlay } from './disk-overlay.ts';
 import { type IpxeChain, IpxeChainError, prepareIpxeChain } from './ipxe-chain.ts';
 import type { RunDirectories } from './run-directory.ts';
+import { prepareNics, type PreparedNics } from './nic-setup.ts';
+import type { UserNic } from '../qemu/vm-spec.ts';
+import type { Duplex } from 'node:stream';
 
 export interface BootHooks {
   /** Called as each boot phase is reached (for progress output). */
@@ -59,6 +62,7 @@ export class BootedVm implements AsyncDisposable {
   private verdict: AcceleratorVerdict | undefined;
   private cast: AsciicastWriter | undefined;
   private chain: IpxeChain | undefined;
+  private preparedNics: PreparedNics | undefined;
 
   constructor(
     readonly plan: BootPlan,
@@ -223,6 +227,20 @@ export class BootedVm implements AsyncDisposable {
       else await createOverlay(qemuImg, vmStateDrivePath, { sizeMiB: 4 * plan.memoryMiB });
     }
 
+    const userNic = (mac: string | undefined): UserNic => ({
+      mode: 'user',
+      model: 'virtio-net-pci',
+      // The NIC's default ROM is iPXE; an explicit pxe-virtio.rom fails silently on this (transitional) device.
+      optionRom: boot.kind === 'network',
+      hostForwards: [{ hostAddress: '127.0.0.1', hostPort: plan.sshPort, guestPort: 22 }],
+      bootFile: this.chain?.bootFile ?? (plan.source.kind === 'ipxe' && plan.source.mode === 'remote' ? plan.source.url : undefined),
+      tftpRoot: this.chain?.tftpRoot,
+      macAddress: mac,
+    });
+    this.preparedNics = await prepareNics(plan.nics, plan.l2Fallback, { vmName: plan.name, runDir, userNic });
+    this.report.nics = this.preparedNics.records;
+    if (this.preparedNics.warnings.length > 0) this.report.warnings = [...(this.report.warnings ?? []), ...this.preparedNics.warnings];
+
     const spec: VmSpec = {
       name: plan.name,
       qemuBinary,
@@ -231,19 +249,7 @@ export class BootedVm implements AsyncDisposable {
       cpus: plan.cpus,
       boot,
       disks,
-      nics: plan.network
-        ? [
-            {
-              mode: 'user',
-              model: 'virtio-net-pci',
-              // The NIC's default ROM is iPXE; an explicit pxe-virtio.rom fails silently on this (transitional) device.
-              optionRom: boot.kind === 'network',
-              hostForwards: [{ hostAddress: '127.0.0.1', hostPort: plan.sshPort, guestPort: 22 }],
-              bootFile: this.chain?.bootFile ?? (plan.source.kind === 'ipxe' && plan.source.mode === 'remote' ? plan.source.url : undefined),
-              tftpRoot: this.chain?.tftpRoot,
-            },
-          ]
-        : [],
+      nics: this.preparedNics.nics,
       smbiosStringFiles,
       fwCfgFiles,
       firmware,
@@ -288,10 +294,11 @@ export class BootedVm implements AsyncDisposable {
       describeExit: () => describeQemuExit(readTextSync(stderrPath)),
     };
 
-    if (plan.network) {
+    if (spec.nics.some((nic) => nic.mode === 'user')) {
       const ssh = (await this.qemuProcess.hostForwards()).find((forward) => forward.guestPort === 22);
       this.report.sshPort = ssh?.hostPort;
     }
+    await this.preparedNics.attachAfterStart();
     await this.qemuProcess.resume();
     await this.waitForGuest();
   }
@@ -398,7 +405,12 @@ export class BootedVm implements AsyncDisposable {
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
   async ssh(timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
     if (this.sshSession) return this.sshSession;
-    if (!this.report.sshPort || !this.key) throw new Error('This VM has no forwarded SSH port (network off)');
+    if (!this.report.sshPort || !this.key) {
+      throw new HarnessError(
+        'This VM has no forwarded SSH port: it has no user-mode NIC',
+        'Fix: add { mode: "user" } to `nics`, or reach an L2 guest from a host on its segment: vm.sshThrough(() => host.openStream(address, 22)).',
+      );
+    }
     try {
       this.sshSession = await SshSession.waitUntilReady(
         { host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey },
@@ -413,6 +425,20 @@ export class BootedVm implements AsyncDisposable {
     }
     this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort}`);
     return this.sshSession;
+  }
+
+  /**
+   * SSH as root with the run's key over a byte stream the caller opens (e.g. `SegmentHost.openStream`
+   * to a guest on an L2 test segment), retried until a real exchange works. The caller closes it.
+   */
+  async sshThrough(openStream: () => Duplex, label: { host: string; port?: number }, timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
+    if (!this.key) throw new HarnessError('sshThrough used before the VM started');
+    return SshSession.waitUntilReady({ host: label.host, port: label.port ?? 22, username: 'root', privateKey: this.key.privateKey, openStream }, timeoutMs);
+  }
+
+  /** Removes the taps/macvtaps/bridges made for this run at once (process exit: no promise will run). */
+  releaseNetworkSync(): void {
+    this.preparedNics?.releaseSync();
   }
 
   /**
@@ -458,6 +484,7 @@ export class BootedVm implements AsyncDisposable {
       await this.qemuProcess?.stop();
     } finally {
       await this.chain?.stop().catch(() => undefined);
+      await this.preparedNics?.release().catch(() => undefined);
       this.serialConsole?.[Symbol.dispose]();
       const exit = this.qemuProcess?.transport.exitStatus;
       if (exit) this.report.qemu.exit = exit;

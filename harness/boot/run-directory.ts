@@ -1,11 +1,11 @@
 // Two folders per run: a private run dir (sockets, keys, overlays; removed at stop) and a log dir under
 // boot-logs/ (kept). The run dir records its owner's pid so a later run can sweep what a killed one left.
-import { mkdtemp, mkdir, rm, writeFile, access, constants } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, access, constants } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { createOwnedDirectory, ownedDirectoryPrefix } from '../util/owned-directory.ts';
 
-export const runDirPrefix = 'boot-harness-';
+export const runDirPrefix = ownedDirectoryPrefix;
 
 export interface RunDirectories {
   /** 0700, short path (unix socket paths are limited to 108 bytes). */
@@ -36,8 +36,7 @@ export async function createRunDirectories(options: { name: string; logRoot: str
     );
   }
   const logDir = await uniqueLogDir(logRoot, `${utcStamp()}-${safeRunName(options.name)}`);
-  const runDir = await mkdtemp(join(tmpdir(), runDirPrefix));
-  await writeFile(join(runDir, 'owner.pid'), `${process.pid}\n`, { mode: 0o600 });
+  const runDir = await createOwnedDirectory();
   return {
     runDir,
     logDir,

@@ -9,6 +9,8 @@ export interface TrackedRun {
   qemuPid(): number | undefined;
   stopped(): boolean;
   stop(reason: Error): Promise<void>;
+  /** Undo host-side changes (taps, macvtaps, bridges) at once; runs after QEMU is killed at exit. */
+  cleanupSync?(): void;
 }
 
 const runs = new Set<TrackedRun>();
@@ -46,7 +48,11 @@ function killAllNow(): void {
         // Already gone.
       }
     }
-    rmSync(run.runDir, { recursive: true, force: true });
+    try {
+      run.cleanupSync?.();
+    } finally {
+      rmSync(run.runDir, { recursive: true, force: true });
+    }
   }
   runs.clear();
 }

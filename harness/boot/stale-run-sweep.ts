@@ -5,14 +5,17 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDirPrefix } from './run-directory.ts';
+import { undoLedgerSync } from '../net/l2/l2-ledger.ts';
 
 export interface SweepResult {
   removedRunDirs: string[];
   killedPids: number[];
+  /** Interfaces, namespaces and processes the dead runs' L2 ledgers listed, now removed. */
+  undoneNetworkObjects: string[];
 }
 
 export async function sweepStaleRuns(root = tmpdir()): Promise<SweepResult> {
-  const result: SweepResult = { removedRunDirs: [], killedPids: [] };
+  const result: SweepResult = { removedRunDirs: [], killedPids: [], undoneNetworkObjects: [] };
   let entries: string[];
   try {
     entries = await readdir(root);
@@ -33,6 +36,8 @@ export async function sweepStaleRuns(root = tmpdir()): Promise<SweepResult> {
         // Gone in the meantime.
       }
     }
+    // After QEMU is gone: a macvtap it held open can be deleted, and the ledger names only what the dead run made.
+    for (const object of undoLedgerSync(runDir)) result.undoneNetworkObjects.push(object.kind === 'process' ? `process ${object.pid}` : `${object.kind} ${object.name}`);
     await rm(runDir, { recursive: true, force: true });
     result.removedRunDirs.push(runDir);
   }

@@ -1,5 +1,5 @@
 // Pure: VmSpec → QEMU argv. No I/O, so every branch is unit-tested.
-import type { BootSource, Nic, VmSpec } from './vm-spec.ts';
+import { inheritedNicDescriptors, type BootSource, type Nic, type VmSpec } from './vm-spec.ts';
 
 /** QEMU option values use `,` as separator; a literal comma is written `,,`. */
 export function escapeOptionValue(value: string): string {
@@ -59,16 +59,31 @@ function bootArgs(boot: BootSource): string[] {
 
 function networkArgs(nics: readonly Nic[]): string[] {
   if (nics.length === 0) return ['-nic', 'none'];
+  const descriptors = inheritedNicDescriptors(nics);
+  let fdIndex = 0;
   return nics.flatMap((nic, index) => {
     const id = `net${index}`;
-    const netdev = [`user`, `id=${id}`];
-    for (const forward of nic.hostForwards) {
-      netdev.push(`hostfwd=tcp:${forward.hostAddress}:${forward.hostPort}-:${forward.guestPort}`);
+    let netdev: string[];
+    let optionRom = false;
+    switch (nic.mode) {
+      case 'user':
+        netdev = ['user', `id=${id}`];
+        for (const forward of nic.hostForwards) {
+          netdev.push(`hostfwd=tcp:${forward.hostAddress}:${forward.hostPort}-:${forward.guestPort}`);
+        }
+        if (nic.tftpRoot) netdev.push(`tftp=${escapeOptionValue(nic.tftpRoot)}`);
+        if (nic.bootFile) netdev.push(`bootfile=${escapeOptionValue(nic.bootFile)}`);
+        optionRom = nic.optionRom;
+        break;
+      case 'tap':
+        netdev = ['tap', `id=${id}`, `ifname=${escapeOptionValue(nic.ifname)}`, 'script=no', 'downscript=no'];
+        break;
+      case 'fd':
+        netdev = ['tap', `id=${id}`, `fd=${descriptors[fdIndex++]!.fd}`];
+        break;
     }
-    if (nic.tftpRoot) netdev.push(`tftp=${escapeOptionValue(nic.tftpRoot)}`);
-    if (nic.bootFile) netdev.push(`bootfile=${escapeOptionValue(nic.bootFile)}`);
     const device = [nic.model, `netdev=${id}`];
-    if (!nic.optionRom) device.push('romfile=');
+    if (!optionRom) device.push('romfile=');
     if (nic.macAddress) device.push(`mac=${nic.macAddress}`);
     return ['-netdev', netdev.join(','), '-device', device.join(',')];
   });

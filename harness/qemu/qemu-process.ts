@@ -9,7 +9,7 @@ import { Deadline } from '../util/deadline.ts';
 import { sleep } from '../util/clock.ts';
 import { buildQemuArgv } from './qemu-argv.ts';
 import { QmpClient, parseHostForwards } from './qmp-client.ts';
-import type { VmSpec } from './vm-spec.ts';
+import { inheritedNicDescriptors, type VmSpec } from './vm-spec.ts';
 
 export class QemuExitedError extends HarnessError {
   override readonly name = 'QemuExitedError';
@@ -43,7 +43,15 @@ export interface StopOptions {
   powerdownTimeoutMs?: number;
 }
 
-const wrapperScript = 'exec "$@" 2>>"$HARNESS_QEMU_STDERR"';
+/**
+ * QEMU runs under `sh -c` so its stderr goes to a file and macvtap devices are opened as the file
+ * descriptors its argv names (node-pty can pass no extra descriptors). Paths come through the
+ * environment, never spliced into the script.
+ */
+export function launcherScript(descriptors: readonly { fd: number }[]): string {
+  const opens = descriptors.map(({ fd }) => ` ${fd}<>"$HARNESS_QEMU_FD_${fd}"`).join('');
+  return `exec "$@" 2>>"$HARNESS_QEMU_STDERR"${opens}`;
+}
 
 export class QemuProcess implements AsyncDisposable {
   private stopping: Promise<void> | undefined;
@@ -80,10 +88,12 @@ export class QemuProcess implements AsyncDisposable {
   static async start(spec: VmSpec, options: QemuProcessOptions): Promise<QemuProcess> {
     const argv = buildQemuArgv(spec);
     await writeFile(options.stderrPath, '', { mode: 0o600 });
+    const descriptors = inheritedNicDescriptors(spec.nics);
+    const descriptorEnv = Object.fromEntries(descriptors.map(({ fd, devicePath }) => [`HARNESS_QEMU_FD_${fd}`, devicePath]));
     const transport = PtyTransport.spawn(
       'setpriv',
-      ['--pdeathsig', 'KILL', '--', 'sh', '-c', wrapperScript, 'qemu', spec.qemuBinary, ...argv, '-pidfile', options.pidFilePath],
-      { columns: 200, rows: 50, env: { ...process.env, HARNESS_QEMU_STDERR: options.stderrPath } },
+      ['--pdeathsig', 'KILL', '--', 'sh', '-c', launcherScript(descriptors), 'qemu', spec.qemuBinary, ...argv, '-pidfile', options.pidFilePath],
+      { columns: 200, rows: 50, env: { ...process.env, HARNESS_QEMU_STDERR: options.stderrPath, ...descriptorEnv } },
     );
     const exitedEarly = transport.exited.then(async (exit) => {
       throw new QemuExitedError(exit, await readText(options.stderrPath), argv, 'during start-up');

@@ -27,7 +27,31 @@ export interface UserNic {
   tftpRoot?: string | undefined;
 }
 
-export type Nic = UserNic;
+/** A tap device QEMU creates by name (non-persistent: it dies with QEMU); the harness bridges it. */
+export interface TapNic {
+  mode: 'tap';
+  model: 'virtio-net-pci' | 'e1000';
+  ifname: string;
+  macAddress: string;
+}
+
+/**
+ * A tap-like character device (a macvtap's) opened by the launcher before QEMU runs and inherited as
+ * a file descriptor: QEMU cannot open a macvtap by name. Descriptors are numbered from 3 in NIC order.
+ */
+export interface InheritedFdNic {
+  mode: 'fd';
+  model: 'virtio-net-pci' | 'e1000';
+  devicePath: string;
+  macAddress: string;
+}
+
+export type Nic = UserNic | TapNic | InheritedFdNic;
+
+/** The descriptor each `fd` NIC is inherited as, in NIC order; shared by the argv and the launcher. */
+export function inheritedNicDescriptors(nics: readonly Nic[]): { fd: number; devicePath: string }[] {
+  return nics.filter((nic): nic is InheritedFdNic => nic.mode === 'fd').map((nic, index) => ({ fd: 3 + index, devicePath: nic.devicePath }));
+}
 
 export interface DiskSpec {
   /** The qcow2 overlay in the run dir that the guest writes to; the user's image is only its backing file. */

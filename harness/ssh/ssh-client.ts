@@ -1,17 +1,19 @@
 // SSH to a guest with ssh2. Readiness is a real SSH exchange plus a command, never a TCP connect:
 // slirp accepts TCP on the host side even when nothing listens in the guest.
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Duplex } from 'node:stream';
 import { HarnessError } from '../errors.ts';
 import type { CommandResult, CommandRunner, ExecuteOptions } from '../command/command-runner.ts';
 import { Deadline } from '../util/deadline.ts';
 import { monotonicNowMs, sleep } from '../util/clock.ts';
 
-export interface SshTarget {
-  host: '127.0.0.1';
-  port: number;
-  username: string;
-  privateKey: string;
-}
+/**
+ * Where to SSH. Without `openStream` only 127.0.0.1 is dialled (forwarded ports); a guest elsewhere
+ * (on an L2 test segment) is reached over a stream the caller opens from inside that segment.
+ */
+export type SshTarget =
+  | { host: '127.0.0.1'; port: number; username: string; privateKey: string }
+  | { host: string; port: number; username: string; privateKey: string; openStream: () => Duplex };
 
 export class SshNotReadyError extends HarnessError {
   override readonly name = 'SshNotReadyError';
@@ -50,8 +52,7 @@ export class SshSession implements CommandRunner {
     return new Promise((resolve, reject) => {
       const client = new Client();
       const config: ConnectConfig = {
-        host: target.host,
-        port: target.port,
+        ...('openStream' in target ? { sock: target.openStream() } : { host: target.host, port: target.port }),
         username: target.username,
         privateKey: target.privateKey,
         readyTimeout: Math.max(1000, timeoutMs),

@@ -1,6 +1,9 @@
 // Host resources: disk, memory, CPUs, tap networking and the iPXE option ROMs.
 import { finding, type DoctorCheck } from '../doctor-check.ts';
 import type { DoctorEnvironment } from '../doctor-environment.ts';
+import { hasNetAdmin } from '../../net/l2/l2-capability.ts';
+
+export { hasNetAdmin };
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -114,13 +117,6 @@ export const cpuCountCheck: DoctorCheck = {
     return finding('pass', `${count} CPUs`, command, why);
   },
 };
-
-/** CAP_NET_ADMIN is bit 12 of the effective capability mask. */
-export function hasNetAdmin(procSelfStatus: string | undefined): boolean | undefined {
-  const match = /^CapEff:\s*([0-9a-f]+)/im.exec(procSelfStatus ?? '');
-  if (!match) return undefined;
-  return (BigInt(`0x${match[1]}`) & (1n << 12n)) !== 0n;
-}
 
 export const tapNetworkingCheck: DoctorCheck = {
   id: 'network.tap',
