@@ -46,6 +46,17 @@ describe('resolveBootOptions rejects bad input', () => {
     ['unknown accelerator from the environment', () => ({ iso, env: { ...env, HARNESS_ACCEL: 'xen' } }), /HARNESS_ACCEL/],
     ['cmdline key injection on an ISO', () => ({ iso, keyInjection: 'cmdline' }), /not under the harness's control/],
     ['--append with an ISO', () => ({ iso, append: 'quiet' }), /only applies to kernel boots/],
+    ['an unknown NIC mode', () => ({ iso, nics: [{ mode: 'tun' } as never] }), /nics\[0\]\.mode: unknown NIC mode `tun`/],
+    ['a bridge name longer than 15 bytes', () => ({ iso, nics: [{ mode: 'bridge', bridge: 'a-very-long-bridge-name' }] }), /nics\[0\]\.bridge: `a-very-long-bridge-name` is not an interface name/],
+    ['a macvtap without a link', () => ({ iso, nics: [{ mode: 'macvtap' } as never] }), /nics\[0\]\.link: `undefined` is not an interface name/],
+    ['a malformed MAC', () => ({ iso, nics: [{ mode: 'bridge', bridge: 'br0', mac: '52:54:00:12:34' }] }), /nics\[0\]\.mac: `52:54:00:12:34` is not a MAC address/],
+    ['a multicast MAC', () => ({ iso, nics: [{ mode: 'bridge', bridge: 'br0', mac: '01:00:5e:00:00:01' }] }), /multicast/],
+    ['two NICs with one MAC', () => ({ iso, nics: [{ mode: 'user', mac: '52:54:00:00:00:01' }, { mode: 'bridge', bridge: 'br0', mac: '52:54:00:00:00:01' }] }), /nics\[1\]\.mac: MAC 52:54:00:00:00:01 is also nics\[0\]'s/],
+    ['two user-mode NICs', () => ({ iso, nics: [{ mode: 'user' }, { mode: 'user' }] }), /more than one user-mode NIC/],
+    ['network: false with NICs', () => ({ iso, network: false, nics: [{ mode: 'user' }] }), /contradict/],
+    ['a bad namespace name', () => ({ iso, nics: [{ mode: 'bridge', bridge: 'br0', netns: '../etc' }] }), /nics\[0\]\.netns: `\.\.\/etc` is not a network namespace name/],
+    ['an unknown L2 fallback', () => ({ iso, l2Fallback: 'tap' as never }), /l2Fallback tap: unknown fallback/],
+    ['snapshot restore with an L2 NIC', () => ({ iso, nics: [{ mode: 'bridge', bridge: 'br0' }], restoreFrom: { dir, snapshotName: 's', prompt: '$ ', privateKeyPath: kernel } }), /user-mode networking only/],
   ];
 
   it.each(rows)('%s', async (_title, options, message) => {
@@ -80,5 +91,33 @@ describe('resolveBootOptions defaults', () => {
 
   it('asks for the default image to be built when it is missing', async () => {
     await expect(resolveBootOptions({ env })).rejects.toThrow(/build-fixture/);
+  });
+});
+
+describe('resolveBootOptions NICs', () => {
+  it('defaults to one user-mode NIC with QEMU\'s MAC, and none when network is off', async () => {
+    expect((await resolveBootOptions({ env, iso })).nics).toEqual([{ mode: 'user', mac: undefined }]);
+    const off = await resolveBootOptions({ env, iso, network: false });
+    expect(off.nics).toEqual([]);
+    expect(off.network).toBe(false);
+  });
+
+  it('derives L2 MACs from the VM name and NIC position: stable across runs, different per VM and NIC', async () => {
+    const nics: BootOptions['nics'] = [{ mode: 'user' }, { mode: 'bridge', bridge: 'br0', netns: 'lab' }, { mode: 'macvtap', link: 'eth0' }];
+    const first = await resolveBootOptions({ env, iso, name: 'vm-a', nics });
+    const again = await resolveBootOptions({ env, iso, name: 'vm-a', nics });
+    const other = await resolveBootOptions({ env, iso, name: 'vm-b', nics });
+    expect(first.nics.map((nic) => nic.mac)).toEqual(again.nics.map((nic) => nic.mac));
+    expect(first.nics[0]!.mac).toBeUndefined();
+    expect(first.nics[1]!.mac).not.toEqual(first.nics[2]!.mac);
+    expect(first.nics[1]!.mac).not.toEqual(other.nics[1]!.mac);
+    expect(first.nics[1]).toMatchObject({ mode: 'bridge', bridge: 'br0', netns: 'lab', createBridge: false, model: 'virtio-net-pci' });
+    expect(first.network).toBe(true);
+  });
+
+  it('an explicit MAC wins and is normalised', async () => {
+    const plan = await resolveBootOptions({ env, iso, nics: [{ mode: 'bridge', bridge: 'br0', mac: '52-54-00-AB-CD-EF' }] });
+    expect(plan.nics[0]!.mac).toBe('52:54:00:ab:cd:ef');
+    expect(plan.network).toBe(false);
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildQemuArgv, escapeOptionValue } from '../../../harness/qemu/qemu-argv.ts';
+import { launcherScript } from '../../../harness/qemu/qemu-process.ts';
+import { inheritedNicDescriptors } from '../../../harness/qemu/vm-spec.ts';
 import { parseHostForwards } from '../../../harness/qemu/qmp-client.ts';
 import type { VmSpec } from '../../../harness/qemu/vm-spec.ts';
 
@@ -87,6 +89,32 @@ describe('buildQemuArgv', () => {
     );
     expect(optionValues(argv, '-netdev')).toEqual(['user,id=net0,bootfile=http://10.0.2.2:8000/boot.ipxe']);
     expect(optionValues(argv, '-boot')).toEqual(['order=n']);
+  });
+});
+
+describe('L2 NICs', () => {
+  const l2Nics: VmSpec['nics'] = [
+    { mode: 'user', model: 'virtio-net-pci', optionRom: false, hostForwards: [{ hostAddress: '127.0.0.1', hostPort: 0, guestPort: 22 }] },
+    { mode: 'tap', model: 'virtio-net-pci', ifname: 'hbt0011aabb', macAddress: '02:11:22:33:44:55' },
+    { mode: 'fd', model: 'e1000', devicePath: '/run/x/hbm1.dev', macAddress: '06:11:22:33:44:55' },
+    { mode: 'fd', model: 'virtio-net-pci', devicePath: '/run/x/hbm2.dev', macAddress: '0a:11:22:33:44:55' },
+  ];
+
+  it('a bridge NIC is a tap QEMU creates by name, with no scripts, and its fixed MAC', () => {
+    const argv = buildQemuArgv(spec({ nics: l2Nics }));
+    expect(optionValues(argv, '-netdev')[1]).toBe('tap,id=net1,ifname=hbt0011aabb,script=no,downscript=no');
+    expect(optionValues(argv, '-device')).toContain('virtio-net-pci,netdev=net1,romfile=,mac=02:11:22:33:44:55');
+  });
+
+  it('macvtap NICs are inherited descriptors numbered from 3 in NIC order, matching what the launcher opens', () => {
+    const argv = buildQemuArgv(spec({ nics: l2Nics }));
+    expect(optionValues(argv, '-netdev').slice(2)).toEqual(['tap,id=net2,fd=3', 'tap,id=net3,fd=4']);
+    expect(optionValues(argv, '-device')).toContain('e1000,netdev=net2,romfile=,mac=06:11:22:33:44:55');
+    const descriptors = inheritedNicDescriptors(l2Nics);
+    expect(descriptors).toEqual([{ fd: 3, devicePath: '/run/x/hbm1.dev' }, { fd: 4, devicePath: '/run/x/hbm2.dev' }]);
+    // Paths reach the shell through the environment, never spliced into the script.
+    expect(launcherScript(descriptors)).toBe('exec "$@" 2>>"$HARNESS_QEMU_STDERR" 3<>"$HARNESS_QEMU_FD_3" 4<>"$HARNESS_QEMU_FD_4"');
+    expect(launcherScript([])).toBe('exec "$@" 2>>"$HARNESS_QEMU_STDERR"');
   });
 });
 
