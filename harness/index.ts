@@ -3,12 +3,20 @@
 // Booting
 export { bootVm } from './boot/boot-vm.ts';
 export { BootedVm, type BootHooks } from './boot/booted-vm.ts';
-export type { BootOptions, DiskOption, KeyInjection } from './boot/boot-options.ts';
+export type { BootOptions, DiskOption, KeyInjection, NicModel, NicOption } from './boot/boot-options.ts';
+export type { NicRecord } from './boot/nic-setup.ts';
 export type { BootPhase, PhaseMark } from './boot/boot-phase.ts';
 export type { BootReport, CheckEvidence, CheckResult } from './boot/boot-report.ts';
 export { locateDefaultImage, DefaultImageMissingError, type DefaultImage, type LocateDefaultImageOptions } from './boot/default-image.ts';
 export { chooseAccelerator, type Accelerator, type AcceleratorRequest, type AcceleratorVerdict } from './qemu/accelerator-probe.ts';
 export { QemuExitedError } from './qemu/qemu-process.ts';
+
+// L2 networking: MACs, test segments (namespace + bridge + dnsmasq), errors
+export { deterministicMac, parseMac, MacCollisionError, type MacAddress } from './net/mac-address.ts';
+export { TestSegment, SegmentHost, SegmentError, type SegmentLease, type SegmentReservation, type TestSegmentOptions } from './net/l2/test-segment.ts';
+export { L2UnavailableError, probeL2Capability, type L2Capability } from './net/l2/l2-capability.ts';
+export { NetworkSetupError } from './net/l2/ip-command.ts';
+export { BridgeMissingError } from './net/l2/bridge-link.ts';
 
 // Checks
 export { runPreNixosChecks, type PreNixosExpectations, type PreNixosOutcome } from './checks/pre-nixos-suite.ts';
