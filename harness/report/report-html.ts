@@ -1,6 +1,6 @@
 // report.html: a BootReport as one self-contained page (inline CSS, no scripts, no external assets). Pure.
 import type { CheckResult, IpxeReport } from '../boot/boot-report.ts';
-import { acceleratorLine, formatMs, imageLine, lastPhaseBeforeStop, phaseRows, shellCommand, totalMs, type PhaseRow, type ReportDocument } from './report-model.ts';
+import { acceleratorLine, formatMs, imageLine, lastPhaseBeforeStop, nicLines, phaseRows, shellCommand, totalMs, type PhaseRow, type ReportDocument } from './report-model.ts';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -60,6 +60,8 @@ summary .time{margin-left:auto;color:var(--muted);font-size:13px;font-variant-nu
 .cmd .exit{color:var(--muted)}
 pre{margin:0;background:#0f172a;color:#e2e8f0;padding:10px 12px;border-radius:6px;font:12.5px/1.45 ui-monospace,"DejaVu Sans Mono",monospace;white-space:pre-wrap;overflow-wrap:anywhere;max-height:420px;overflow:auto}
 pre.tail{max-height:none}
+.warnings{background:#fffbeb;border:1px solid #fde68a;border-left:4px solid #d97706;border-radius:8px;padding:10px 14px;margin:14px 0}
+.warnings h3{margin:0 0 6px;font-size:15px;color:#b45309}.warnings ul{margin:0;padding-left:20px}
 .failure{background:#fff;border:1px solid #fecaca;border-left:4px solid var(--bad);border-radius:8px;padding:12px 14px}
 .failure h3{margin:0 0 8px;font-size:15px;color:var(--bad)}
 .failure ul{margin:10px 0;padding-left:20px}
@@ -83,9 +85,11 @@ export function renderReportHtml(document: ReportDocument): string {
     card('Checks', `${passed} / ${report.checks.length}`, report.checks.length ? (passed === report.checks.length ? 'all passed' : `${report.checks.length - passed} failed`) : 'none ran'),
     card('SSH', report.sshPort ? `:${report.sshPort}` : 'off', `key: ${report.keyInjection}`),
     '</div>',
+    report.warnings?.length ? `<div class="warnings"><h3>Warnings</h3><ul>${report.warnings.map((warning) => `<li>${escapeHtml(warning)}</li>`).join('')}</ul></div>` : '',
     report.passed ? '' : renderFailure(document),
     '<h2>Boot timeline</h2>',
     renderTimeline(rows),
+    report.nics?.length ? `<h2>Network</h2>\n<ul class="nics">${nicLines(report).map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : '',
     report.ipxe ? renderIpxe(report.ipxe) : '',
     '<h2>Checks</h2>',
     report.checks.length ? report.checks.map(renderCheck).join('\n') : '<p>No checks ran.</p>',

@@ -1,6 +1,6 @@
 // report.md: a BootReport as Markdown for people reading a CI log or a pull request. Pure.
 import type { CheckResult } from '../boot/boot-report.ts';
-import { acceleratorLine, formatMs, imageLine, lastPhaseBeforeStop, phaseRows, shellCommand, totalMs, type ReportDocument } from './report-model.ts';
+import { acceleratorLine, formatMs, imageLine, lastPhaseBeforeStop, nicLines, phaseRows, shellCommand, totalMs, type ReportDocument } from './report-model.ts';
 
 export function renderReportMarkdown(document: ReportDocument): string {
   const { report } = document;
@@ -12,7 +12,14 @@ export function renderReportMarkdown(document: ReportDocument): string {
   out.push(`- Image: ${inlineCode(imageLine(report))}`);
   out.push(`- Accelerator: **${accel.accel}** — ${escapeText(accel.reason)}`);
   out.push(`- SSH key: ${escapeText(report.keyInjection)}${report.sshPort ? `, port 127.0.0.1:${report.sshPort}` : ''}`);
-  out.push(`- Checks: ${passedCount} of ${report.checks.length} passed; run time ${formatMs(totalMs(report))}, furthest phase ${lastPhaseBeforeStop(report)}`, '');
+  out.push(`- Checks: ${passedCount} of ${report.checks.length} passed; run time ${formatMs(totalMs(report))}, furthest phase ${lastPhaseBeforeStop(report)}`);
+  for (const line of nicLines(report)) out.push(`- ${escapeText(line)}`);
+  out.push('');
+  if (report.warnings?.length) {
+    out.push('## Warnings', '');
+    for (const warning of report.warnings) out.push(`- ⚠ ${escapeText(warning)}`);
+    out.push('');
+  }
 
   if (!report.passed) {
     out.push('## Failure', '');

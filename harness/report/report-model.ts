@@ -74,6 +74,19 @@ export function imageLine(report: BootReport): string {
   return `${kind} ${paths.join(', ')}${image.isDefaultImage === true ? ' (default image)' : ''}`.trim();
 }
 
+/** One line per guest NIC: what it is attached to and by which MAC (for reports and the CLI). */
+export function nicLines(report: BootReport): string[] {
+  return (report.nics ?? []).map((nic) => {
+    const where =
+      nic.mode === 'user'
+        ? 'user-mode networking (10.0.2.0/24)'
+        : nic.mode === 'bridge'
+          ? `bridge ${nic.bridge}${nic.netns ? ` in netns ${nic.netns}` : ''} through tap ${nic.hostInterface}`
+          : `macvtap ${nic.hostInterface} on ${nic.link}${nic.netns ? ` in netns ${nic.netns}` : ''}`;
+    return `NIC ${nic.index}: ${where}, MAC ${nic.mac ?? 'QEMU default'}${nic.replaced ? ` (instead of the ${nic.replaced})` : ''}`;
+  });
+}
+
 /** The furthest phase the guest reached before the harness stopped it. */
 export function lastPhaseBeforeStop(report: BootReport): string {
   const reached = [...report.phases].sort((a, b) => a.atMs - b.atMs).filter((mark) => mark.phase !== 'stopped');

@@ -160,3 +160,34 @@ describe('network boots', () => {
     expect(html).toContain('<td class="n">5.2 MiB</td>');
   });
 });
+
+describe('NICs and warnings in the reports', () => {
+  const report = sampleReport({
+    nics: [
+      { index: 0, mode: 'user', mac: undefined },
+      { index: 1, mode: 'bridge', mac: '02:aa:bb:cc:dd:01', hostInterface: 'hbt0011aabb', bridge: 'br0', netns: 'hb-seg-1' },
+      { index: 2, mode: 'macvtap', mac: '02:aa:bb:cc:dd:02', hostInterface: 'hbm0011aabb', link: 'eth0' },
+    ],
+    warnings: ['L2 networking unavailable (CAP_NET_ADMIN <missing>): bridge NIC on br0 replaced by user-mode networking'],
+  });
+
+  it('Markdown lists each NIC with its MAC and attachment, and the warnings, escaped', () => {
+    const markdown = renderReportMarkdown({ report });
+    expect(markdown).toContain('- NIC 1: bridge br0 in netns hb-seg-1 through tap hbt0011aabb, MAC 02:aa:bb:cc:dd:01');
+    expect(markdown).toContain('- NIC 2: macvtap hbm0011aabb on eth0, MAC 02:aa:bb:cc:dd:02');
+    expect(markdown).toContain('- NIC 0: user-mode networking (10.0.2.0/24), MAC QEMU default');
+    expect(markdown).toMatch(/## Warnings\n\n- ⚠ L2 networking unavailable \(CAP\\_NET\\_ADMIN \\<missing\\>\)/);
+  });
+
+  it('HTML shows a warnings box and a network section, escaped', () => {
+    const html = renderReportHtml({ report });
+    expect(html).toContain('<div class="warnings"><h3>Warnings</h3><ul><li>L2 networking unavailable (CAP_NET_ADMIN &#60;missing&#62;)');
+    expect(html).toContain('<li>NIC 1: bridge br0 in netns hb-seg-1 through tap hbt0011aabb, MAC 02:aa:bb:cc:dd:01</li>');
+  });
+
+  it('a report without NICs or warnings has neither section', () => {
+    const plain = sampleReport();
+    expect(renderReportMarkdown({ report: plain })).not.toContain('## Warnings');
+    expect(renderReportHtml({ report: plain })).not.toContain('class="warnings"');
+  });
+});
