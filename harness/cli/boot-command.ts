@@ -12,7 +12,9 @@ import { runPreNixosChecks } from '../checks/pre-nixos-suite.ts';
 import { parseAcceleratorRequest } from '../qemu/accelerator-probe.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
 import type { ExitHolder } from './main.ts';
-import { formatBootSummary } from './boot-output.ts';
+import { formatBootSummary, formatCheckTable } from './boot-output.ts';
+import { attachHere, keepRunning } from './attach-session.ts';
+import { detachKeyName } from './console-bridge.ts';
 import { commandEnvironment, environmentHelp } from './environment-help.ts';
 import { colourWanted, liveProgressWanted, ProgressLine } from './progress-line.ts';
 import { type Clock, monotonicNowMs } from '../util/clock.ts';
@@ -44,6 +46,9 @@ interface BootCommandOptions {
   name?: string;
   logDir?: string;
   json?: boolean;
+  checks: boolean;
+  attach?: boolean;
+  keepRunning?: boolean;
 }
 
 export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolder): void {
@@ -76,6 +81,9 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--name <name>', 'name of the run folder in boot-logs/')
     .addOption(new Option('--log-dir <dir>', 'where run folders go').env('HARNESS_LOG_DIR'))
     .option('--json', 'print one JSON report object instead of the table')
+    .option('--no-checks', 'skip the pre-nixos checks: only boot to the prompt')
+    .option('--attach', `after the checks, hand the serial console to this terminal (raw mode); ${detachKeyName} detaches and stops the VM`)
+    .option('--keep-running', 'after the checks, keep the VM running and serve its console for `harness attach` until stopped')
     .addHelpText('after', `\nOn a terminal a live status line (phase, elapsed, prompt budget) follows the phase lines; with CI set,\nTERM=dumb or stdout not a terminal only the lines are printed.\n${environmentHelp(commandEnvironment.boot)}`)
     .action(async (options: BootCommandOptions) => {
       exit.code = await bootCommand(options, io);
@@ -112,14 +120,23 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => line.phaseReached(mark) });
     line.print(`Accelerator: ${vm.accelerator?.accel} (${vm.accelerator?.reason})\n`);
     let passed = true;
-    if (!bootOptions.waitFor || bootOptions.waitFor === 'shell') {
+    if (options.checks && (!bootOptions.waitFor || bootOptions.waitFor === 'shell')) {
       const storage = options.expectStorage ?? (bootOptions.disks?.length ? 'applied' : 'plan-only');
       const outcome = await runPreNixosChecks(vm, { keyPresent: options.key, storage });
       passed = outcome.passed;
     }
+    if (options.attach || options.keepRunning) {
+      line.stop();
+      const booted = vm;
+      if (vm.report.checks.length > 0) print(formatCheckTable(vm.report.checks, io));
+      if (options.attach) await attachHere(booted, io, io.stdin!);
+      else await keepRunning(booted, io, (text) => io.stderr(text), () => booted.stop());
+    }
     await vm.stop();
     line.stop();
     report = vm.report;
+    // A kept-running VM stopped by a signal is recorded as interrupted; the exit code agrees with the report.
+    passed &&= report.passed;
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else io.stdout(formatBootSummary(report, io));
     return passed ? ExitCode.ok : ExitCode.failed;
@@ -138,6 +155,19 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
 }
 
 function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
+  if (options.attach && options.keepRunning) {
+    throw new UsageError('--attach with --keep-running', '--attach stops the VM when you detach, --keep-running keeps it', 'use --keep-running, then `harness attach <run>` as often as you like');
+  }
+  if (options.attach && options.json) {
+    throw new UsageError('--attach with --json', 'the attached console and the JSON report would share stdout', 'drop --json: the report is in boot-logs/<run>/report.json');
+  }
+  if (options.attach && !io.stdin?.isTTY) {
+    throw new UsageError(
+      '--attach',
+      'stdin is not a terminal, so there is no keyboard to hand the console to',
+      'run it from an interactive terminal, or boot with --keep-running and run `harness attach <run>` from one',
+    );
+  }
   const disks: DiskOption[] = [...options.disk];
   for (const size of options.blankDisk) disks.push({ blankMiB: integerOption('--blank-disk', size) });
   const bootOptions: BootOptions = { disks, env: io.env };

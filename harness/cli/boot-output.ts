@@ -1,24 +1,33 @@
 // Text output of `harness boot`: phase lines as they come, then the check table and the log path.
 import type { PhaseMark } from '../boot/boot-phase.ts';
-import type { BootReport } from '../boot/boot-report.ts';
+import type { BootReport, CheckResult } from '../boot/boot-report.ts';
 import type { CliIO } from './cli-io.ts';
 
 export function formatPhase(mark: PhaseMark): string {
   return `  [${(mark.atMs / 1000).toFixed(1).padStart(6)} s] ${mark.phase.padEnd(11)} ${mark.evidence.slice(0, 100)}\n`;
 }
 
+/** The check table alone (printed before a console is handed over; the summary repeats it at the end). */
+export function formatCheckTable(checks: readonly CheckResult[], io: CliIO): string {
+  const colour = io.isTTY && !io.env.NO_COLOR;
+  return `\n${checkLines(checks, (code, text) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text)).join('\n')}\n`;
+}
+
+function checkLines(checks: readonly CheckResult[], paint: (code: string, text: string) => string): string[] {
+  const titleWidth = Math.max(...checks.map((check) => check.title.length));
+  const lines = ['Checks:'];
+  for (const check of checks) {
+    const status = check.passed ? paint('32', 'PASS') : paint('31', 'FAIL');
+    lines.push(`  ${status}  ${check.title.padEnd(titleWidth)}  ${check.verdict}`);
+  }
+  return lines;
+}
+
 export function formatBootSummary(report: BootReport, io: CliIO): string {
   const colour = io.isTTY && !io.env.NO_COLOR;
   const paint = (code: string, text: string) => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
   const lines: string[] = [''];
-  if (report.checks.length > 0) {
-    const titleWidth = Math.max(...report.checks.map((check) => check.title.length));
-    lines.push('Checks:');
-    for (const check of report.checks) {
-      const status = check.passed ? paint('32', 'PASS') : paint('31', 'FAIL');
-      lines.push(`  ${status}  ${check.title.padEnd(titleWidth)}  ${check.verdict}`);
-    }
-  }
+  if (report.checks.length > 0) lines.push(...checkLines(report.checks, paint));
   if (report.ipxe) {
     lines.push('', `iPXE chain (${report.ipxe.mode}): ${report.ipxe.url}`);
     for (const request of report.ipxe.requests) {

@@ -4,6 +4,7 @@ import { type CliIO, ExitCode, processIO } from './cli-io.ts';
 import { registerBootCommand } from './boot-command.ts';
 import { registerReplayCommand } from './replay-command.ts';
 import { registerDoctorCommand } from './doctor-command.ts';
+import { registerAttachCommand } from './attach-command.ts';
 import { environmentHelp } from './environment-help.ts';
 
 /** A command action reports its exit code through this holder; commander's own errors map to 2. */
@@ -22,6 +23,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   registerBootCommand(program, io, exit);
   registerReplayCommand(program, io, exit);
   registerDoctorCommand(program, io, exit);
+  registerAttachCommand(program, io, exit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

@@ -99,6 +99,11 @@ interface FailureState {
 export class SerialConsole implements Disposable {
   /** Boot phase, accelerator and log path, copied into errors; the boot layer updates it as it goes. */
   context: ConsoleContext = {};
+  /**
+   * Whether terminal queries are answered now (when the screen view answers them at all). Turned off while a
+   * person's terminal is attached to the console: it answers them itself, and two answers would reach the guest.
+   */
+  answeringTerminalQueries = true;
 
   private readonly normalizer: AnsiNormalizer;
   private readonly splitter: PrintkSplitter;
@@ -167,7 +172,11 @@ export class SerialConsole implements Disposable {
       transport.onExit((exit) => this.close(exit)),
     ];
     if (this.screen && (options.answerTerminalQueries ?? true)) {
-      this.unsubscribe.push(this.screen.onReply((reply) => transport.write(reply)));
+      this.unsubscribe.push(
+        this.screen.onReply((reply) => {
+          if (this.answeringTerminalQueries) transport.write(reply);
+        }),
+      );
     }
   }
 
