@@ -118,25 +118,37 @@ export const cpuCountCheck: DoctorCheck = {
   },
 };
 
+/** What L2 NICs and the L2 test segments run: iproute2 for every tap/macvtap, dnsmasq and ping for the segments. */
+export const l2Tools: { name: string; package: string }[] = [
+  { name: 'ip', package: 'iproute2' },
+  { name: 'dnsmasq', package: 'dnsmasq-base' },
+  { name: 'ping', package: 'iputils-ping' },
+];
+
 export const tapNetworkingCheck: DoctorCheck = {
   id: 'network.tap',
-  title: '/dev/net/tun and CAP_NET_ADMIN (bridge/tap only)',
+  title: 'L2 networking: /dev/net/tun, CAP_NET_ADMIN, ip, dnsmasq (bridge/macvtap only)',
   timeoutMs: 2_000,
   async run({ env }) {
-    const command = 'ls -l /dev/net/tun; grep CapEff /proc/self/status';
-    const why = 'Only bridge, tap and macvtap networking need them; the default user-mode networking does not.';
-    const [tun, readable, status] = await Promise.all([
+    const command = 'ls -l /dev/net/tun; grep CapEff /proc/self/status; command -v ip dnsmasq ping';
+    const why = 'Only bridge and macvtap NICs (and the L2 test segments) need them; the default user-mode networking does not.';
+    const [tun, readable, status, found] = await Promise.all([
       env.stat('/dev/net/tun'),
       env.access('/dev/net/tun', 'rw'),
       env.readText('/proc/self/status'),
+      Promise.all(l2Tools.map((tool) => env.which(tool.name))),
     ]);
     const netAdmin = hasNetAdmin(status);
+    const missingTools = l2Tools.filter((_tool, index) => !found[index]);
     const tunSeen = !tun ? '/dev/net/tun absent' : !readable ? '/dev/net/tun not read/writable' : '/dev/net/tun read/writable';
     const capSeen = netAdmin === undefined ? 'capabilities unknown' : netAdmin ? 'CAP_NET_ADMIN held' : 'no CAP_NET_ADMIN';
-    const seen = `${tunSeen}; ${capSeen}`;
-    if (tun && readable && netAdmin) return finding('pass', seen, command, why);
-    return finding('warn', seen, command, why,
-      'Only for tap/bridge tests: run as root or with --cap-add NET_ADMIN --device /dev/net/tun; user networking works without.');
+    const toolSeen = missingTools.length ? `missing ${missingTools.map((tool) => tool.name).join(', ')}` : 'ip, dnsmasq, ping found';
+    const seen = `${tunSeen}; ${capSeen}; ${toolSeen}`;
+    if (tun && readable && netAdmin && !missingTools.length) return finding('pass', seen, command, why);
+    const fixes: string[] = [];
+    if (!tun || !readable || !netAdmin) fixes.push('run as root or with --cap-add NET_ADMIN --device /dev/net/tun');
+    if (missingTools.length) fixes.push(`apt-get install ${missingTools.map((tool) => tool.package).join(' ')}`);
+    return finding('warn', seen, command, why, `Only for bridge/macvtap NICs: ${fixes.join('; ')}. User-mode networking works without.`);
   },
 };
 

@@ -115,6 +115,8 @@ describe('cpu.count', () => {
   });
 });
 
+const l2Executables = { ip: '/usr/sbin/ip', dnsmasq: '/usr/sbin/dnsmasq', ping: '/usr/bin/ping' };
+
 describe('network.tap', () => {
   it.each([
     ['000001fffeffffff', 'CAP_NET_ADMIN held'],
@@ -124,16 +126,27 @@ describe('network.tap', () => {
   });
 
   it('passes with /dev/net/tun and CAP_NET_ADMIN', async () => {
-    const env = fakeEnvironment({ stats: { '/dev/net/tun': { kind: 'char-device' } }, files: { '/proc/self/status': 'CapEff:\t000001fffeffffff\n' } });
+    const env = fakeEnvironment({ stats: { '/dev/net/tun': { kind: 'char-device' } }, files: { '/proc/self/status': 'CapEff:\t000001fffeffffff\n' }, executables: l2Executables });
     expect((await runCheck(tapNetworkingCheck, env)).status).toBe('pass');
+  });
+
+  it('warns naming the missing segment tools and their packages', async () => {
+    const env = fakeEnvironment({ stats: { '/dev/net/tun': { kind: 'char-device' } }, files: { '/proc/self/status': 'CapEff:\t000001fffeffffff\n' }, executables: { ip: '/usr/sbin/ip' } });
+    const result = await runCheck(tapNetworkingCheck, env);
+    expect(result.status).toBe('warn');
+    expect(result.seen).toContain('missing dnsmasq, ping');
+    expect(result.fix).toContain('apt-get install dnsmasq-base iputils-ping');
+    expect(result.fix).not.toContain('NET_ADMIN');
   });
 
   it.each([
     ['without /dev/net/tun', {}, 'CapEff:\t000001fffeffffff\n'],
     ['without CAP_NET_ADMIN', { '/dev/net/tun': { kind: 'char-device' as const } }, 'CapEff:\t0000000000000000\n'],
   ])('only warns %s', async (_name, stats, status) => {
-    const env = fakeEnvironment({ stats, files: { '/proc/self/status': status } });
-    expect((await runCheck(tapNetworkingCheck, env)).status).toBe('warn');
+    const env = fakeEnvironment({ stats, files: { '/proc/self/status': status }, executables: l2Executables });
+    const result = await runCheck(tapNetworkingCheck, env);
+    expect(result.status).toBe('warn');
+    expect(result.fix).toContain('--cap-add NET_ADMIN');
   });
 });
 
