@@ -47,10 +47,19 @@ export function interfaceNames(ipLinkOutput: string): string[] {
 }
 
 export interface LeaseExpectation {
-  /** Under QEMU user networking the guest gets 10.0.2.15 from 10.0.2.2. */
-  address?: string;
-  gateway?: string;
+  /** Under QEMU user networking the guest gets 10.0.2.15 from 10.0.2.2; on an L2 segment, what its DHCP server hands out (a RegExp accepts any match). */
+  address?: string | RegExp;
+  gateway?: string | RegExp;
   timeoutMs?: number;
+}
+
+const anyIpv4 = /^\d+\.\d+\.\d+\.\d+$/;
+/** For a guest whose primary NIC is on an L2 segment: any address, any gateway, as long as DHCP gave them. */
+export const anyLease: LeaseExpectation = { address: anyIpv4, gateway: anyIpv4 };
+
+function matches(expected: string | RegExp, actual: string | undefined): boolean {
+  if (actual === undefined) return false;
+  return typeof expected === 'string' ? expected === actual : expected.test(actual);
 }
 
 /** An IPv4 address obtained by DHCP on `name`: address present, marked dynamic (or a lease recorded), default route via the DHCP server. */
@@ -67,15 +76,15 @@ export function dhcpLease(runner: CommandRunner, name = 'lan', expected: LeaseEx
     const route = await runner.execute('ip -4 route show default');
     const inet = /inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(addr.stdout);
     const dynamic = /\bdynamic\b/.test(addr.stdout);
-    const viaGateway = new RegExp(`via ${gateway.replaceAll('.', '\\.')}\\b.*\\bdev ${name}\\b`).test(route.stdout);
+    const via = new RegExp(`via (\\S+)\\b.*\\bdev ${name}\\b`).exec(route.stdout)?.[1];
     const problems: string[] = [];
     if (!inet) problems.push(`no IPv4 address on ${name}`);
-    else if (inet[1] !== address) problems.push(`address ${inet[1]}, expected ${address}`);
+    else if (!matches(address, inet[1])) problems.push(`address ${inet[1]}, expected ${String(address)}`);
     if (inet && !dynamic) problems.push('address not marked dynamic (not from DHCP)');
-    if (!viaGateway) problems.push(`no default route via ${gateway} on ${name}`);
+    if (!matches(gateway, via)) problems.push(`no default route via ${String(gateway)} on ${name}${via ? ` (via ${via})` : ''}`);
     return {
       passed: problems.length === 0,
-      verdict: problems.length === 0 ? `${address}/${inet?.[2]} by DHCP, default route via ${gateway}` : problems.join('; '),
+      verdict: problems.length === 0 ? `${inet?.[1]}/${inet?.[2]} by DHCP, default route via ${via}` : problems.join('; '),
       evidence: [evidenceOf(addr), evidenceOf(route)],
     };
   });

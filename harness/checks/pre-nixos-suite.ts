@@ -9,6 +9,8 @@ import {
   sshReachable,
   sshUnreachable,
   storageStatus,
+  anyLease,
+  type LeaseExpectation,
   type StorageStatus,
 } from './pre-nixos-checks.ts';
 import { systemRunning, unitSucceeded } from './systemd-unit.ts';
@@ -17,6 +19,8 @@ export interface PreNixosExpectations {
   /** With a root key pre-nixos renames the NIC to lan, gets a lease and starts sshd; without one it does none of that. */
   keyPresent: boolean;
   storage: StorageStatus;
+  /** The lease `lan` should get; default: QEMU user networking's, or any DHCP lease when the primary NIC is on an L2 segment. */
+  lease?: LeaseExpectation;
 }
 
 export interface PreNixosOutcome {
@@ -36,7 +40,8 @@ export async function runPreNixosChecks(vm: BootedVm, expected: PreNixosExpectat
   const key = vm.sshKey;
   if (expected.keyPresent) {
     checks.push(await nicRenamed(shell, 'lan'));
-    checks.push(await dhcpLease(shell, 'lan'));
+    const primaryOnL2 = vm.report.nics?.[0] !== undefined && vm.report.nics[0].mode !== 'user';
+    checks.push(await dhcpLease(shell, 'lan', expected.lease ?? (primaryOnL2 ? anyLease : {})));
     if (port && key) checks.push(await sshReachable({ host: '127.0.0.1', port, username: 'root', privateKey: key.privateKey }, vm.plan.sshTimeoutMs));
   } else {
     checks.push(await nicNotRenamed(shell, 'lan'));

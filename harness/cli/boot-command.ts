@@ -1,6 +1,10 @@
 // `harness boot`: boot an image (the default one when none is given), print phases, checks and the log path.
 import { type Command, Option } from 'commander';
 import { HarnessError, UsageError } from '../errors.ts';
+import { L2UnavailableError } from '../net/l2/l2-capability.ts';
+import { NetworkSetupError } from '../net/l2/ip-command.ts';
+import { MacCollisionError } from '../net/mac-address.ts';
+import { nicOptionHelp, parseNicOption } from './nic-option.ts';
 import { bootVm } from '../boot/boot-vm.ts';
 import { type BootOptions, type DiskOption, defaultBootTimeoutMs } from '../boot/boot-options.ts';
 import type { PhaseMark } from '../boot/boot-phase.ts';
@@ -42,6 +46,8 @@ interface BootCommandOptions {
   firmware?: 'bios' | 'uefi';
   keyInjection?: 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
   credential: string[];
+  nic: string[];
+  l2Fallback?: 'error' | 'user';
   login?: string;
   name?: string;
   logDir?: string;
@@ -75,6 +81,8 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--memory <MiB>', 'guest memory in MiB (default 512)')
     .addOption(new Option('--firmware <firmware>', 'bios (SeaBIOS) or uefi (OVMF, q35)').choices(['bios', 'uefi']))
     .addOption(new Option('--key-injection <how>', 'how the run key reaches the guest (auto: kernel command line when the harness owns it, else SMBIOS credential)').choices(['auto', 'cmdline', 'smbios', 'fw_cfg', 'none']))
+    .option('--nic <spec>', nicOptionHelp, collect, [])
+    .addOption(new Option('--l2-fallback <how>', 'when bridge/macvtap NICs cannot be made here: error (default) or user (user-mode networking, with a warning)').choices(['error', 'user']))
     .option('--credential <name=file>', 'pass a secret to the guest as a systemd credential by SMBIOS (repeatable)', collect, [])
     .option('--login <user[:password]>', 'log in at a login: prompt on the serial console (images without autologin)')
     .option('--ssh-port <port>', 'host port on 127.0.0.1 forwarded to the guest\'s SSH (default: one the OS picks)')
@@ -143,7 +151,14 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
   } catch (error) {
     if (vm) await vm.stop(error).catch(() => undefined);
     progress?.stop();
-    const usage = error instanceof UsageError || error instanceof DefaultImageMissingError || error instanceof DiskOverlayError;
+    // Things only the user can fix before any boot can happen: exit 2, like bad options.
+    const usage =
+      error instanceof UsageError ||
+      error instanceof DefaultImageMissingError ||
+      error instanceof DiskOverlayError ||
+      error instanceof L2UnavailableError ||
+      error instanceof NetworkSetupError ||
+      error instanceof MacCollisionError;
     const text = error instanceof Error ? error.message : String(error);
     if (json) {
       io.stdout(`${JSON.stringify({ ...(vm?.report ?? {}), passed: false, error: { name: (error as Error).name, message: text } }, null, 2)}\n`);
@@ -216,6 +231,8 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
     }
   }
   if (options.sshPort) bootOptions.sshPort = integerOption('--ssh-port', options.sshPort);
+  if (options.nic.length > 0) bootOptions.nics = options.nic.map(parseNicOption);
+  if (options.l2Fallback) bootOptions.l2Fallback = options.l2Fallback;
   if (options.name) bootOptions.name = options.name;
   if (options.logDir) bootOptions.logRoot = options.logDir;
   if (options.expect && options.expectStorage) {

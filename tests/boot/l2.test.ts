@@ -13,6 +13,8 @@ import { probeL2Capability } from '../../harness/net/l2/l2-capability.ts';
 import { TestSegment, type SegmentHost } from '../../harness/net/l2/test-segment.ts';
 import { deterministicMac, MacCollisionError } from '../../harness/net/mac-address.ts';
 import { sleep } from '../../harness/util/clock.ts';
+import { main } from '../../harness/cli/main.ts';
+import type { CliIO } from '../../harness/cli/cli-io.ts';
 
 const capability = await probeL2Capability({ tun: true });
 const dnsmasq = (() => {
@@ -162,6 +164,24 @@ describe.skipIf(Boolean(skipReason))(`L2 networking in test namespaces${skipReas
     );
   }, bootMs);
 
+  it('harness boot --nic: an L2-only guest passes the pre-nixos checks with its reserved lease; bad NIC input exits 2 before QEMU', async () => {
+    const name = `l2-cli-${process.pid}`;
+    await segment.reserve({ mac: deterministicMac(name, 0), address: '10.213.7.80' });
+    const passed = await harness(['boot', '--direct', '--name', name, '--nic', `bridge=br0,netns=${segment.netns}`, '--json']);
+    const report = JSON.parse(passed.stdout) as { passed: boolean; checks: { id: string; verdict: string }[]; nics: { mode: string; mac: string }[] };
+    expect(passed.code, passed.stderr).toBe(0);
+    expect(report.passed).toBe(true);
+    expect(report.checks.find((check) => check.id === 'dhcp-lease')?.verdict).toBe('10.213.7.80/24 by DHCP, default route via 10.213.7.1');
+    expect(report.nics[0]).toMatchObject({ mode: 'bridge', mac: deterministicMac(name, 0) });
+
+    const absent = await harness(['boot', '--direct', '--nic', `bridge=br-absent,netns=${segment.netns}`]);
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toMatch(/bridge br-absent in network namespace .* does not exist[\s\S]*--nic bridge=NAME,create/);
+    const noNamespace = await harness(['boot', '--direct', '--nic', 'macvtap=eth0,netns=hb-no-such-namespace']);
+    expect(noNamespace.code).toBe(2);
+    expect(noNamespace.stderr).toMatch(/Cannot open network namespace "hb-no-such-namespace"[\s\S]*ip netns list/);
+  }, bootMs);
+
   it('a run SIGKILLed while holding a macvtap: QEMU dies with it and the next sweep removes the macvtap', async () => {
     const uplink = await segment.addUplink();
     const child = runChild('wait', `l2-killed-${process.pid}`, [{ mode: 'user' }, { mode: 'macvtap', link: uplink }]);
@@ -199,6 +219,14 @@ describe.skipIf(Boolean(skipReason))('without CAP_NET_ADMIN (a child process wit
     expect(report.warnings?.[0]).toMatch(/replaced by user-mode networking/);
   }, bootMs);
 });
+
+async function harness(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env: process.env, cwd: process.cwd() };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
 
 /** Whether `pid` still runs after up to `budgetMs` (a zombie, waiting for a reaper, does not run). */
 async function runsAfter(pid: number, budgetMs: number): Promise<boolean> {

@@ -17,7 +17,7 @@ export class BridgeMissingError extends NetworkSetupError {
       seen,
       undefined,
       `create it first (\`ip ${bridge.netns ? `-n ${bridge.netns} ` : ''}link add ${bridge.name} type bridge && ip ${bridge.netns ? `-n ${bridge.netns} ` : ''}link set ${bridge.name} up\`), ` +
-        'or let the harness make it for this run (`createBridge: true`)',
+        'or let the harness make it for this run (`createBridge: true`; on the command line `--nic bridge=NAME,create`)',
     );
   }
 }

@@ -29,7 +29,7 @@ export interface Macvtap {
 export async function createMacvtap(request: MacvtapRequest, ledger: L2Ledger): Promise<Macvtap> {
   const options = { netns: request.netns };
   await ip(['link', 'show', 'dev', request.link], options).catch((error: unknown) => {
-    if (error instanceof NetworkSetupError) {
+    if (error instanceof NetworkSetupError && !/network namespace/i.test(error.stderr)) {
       throw new NetworkSetupError(error.command, `host interface ${request.link}${request.netns ? ` (in namespace ${request.netns})` : ''} for the macvtap NIC: ${error.stderr.trim()}`, error.exitCode, 'name an existing interface (`ip link` lists them)');
     }
     throw error;

@@ -1,7 +1,7 @@
 // The checks' verdicts over scripted guest answers (no QEMU): each can fail, and says why.
 import { describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner } from '../../../harness/command/command-runner.ts';
-import { dhcpLease, interfaceNames, nicNotRenamed, nicRenamed, storageStatus } from '../../../harness/checks/pre-nixos-checks.ts';
+import { anyLease, dhcpLease, interfaceNames, nicNotRenamed, nicRenamed, storageStatus } from '../../../harness/checks/pre-nixos-checks.ts';
 
 function scriptedRunner(answers: Record<string, { stdout: string; exitCode?: number }>): CommandRunner {
   return {
@@ -60,6 +60,19 @@ describe('dhcpLease', () => {
     const result = await dhcpLease(scriptedRunner({ 'ip -4 -o addr': { stdout: '' }, 'ip -4 route': { stdout: '' } }), 'lan', { timeoutMs: 10 });
     expect(result.passed).toBe(false);
     expect(result.verdict).toMatch(/no IPv4 address.*no default route/);
+  });
+
+  it('on an L2 segment: any dynamic address and gateway pass, and the verdict says which; the slirp defaults would not', async () => {
+    const runner = () =>
+      scriptedRunner({
+        'ip -4 -o addr': { stdout: '2: lan    inet 10.213.7.50/24 brd 10.213.7.255 scope global dynamic lan\n' },
+        'ip -4 route': { stdout: 'default via 10.213.7.1 dev lan \n' },
+      });
+    const l2 = await dhcpLease(runner(), 'lan', { ...anyLease, timeoutMs: 10 });
+    expect(l2).toMatchObject({ passed: true, verdict: '10.213.7.50/24 by DHCP, default route via 10.213.7.1' });
+    const slirp = await dhcpLease(runner(), 'lan', { timeoutMs: 10 });
+    expect(slirp.passed).toBe(false);
+    expect(slirp.verdict).toBe('address 10.213.7.50, expected 10.0.2.15; no default route via 10.0.2.2 on lan (via 10.213.7.1)');
   });
 });
 
