@@ -1,6 +1,6 @@
 // The boundary of `bootVm`: user options in, one validated, fully-resolved plan out. Nothing below
 // re-checks for undefined.
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { parseAcceleratorRequest, type AcceleratorRequest } from '../qemu/accelerator-probe.ts';
 import { locateQemuBinary } from '../qemu/qemu-binary.ts';
@@ -157,7 +157,9 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   const env = options.env ?? process.env;
   const repoRoot = defaultRepoRoot();
   const cacheDir = resolve(options.cacheDir ?? env.HARNESS_CACHE_DIR ?? resolve(repoRoot, '.cache'));
-  const logRoot = resolve(options.logRoot ?? env.HARNESS_LOG_DIR ?? resolve(repoRoot, 'boot-logs'));
+  // An installed package's own folder is nobody's place for logs: they go where the caller runs.
+  const defaultLogRoot = repoRoot.split(sep).includes('node_modules') ? resolve(process.cwd(), 'boot-logs') : resolve(repoRoot, 'boot-logs');
+  const logRoot = resolve(options.logRoot ?? env.HARNESS_LOG_DIR ?? defaultLogRoot);
   const memoryMiB = positiveInteger(options.memoryMiB ?? 512, 'memoryMiB', 64, 65536);
   const cpus = positiveInteger(options.cpus ?? 1, 'cpus', 1, 64);
   const bootTimeoutMs = positiveInteger(options.bootTimeoutMs ?? defaultBootTimeoutMs, 'bootTimeoutMs', 1, 24 * 3600_000);

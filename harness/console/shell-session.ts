@@ -89,7 +89,7 @@ export class ShellSession implements CommandRunner {
   async resume(options: { prompt: string; timeoutMs: number }): Promise<void> {
     this.harnessPrompt = options.prompt;
     const check = await this.execute('echo harness-ready', { timeoutMs: options.timeoutMs });
-    if (check.exitCode !== 0 || check.stdout.trim() !== 'harness-ready') {
+    if (check.exitCode !== 0 || withoutKernelLines(check.stdout).trim() !== 'harness-ready') {
       throw new ShellSessionError(
         'Restored shell did not answer the harness round trip',
         `Sent \`echo harness-ready\`, got exit code ${check.exitCode} and output ${JSON.stringify(check.stdout)}`,
@@ -114,7 +114,7 @@ export class ShellSession implements CommandRunner {
         this.console.send('\x03');
         continue;
       }
-      if (check.exitCode !== 0 || check.stdout.trim() !== 'harness-ready') {
+      if (check.exitCode !== 0 || withoutKernelLines(check.stdout).trim() !== 'harness-ready') {
         throw new ShellSessionError(
           'Shell did not answer the harness round trip',
           `Sent \`echo harness-ready\`, got exit code ${check.exitCode} and output ${JSON.stringify(check.stdout)}`,
@@ -252,4 +252,16 @@ export class ShellSession implements CommandRunner {
     }
     throw new ShellSessionError('Could not pick a command marker that does not occur in the command');
   }
+}
+
+/**
+ * Command output minus whole kernel log lines (`[    4.235176] …`): the kernel writes to the serial
+ * console whenever it likes (a restored guest's NIC coming up, say), so a round trip that only checks
+ * the shell must not trip on them. Real command output is never filtered like this.
+ */
+export function withoutKernelLines(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^\[\s*\d+\.\d{6}\] /.test(line))
+    .join('\n');
 }
