@@ -6,19 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../harness/cli/main.ts';
-import type { CliIO } from '../../harness/cli/cli-io.ts';
+import { harness } from '../support/run-cli.ts';
 import { locateDefaultImage } from '../../harness/boot/default-image.ts';
 import { ChainServer } from '../../harness/net/chain-server.ts';
 import { slirpHttpUrl } from '../../harness/net/tftp-layout.ts';
 
-async function harness(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env: process.env, cwd: process.cwd() };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
 
 let dir: string;
 let emptyServer: ChainServer;

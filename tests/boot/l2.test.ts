@@ -13,8 +13,7 @@ import { probeL2Capability } from '../../harness/net/l2/l2-capability.ts';
 import { TestSegment, type SegmentHost } from '../../harness/net/l2/test-segment.ts';
 import { deterministicMac, MacCollisionError } from '../../harness/net/mac-address.ts';
 import { sleep } from '../../harness/util/clock.ts';
-import { main } from '../../harness/cli/main.ts';
-import type { CliIO } from '../../harness/cli/cli-io.ts';
+import { harness } from '../support/run-cli.ts';
 
 const capability = await probeL2Capability({ tun: true });
 const dnsmasq = (() => {
@@ -219,14 +218,6 @@ describe.skipIf(Boolean(skipReason))('without CAP_NET_ADMIN (a child process wit
     expect(report.warnings?.[0]).toMatch(/replaced by user-mode networking/);
   }, bootMs);
 });
-
-async function harness(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env: process.env, cwd: process.cwd() };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
 
 /** Whether `pid` still runs after up to `budgetMs` (a zombie, waiting for a reaper, does not run). */
 async function runsAfter(pid: number, budgetMs: number): Promise<boolean> {

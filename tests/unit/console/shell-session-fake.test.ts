@@ -72,35 +72,29 @@ describe.each([false, true])('ShellSession against a scripted tty (printk inject
   });
 });
 
+/** A restored guest: answers each framed command with `body` (CRLF lines) and the harness prompt. */
+function restoredGuest(transport: FakeTransport, prompt: string, body: string): void {
+  transport.onWrite = (data) => {
+    const framed = /^echo ((?:'[^']*')+); eval '(.*)'; echo ((?:"[^"]*")+)" \$\?"/.exec(data.replace(/\r$/, ''));
+    if (!framed) return;
+    setImmediate(() => transport.push(`${unquote(framed[1]!)}\r\r\n${body}${unquote(framed[3]!)} 0\r\r\n${prompt}`));
+  };
+}
+
 describe('ShellSession.resume (a guest restored from a snapshot)', () => {
+  const prompt = 'hb-7f3a# ';
+
   it('a kernel line landing in the round trip\'s output (the NIC coming back up) does not fail the resume', async () => {
     const transport = new FakeTransport();
     using console = new SerialConsole(transport, { screen: false });
-    const prompt = 'hb-7f3a# ';
-    transport.onWrite = (data) => {
-      const framed = /^echo ((?:'[^']*')+); eval '(.*)'; echo ((?:"[^"]*")+)" \$\?"/.exec(data.replace(/\r$/, ''));
-      if (!framed) return;
-      setImmediate(() =>
-        transport.push(
-          `${data.replace(/\r$/, '')}\r\r\n${unquote(framed[1]!)}\r\r\nharness-ready\r\r\n` +
-            `[    4.235176] IPv6: ADDRCONF(NETDEV_CHANGE): lan: link becomes ready\r\r\n${unquote(framed[3]!)} 0\r\r\n${prompt}`,
-        ),
-      );
-    };
-    const shell = new ShellSession(console);
-    await expect(shell.resume({ prompt, timeoutMs: 5000 })).resolves.toBeUndefined();
+    restoredGuest(transport, prompt, 'harness-ready\r\r\n[    4.235176] IPv6: ADDRCONF(NETDEV_CHANGE): lan: link becomes ready\r\r\n');
+    await expect(new ShellSession(console).resume({ prompt, timeoutMs: 5000 })).resolves.toBeUndefined();
   });
 
   it('a wrong answer still fails, saying what came back', async () => {
     const transport = new FakeTransport();
     using console = new SerialConsole(transport, { screen: false });
-    const prompt = 'hb-7f3a# ';
-    transport.onWrite = (data) => {
-      const framed = /^echo ((?:'[^']*')+); eval '(.*)'; echo ((?:"[^"]*")+)" \$\?"/.exec(data.replace(/\r$/, ''));
-      if (!framed) return;
-      setImmediate(() => transport.push(`${unquote(framed[1]!)}\r\r\nsh: echo: not found\r\r\n${unquote(framed[3]!)} 0\r\r\n${prompt}`));
-    };
-    const shell = new ShellSession(console);
-    await expect(shell.resume({ prompt, timeoutMs: 5000 })).rejects.toThrow(/did not answer[\s\S]*sh: echo: not found/);
+    restoredGuest(transport, prompt, 'sh: echo: not found\r\r\n');
+    await expect(new ShellSession(console).resume({ prompt, timeoutMs: 5000 })).rejects.toThrow(/did not answer[\s\S]*sh: echo: not found/);
   });
 });
