@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDirPrefix } from './run-directory.ts';
 import { undoLedgerSync } from '../net/l2/l2-ledger.ts';
+import { killIfOurs } from '../util/owned-process.ts';
 
 export interface SweepResult {
   removedRunDirs: string[];
@@ -28,14 +29,7 @@ export async function sweepStaleRuns(root = tmpdir()): Promise<SweepResult> {
     const owner = await readPid(join(runDir, 'owner.pid'));
     if (owner === undefined || isAlive(owner)) continue;
     const qemu = await readPid(join(runDir, 'qemu.pid'));
-    if (qemu !== undefined && isAlive(qemu) && (await commandLineOf(qemu)).includes(join(runDir, 'qmp.sock'))) {
-      try {
-        process.kill(qemu, 'SIGKILL');
-        result.killedPids.push(qemu);
-      } catch {
-        // Gone in the meantime.
-      }
-    }
+    if (qemu !== undefined && killIfOurs(qemu, join(runDir, 'qmp.sock'))) result.killedPids.push(qemu);
     // After QEMU is gone: a macvtap it held open can be deleted, and the ledger names only what the dead run made.
     for (const object of undoLedgerSync(runDir)) result.undoneNetworkObjects.push(object.kind === 'process' ? `process ${object.pid}` : `${object.kind} ${object.name}`);
     await rm(runDir, { recursive: true, force: true });
@@ -59,13 +53,5 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function commandLineOf(pid: number): Promise<string> {
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-  } catch {
-    return '';
   }
 }

@@ -3,8 +3,6 @@ import { finding, type DoctorCheck } from '../doctor-check.ts';
 import type { DoctorEnvironment } from '../doctor-environment.ts';
 import { hasNetAdmin } from '../../net/l2/l2-capability.ts';
 
-export { hasNetAdmin };
-
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 

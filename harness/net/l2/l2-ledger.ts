@@ -2,6 +2,7 @@
 // stop, on a signal (synchronously, at exit) and, after a SIGKILL, by the next run's sweep. Only what is
 // in a ledger is ever removed: a bridge or namespace the user made is never touched.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { killIfOurs } from '../../util/owned-process.ts';
 import { join } from 'node:path';
 import { ip, ipSyncQuiet } from './ip-command.ts';
 
@@ -61,48 +62,27 @@ export function undoLedgerSync(dir: string): CreatedObject[] {
   return objects;
 }
 
+/** The `ip` call that undoes a link or namespace; processes are killed instead. */
+function ipUndo(object: Exclude<CreatedObject, { kind: 'process' }>): { args: string[]; netns?: string | undefined } {
+  return object.kind === 'link' ? { args: ['link', 'del', 'dev', object.name], netns: object.netns } : { args: ['netns', 'del', object.name] };
+}
+
 async function undoObject(object: CreatedObject): Promise<void> {
-  switch (object.kind) {
-    case 'link':
-      await ip(['link', 'del', 'dev', object.name], { netns: object.netns }).catch(() => undefined);
-      return;
-    case 'netns':
-      await ip(['netns', 'del', object.name]).catch(() => undefined);
-      return;
-    case 'process':
-      killIfOurs(object.pid, object.commandIncludes);
-      return;
+  if (object.kind === 'process') {
+    killIfOurs(object.pid, object.commandIncludes);
+    return;
   }
+  const { args, netns } = ipUndo(object);
+  await ip(args, { netns }).catch(() => undefined);
 }
 
 function undoObjectSync(object: CreatedObject): void {
-  switch (object.kind) {
-    case 'link':
-      ipSyncQuiet(['link', 'del', 'dev', object.name], { netns: object.netns });
-      return;
-    case 'netns':
-      ipSyncQuiet(['netns', 'del', object.name]);
-      return;
-    case 'process':
-      killIfOurs(object.pid, object.commandIncludes);
-      return;
-  }
-}
-
-/** A pid may have been reused since: only a process whose command line still names our file is killed. */
-function killIfOurs(pid: number, commandIncludes: string): void {
-  let commandLine = '';
-  try {
-    commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-  } catch {
+  if (object.kind === 'process') {
+    killIfOurs(object.pid, object.commandIncludes);
     return;
   }
-  if (!commandLine.includes(commandIncludes)) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Gone in the meantime.
-  }
+  const { args, netns } = ipUndo(object);
+  ipSyncQuiet(args, { netns });
 }
 
 /** Names of interfaces the harness makes: `hb` + a role letter + 8 hex digits, within Linux's 15 bytes. */

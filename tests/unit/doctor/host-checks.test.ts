@@ -1,8 +1,8 @@
+import { hasNetAdmin } from '../../../harness/net/l2/l2-capability.ts';
 import { describe, expect, it } from 'vitest';
 import {
   cpuCountCheck,
   diskSpaceCheck,
-  hasNetAdmin,
   ipxeRomsCheck,
   memoryCheck,
   memoryLimitFiles,

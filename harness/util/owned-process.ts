@@ -1,0 +1,22 @@
+// Signalling a process by pid only when it is still the one we started: pids are reused, so the check
+// is that its command line still names something of ours (a run dir's socket, a segment's lease file).
+import { readFileSync } from 'node:fs';
+
+export function commandLineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** SIGKILLs `pid` when its command line contains `mark`; true when a signal was sent. */
+export function killIfOurs(pid: number, mark: string): boolean {
+  if (!commandLineOf(pid).includes(mark)) return false;
+  try {
+    process.kill(pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
