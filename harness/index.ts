@@ -49,7 +49,7 @@ export {
 } from './console/serial-console.ts';
 export type { ConsoleTransport, TransportExit } from './console/console-transport.ts';
 export { ShellSession, ShellSessionError, ShellCommandTimeoutError, type ShellLogin } from './console/shell-session.ts';
-export { SshSession, SshNotReadyError, SshCommandTimeoutError, type SshTarget } from './ssh/ssh-client.ts';
+export { SshSession, SshNotReadyError, SshKeyUnusableError, SshCommandTimeoutError, type SshTarget } from './ssh/ssh-client.ts';
 
 // Commands over any runner
 export type { CommandResult, CommandRunner, ExecuteOptions } from './command/command-runner.ts';

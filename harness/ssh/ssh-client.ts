@@ -1,6 +1,6 @@
 // SSH to a guest with ssh2. Readiness is a real SSH exchange plus a command, never a TCP connect:
 // slirp accepts TCP on the host side even when nothing listens in the guest.
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { HarnessError } from '../errors.ts';
 import type { CommandResult, CommandRunner, ExecuteOptions } from '../command/command-runner.ts';
@@ -24,10 +24,19 @@ export class SshNotReadyError extends HarnessError {
     readonly budgetMs: number,
     readonly lastError: string,
   ) {
-    super(
-      `SSH on ${target.host}:${target.port} not ready after ${Math.round(elapsedMs)} ms (budget ${budgetMs} ms, ${attempts} attempts)`,
-      `Last error: ${lastError}`,
-    );
+    // The last error goes in the first line: reports and check verdicts keep only that line.
+    super(`SSH on ${target.host}:${target.port} not ready after ${Math.round(elapsedMs)} ms (budget ${budgetMs} ms, ${attempts} attempts); last error: ${lastError}`);
+  }
+}
+
+/** The private key cannot be used at all: retrying would only spend the SSH budget. */
+export class SshKeyUnusableError extends HarnessError {
+  override readonly name = 'SshKeyUnusableError';
+  constructor(
+    readonly target: { host: string; port: number; username: string },
+    readonly reason: string,
+  ) {
+    super(`SSH to ${target.username}@${target.host}:${target.port}: the private key does not load (${reason})`, 'Fix: use an unencrypted OpenSSH or PEM private key.');
   }
 }
 
@@ -78,6 +87,8 @@ export class SshSession implements CommandRunner {
 
   /** Retries connect + `true` until it works or the budget is spent. */
   static async waitUntilReady(target: SshTarget, timeoutMs: number, intervalMs = 500): Promise<SshSession> {
+    const parsedKey = ssh2.utils.parseKey(target.privateKey);
+    if (parsedKey instanceof Error) throw new SshKeyUnusableError(target, parsedKey.message);
     const deadline = Deadline.after(timeoutMs);
     let attempts = 0;
     let lastError = 'no attempt made';

@@ -92,3 +92,26 @@ describe('host-to-guest credentials', () => {
     }
   }, bootTestTimeoutMs);
 });
+
+describe("the user's own SSH key", () => {
+  // CI once lost a whole run to a run key ssh2 could not load (its generator drops a leading zero byte).
+  it('one whose public key starts with a zero byte logs in over SSH (--ssh-key)', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { keyWithLeadingZero } = await import('../support/leading-zero-key.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'ssh-key-test-'));
+    const keyPath = join(dir, 'id_ed25519');
+    const pair = keyWithLeadingZero('suite-user-key');
+    await writeFile(keyPath, pair.privateKey, { mode: 0o600 });
+    try {
+      await using vm = await bootVm({ name: 'suite-user-key', defaultImageAs: 'kernel', sshKeyPath: keyPath, keyInjection: 'cmdline' });
+      expect(vm.sshKey?.publicKey.split(' ').slice(0, 2)).toEqual(pair.publicKey.split(' ').slice(0, 2));
+      const session = await vm.ssh();
+      const result = await session.execute('cut -d" " -f2 /root/.ssh/authorized_keys');
+      expect(result.stdout.trim()).toBe(pair.publicKey.split(' ')[1]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, bootTestTimeoutMs);
+});
