@@ -9,6 +9,7 @@ import type { BootOptions } from '../../harness/boot/boot-options.ts';
 import { runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
 import { restoreVm, snapshotFor } from '../../harness/boot/vm-snapshot.ts';
 import { monotonicNowMs } from '../../harness/util/clock.ts';
+import { drainOnly } from './pty-floor.ts';
 
 const runs = Number(process.env.HARNESS_BENCH_RUNS ?? 5);
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
@@ -35,6 +36,7 @@ interface BootSample {
   totalMs: number;
   harnessCpuMs: number;
   qemuCpuMs: number;
+  qemuArgv: string[];
 }
 
 async function bootOnce(options: BootOptions): Promise<BootSample> {
@@ -49,7 +51,7 @@ async function bootOnce(options: BootOptions): Promise<BootSample> {
     const cpu = process.cpuUsage(cpuBefore);
     const phases: Record<string, number> = {};
     for (const mark of vm.timeline.all) phases[mark.phase] = mark.atMs;
-    return { phases, totalMs: monotonicNowMs() - startedAtMs, harnessCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: qemu };
+    return { phases, totalMs: monotonicNowMs() - startedAtMs, harnessCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: qemu, qemuArgv: vm.report.qemu.argv };
   } finally {
     await vm.stop();
   }
@@ -71,6 +73,8 @@ say('|---|---|---|---|---|---|---|');
 const cpuRatios: number[] = [];
 let coldIsoPromptMs = 0;
 let coldIsoSshMs = 0;
+let directArgv: string[] = [];
+let directRatio = 0;
 for (const [label, options] of [
   ['ISO (isolinux)', { defaultImageAs: 'iso' }],
   ['direct kernel+initrd', { defaultImageAs: 'kernel' }],
@@ -81,6 +85,10 @@ for (const [label, options] of [
   const phase = (name: string) => median(samples.filter((s) => s.phases[name] !== undefined).map((s) => s.phases[name]!));
   const ratio = median(samples.map((s) => s.harnessCpuMs / s.qemuCpuMs));
   cpuRatios.push(ratio);
+  if (label.startsWith('direct')) {
+    directArgv = samples[0]!.qemuArgv;
+    directRatio = ratio;
+  }
   if (label.startsWith('ISO')) {
     coldIsoPromptMs = phase('prompt');
     coldIsoSshMs = phase('ssh');
@@ -90,6 +98,21 @@ for (const [label, options] of [
 say();
 say('Harness CPU is measured with process.cpuUsage() over bootVm + SSH + all checks; QEMU CPU from /proc/<pid>/stat.');
 say();
+{
+  // The same direct boot with nothing but node-pty draining the console: the floor of the mandated transport.
+  const floors = [];
+  for (let i = 0; i < runs; i++) floors.push(await drainOnly(directArgv, qemuCpuMs));
+  const floorRatio = median(floors.map((f) => f.drainCpuMs / f.qemuCpuMs));
+  say('### The floor: node-pty alone');
+  say();
+  say('| direct kernel+initrd boot to the shell | reads | CPU of this process / QEMU CPU |');
+  say('|---|---|---|');
+  say(`| node-pty draining the console, nothing else | ${median(floors.map((f) => f.chunks))} (${median(floors.map((f) => f.bytes))} bytes) | ${(floorRatio * 100).toFixed(1)} % |`);
+  say(`| the harness: boot, prompt, SSH, all checks | — | ${(directRatio * 100).toFixed(1)} % |`);
+  say();
+  say('QEMU writes the guest UART a few bytes at a time, so a boot arrives in ~1500–3000 reads; Node pays for each read before any harness code runs.');
+  say();
+}
 say('## Snapshot restore vs cold boot (default ISO), median of runs');
 say();
 {

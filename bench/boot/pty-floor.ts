@@ -1,0 +1,51 @@
+// The floor under "harness CPU": what node-pty alone costs to carry a boot's serial console, with no
+// normalising, matching, logging, SSH or checks. QEMU runs the argv of a real harness boot (minus -S),
+// the guest boots to its shell, and this process only drains the bytes.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as pty from 'node-pty';
+
+export interface DrainSample {
+  chunks: number;
+  bytes: number;
+  drainCpuMs: number;
+  qemuCpuMs: number;
+}
+
+/** Boots `argv` (from report.qemu.argv) under node-pty until `doneText` has been seen and `settleMs` have passed. */
+export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number) => Promise<number>, doneText = 'pre-nixos: done', settleMs = 1500): Promise<DrainSample> {
+  const dir = await mkdtemp(join(tmpdir(), 'harness-bench-floor-'));
+  const args = argv
+    .slice(1)
+    .filter((arg) => arg !== '-S')
+    .map((arg) => (arg.startsWith('unix:') ? `unix:${join(dir, 'qmp.sock')},server=on,wait=off` : arg.replace(/logfile=[^,]*/, `logfile=${join(dir, 'console.raw')}`)));
+  const before = process.cpuUsage();
+  const child = pty.spawn(argv[0]!, args, { name: 'xterm-256color', cols: 80, rows: 24, cwd: dir, env: process.env, encoding: null } as pty.IPtyForkOptions);
+  let chunks = 0;
+  let bytes = 0;
+  let tail = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`"${doneText}" not seen in 120 s`)), 120_000);
+      child.onData((data: string | Buffer) => {
+        chunks++;
+        bytes += data.length;
+        if (tail === undefined) return;
+        tail = (tail + data.toString()).slice(-200);
+        if (tail.includes(doneText)) {
+          tail = undefined as unknown as string;
+          clearTimeout(timer);
+          setTimeout(resolve, settleMs);
+        }
+      });
+      child.onExit(() => reject(new Error('QEMU exited before the guest was up')));
+    });
+    const cpu = process.cpuUsage(before);
+    return { chunks, bytes, drainCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: await qemuCpuMs(child.pid) };
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
