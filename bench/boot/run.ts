@@ -110,7 +110,8 @@ say();
   say(`| node-pty draining the console, nothing else | ${median(floors.map((f) => f.chunks))} (${median(floors.map((f) => f.bytes))} bytes) | ${(floorRatio * 100).toFixed(1)} % |`);
   say(`| the harness: boot, prompt, SSH, all checks | — | ${(directRatio * 100).toFixed(1)} % |`);
   say();
-  say('QEMU writes the guest UART a few bytes at a time, so a boot arrives in ~1500–3000 reads; Node pays for each read before any harness code runs.');
+  const bytesPerRead = median(floors.map((f) => f.bytes / f.chunks));
+  say(`QEMU writes the guest UART a few bytes at a time (${bytesPerRead.toFixed(1)} bytes per read here), and Node pays for each read before any harness code runs.`);
   say();
 }
 say('## Snapshot restore vs cold boot (default ISO), median of runs');
