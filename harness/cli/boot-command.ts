@@ -126,7 +126,8 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     line.start();
     line.print(`Booting ${describeSource(bootOptions)} …\n`);
     vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => line.phaseReached(mark) });
-    line.print(`Accelerator: ${vm.accelerator?.accel} (${vm.accelerator?.reason})\n`);
+    // Said as soon as it is known (a TCG run is slow); the summary repeats it with the reason.
+    line.print(`Running under ${(vm.accelerator?.accel ?? 'an unknown accelerator').toUpperCase()}.\n`);
     let passed = true;
     if (options.checks && (!bootOptions.waitFor || bootOptions.waitFor === 'shell')) {
       const storage = options.expectStorage ?? (bootOptions.disks?.length ? 'applied' : 'plan-only');
