@@ -15,18 +15,34 @@ export interface SshKeyPair {
   privateKeyPath: string;
 }
 
+// DER prefixes of an ed25519 key (RFC 8410): what comes before the 32 key bytes.
+const pkcs8Ed25519Prefix = Buffer.from('302e020100300506032b657004220420', 'hex');
+const spkiEd25519Prefix = Buffer.from('302a300506032b6570032100', 'hex');
+
+function keyBytesAfter(prefix: Buffer, der: Buffer, what: string): Buffer {
+  if (der.length !== prefix.length + 32 || !der.subarray(0, prefix.length).equals(prefix)) {
+    throw new HarnessError(`node:crypto returned an unexpected ed25519 ${what} (${der.length} bytes of DER)`, 'This is a harness bug: please report it with the Node version.');
+  }
+  return der.subarray(prefix.length);
+}
+
 /** A new ed25519 key pair in OpenSSH formats, checked to load in ssh2 before any guest sees it. */
 export function newEd25519KeyPair(comment: string): { privateKey: string; publicKey: string } {
-  const { privateKey: keyObject } = generateKeyPairSync('ed25519');
-  const jwk = keyObject.export({ format: 'jwk' });
-  const seed = Buffer.from(jwk.d ?? '', 'base64url');
-  const publicBytes = Buffer.from(jwk.x ?? '', 'base64url');
-  const pair = { privateKey: ed25519PrivateKeyFile(seed, publicBytes, comment), publicKey: ed25519PublicLine(publicBytes, comment) };
-  const parsed = ssh2.utils.parseKey(pair.privateKey);
+  // DER straight from the key generation job, not KeyObject.export({ format: 'jwk' }): on Node 20 that export
+  // holds the key's mutex while allocating, and a garbage collection that frees the finished job then
+  // locks the same mutex, hanging the process for good (seen in a vitest worker; 3 of 3 stress runs here).
+  const pair = generateKeyPairSync('ed25519', {
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+  });
+  const seed = keyBytesAfter(pkcs8Ed25519Prefix, pair.privateKey, 'private key');
+  const publicBytes = keyBytesAfter(spkiEd25519Prefix, pair.publicKey, 'public key');
+  const encoded = { privateKey: ed25519PrivateKeyFile(seed, publicBytes, comment), publicKey: ed25519PublicLine(publicBytes, comment) };
+  const parsed = ssh2.utils.parseKey(encoded.privateKey);
   if (parsed instanceof Error) {
     throw new HarnessError(`the run's new SSH key does not load in ssh2 (${parsed.message})`, 'This is a harness bug: please report it with the ssh2 version.');
   }
-  return pair;
+  return encoded;
 }
 
 export async function generateRunKey(runDir: string, comment: string): Promise<SshKeyPair> {
