@@ -40,6 +40,11 @@ export class SshKeyUnusableError extends HarnessError {
   }
 }
 
+/** Where an error says it tried to go; never the key, which a logged error object would print. */
+function publicPartOf(target: SshTarget): { host: string; port: number; username: string } {
+  return { host: target.host, port: target.port, username: target.username };
+}
+
 export class SshCommandTimeoutError extends HarnessError {
   override readonly name = 'SshCommandTimeoutError';
   constructor(
@@ -88,7 +93,7 @@ export class SshSession implements CommandRunner {
   /** Retries connect + `true` until it works or the budget is spent. */
   static async waitUntilReady(target: SshTarget, timeoutMs: number, intervalMs = 500): Promise<SshSession> {
     const parsedKey = ssh2.utils.parseKey(target.privateKey);
-    if (parsedKey instanceof Error) throw new SshKeyUnusableError(target, parsedKey.message);
+    if (parsedKey instanceof Error) throw new SshKeyUnusableError(publicPartOf(target), parsedKey.message);
     const deadline = Deadline.after(timeoutMs);
     let attempts = 0;
     let lastError = 'no attempt made';
@@ -106,7 +111,7 @@ export class SshSession implements CommandRunner {
       if (deadline.remainingMs <= intervalMs) break;
       await sleep(intervalMs);
     }
-    throw new SshNotReadyError(target, attempts, deadline.elapsedMs, timeoutMs, lastError);
+    throw new SshNotReadyError(publicPartOf(target), attempts, deadline.elapsedMs, timeoutMs, lastError);
   }
 
   execute(command: string, options: ExecuteOptions = {}): Promise<CommandResult> {

@@ -99,3 +99,15 @@ describe('SSH readiness', () => {
     expect((error as Error).message.split('\n')[0]).toMatch(/not ready after \d+ ms \(budget 1200 ms, \d+ attempts\); last error: .*ECONNREFUSED/);
   });
 });
+
+describe('SSH errors', () => {
+  it('carry where they tried to go, never the private key', async () => {
+    const { privateKey } = newEd25519KeyPair('secret');
+    const error = await SshSession.waitUntilReady({ host: '127.0.0.1', port: 9, username: 'root', privateKey }, 300, 100).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SshNotReadyError);
+    expect((error as SshNotReadyError).target).toEqual({ host: '127.0.0.1', port: 9, username: 'root' });
+    expect(JSON.stringify(error)).not.toContain('PRIVATE KEY');
+    const unusable = await SshSession.waitUntilReady({ host: '127.0.0.1', port: 9, username: 'root', privateKey: 'garbage' }, 300).catch((caught: unknown) => caught);
+    expect((unusable as SshKeyUnusableError).target).toEqual({ host: '127.0.0.1', port: 9, username: 'root' });
+  });
+});
