@@ -25,16 +25,17 @@ export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number
   let chunks = 0;
   let bytes = 0;
   let tail = '';
+  let seen = false;
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`"${doneText}" not seen in 120 s`)), 120_000);
       child.onData((data: string | Buffer) => {
         chunks++;
         bytes += data.length;
-        if (tail === undefined) return;
+        if (seen) return;
         tail = (tail + data.toString()).slice(-200);
         if (tail.includes(doneText)) {
-          tail = undefined as unknown as string;
+          seen = true;
           clearTimeout(timer);
           setTimeout(resolve, settleMs);
         }
