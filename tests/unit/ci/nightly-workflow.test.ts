@@ -44,7 +44,7 @@ describe('.github/workflows/nightly-boot.yml', () => {
     const order = [
       indexOf((step) => step.uses?.startsWith('actions/checkout@') ?? false),
       indexOf((step) => step.uses?.startsWith('actions/setup-node@') ?? false),
-      indexOf((step) => step.run === 'bash scripts/setup'),
+      indexOf((step) => step.run === 'bash scripts/setup --all-fixtures'),
       indexOf((step) => step.run === 'npx harness doctor'),
       indexOf((step) => step.run === 'npx vitest run boot --shard=${{ matrix.shard }}/${{ strategy.job-total }}'),
     ];
