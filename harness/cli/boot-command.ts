@@ -39,6 +39,7 @@ interface BootCommandOptions {
   sshKey?: string;
   key: boolean;
   expectStorage?: 'plan-only' | 'applied';
+  storagePattern?: string;
   expect?: string;
   timeoutMs?: string;
   memory?: string;
@@ -76,6 +77,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--ssh-key <file>', 'private key the image already trusts (no key is injected then)')
     .option('--no-key', 'inject no SSH key: expect the NIC untouched and no SSH (negative run)')
     .addOption(new Option('--expect-storage <status>', 'expected /run/pre-nixos/storage-status').choices(['plan-only', 'applied']))
+    .option('--storage-pattern <regex>', 'how the image writes /run/pre-nixos/storage-status: the regex\'s group `state` (else its first group) is the state; ^ and $ match at each line')
     .option('--expect <regex>', 'only wait for this console text (any image; no pre-nixos checks)')
     .option('--timeout-ms <ms>', 'budget for the boot to reach its prompt')
     .option('--memory <MiB>', 'guest memory in MiB (default 512)')
@@ -131,7 +133,8 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     let passed = true;
     if (options.checks && (!bootOptions.waitFor || bootOptions.waitFor === 'shell')) {
       const storage = options.expectStorage ?? (bootOptions.disks?.length ? 'applied' : 'plan-only');
-      const outcome = await runPreNixosChecks(vm, { keyPresent: options.key, storage });
+      const storagePattern = options.storagePattern === undefined ? undefined : regexOption('--storage-pattern', options.storagePattern, 'm');
+      const outcome = await runPreNixosChecks(vm, { keyPresent: options.key, storage, ...(storagePattern ? { storageStatus: { pattern: storagePattern } } : {}) });
       passed = outcome.passed;
     }
     if (options.attach || options.keepRunning) {
@@ -239,6 +242,12 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (options.expect && options.expectStorage) {
     throw new UsageError('--expect with --expect-storage', '--expect skips the pre-nixos checks', 'use one of them');
   }
+  if (options.storagePattern !== undefined) {
+    if (options.expect || !options.checks) {
+      throw new UsageError(`--storage-pattern with ${options.expect ? '--expect' : '--no-checks'}`, 'the pattern is for the storage-status check, which that run skips', 'drop one of them');
+    }
+    regexOption('--storage-pattern', options.storagePattern, 'm');
+  }
   return bootOptions;
 }
 
@@ -247,9 +256,9 @@ function integerOption(name: string, value: string): number {
   return Number(value);
 }
 
-function regexOption(name: string, value: string): RegExp {
+function regexOption(name: string, value: string, flags = ''): RegExp {
   try {
-    return new RegExp(value);
+    return new RegExp(value, flags);
   } catch (error) {
     throw new UsageError(name, `not a valid regular expression (${(error as Error).message})`, 'fix the pattern (JavaScript RegExp syntax)');
   }
