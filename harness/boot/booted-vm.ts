@@ -21,6 +21,7 @@ import type { BootPlan, RestorePoint } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
 import type { BootReport, CheckResult, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
 import { ConsoleTextLog } from './console-log.ts';
+import { runOutcome } from './run-outcome.ts';
 import { AsciicastWriter } from '../report/asciicast-writer.ts';
 import { captureScreen } from '../report/screendump.ts';
 import { writeReports } from '../report/write-reports.ts';
@@ -490,7 +491,8 @@ export class BootedVm implements AsyncDisposable {
       if (exit) this.report.qemu.exit = exit;
       this.markPhase('stopped', failure ? 'stopped after a failure' : 'stopped');
       if (failure instanceof Error) this.report.error = { name: failure.name, message: failure.message };
-      this.report.passed = !failure && this.report.checks.every((check) => check.passed);
+      this.report.outcome = runOutcome({ failed: Boolean(failure), checks: this.report.checks, waitFor: this.plan.waitFor, promptReached: this.timeline.reached('prompt') });
+      this.report.passed = this.report.outcome === 'passed';
       await this.textLog?.close();
       await writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`).catch(() => undefined);
       await this.cast?.close().catch(() => undefined);

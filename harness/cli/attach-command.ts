@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { defaultRepoRoot } from '../boot/default-image.ts';
 import { safeRunName } from '../boot/run-directory.ts';
+import type { BootReport, RunOutcome } from '../boot/boot-report.ts';
 import { HarnessError, UsageError } from '../errors.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
 import { bridgeTerminal, detachKeyName, type GuestChannel } from './console-bridge.ts';
@@ -43,6 +44,44 @@ export class ConsoleBusyError extends HarnessError {
   ) {
     super(`Console of ${logDir} is busy: ${serverSaid}`);
   }
+}
+
+/** The stopped VM's report cannot be read, so its verdict is unknown: exit code 1, never a pass. */
+export class ReportUnreadableError extends HarnessError {
+  override readonly name = 'ReportUnreadableError';
+  constructor(
+    readonly reportPath: string,
+    readonly problem: string,
+  ) {
+    super(`The VM stopped, but its report ${reportPath} ${problem}: its checks' verdict is unknown`);
+  }
+}
+
+export interface RunVerdict {
+  outcome: RunOutcome;
+  passed: boolean;
+  /** 0 for a pass, and for a run that asked for no checks and booted (or matched); 1 otherwise. */
+  exitCode: ExitCode;
+}
+
+/** The verdict of a stopped run from its report.json (reports from before `outcome` existed: by `passed`). */
+export async function readRunVerdict(reportPath: string): Promise<RunVerdict> {
+  let text: string;
+  try {
+    text = await readFile(reportPath, 'utf8');
+  } catch (error) {
+    throw new ReportUnreadableError(reportPath, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let report: Partial<BootReport>;
+  try {
+    report = JSON.parse(text) as Partial<BootReport>;
+  } catch (error) {
+    throw new ReportUnreadableError(reportPath, `is not JSON (${(error as Error).message})`);
+  }
+  if (typeof report.passed !== 'boolean') throw new ReportUnreadableError(reportPath, 'has no `passed` field');
+  const outcome: RunOutcome = report.outcome ?? (report.passed ? 'passed' : 'failed');
+  const passed = report.passed && outcome === 'passed';
+  return { outcome, passed, exitCode: outcome === 'failed' ? ExitCode.failed : ExitCode.ok };
 }
 
 const connectTimeoutMs = 5000;
@@ -91,10 +130,10 @@ async function attach(run: string, flags: AttachFlags, io: CliIO): Promise<ExitC
     if (answer !== 'stopping') throw new ConsoleBusyError(logDir, answer);
     const final = await lastLine(socket, rest, stopTimeoutMs);
     if (final !== 'stopped') throw new HarnessError(`Stopping ${logDir} failed: ${final || 'no answer'}`);
-    const report = await readFile(join(logDir, 'report.json'), 'utf8').then((text) => JSON.parse(text) as { passed?: boolean }, () => undefined);
-    if (flags.json) io.stdout(`${JSON.stringify({ run: logDir, stopped: true, passed: report?.passed })}\n`);
-    else io.stdout(`Stopped ${pointer.name}. Report: ${join(logDir, 'report.html')}\n`);
-    return ExitCode.ok;
+    const verdict = await readRunVerdict(join(logDir, 'report.json'));
+    if (flags.json) io.stdout(`${JSON.stringify({ run: logDir, stopped: true, outcome: verdict.outcome, passed: verdict.passed })}\n`);
+    else io.stdout(`Stopped ${pointer.name}: ${verdict.outcome.toUpperCase()}. Report: ${join(logDir, 'report.html')}\n`);
+    return verdict.exitCode;
   }
 
   if (answer !== 'ok') {
