@@ -56,6 +56,8 @@ export interface BootReport {
   nics?: NicRecord[] | undefined;
   /** Things that did not fail the run but change what it shows (e.g. an L2 NIC replaced by user-mode networking). */
   warnings?: string[] | undefined;
+  /** Keystrokes that never reached the guest because its console had closed (counted, not printed). */
+  droppedConsoleWrites?: { writes: number; bytes: number; reason: string | undefined } | undefined;
   /** Present for network boots. */
   ipxe?: IpxeReport | undefined;
   checks: CheckResult[];

@@ -127,7 +127,7 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     progress = line;
     line.start();
     line.print(`Booting ${describeSource(bootOptions)} …\n`);
-    vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => line.phaseReached(mark) });
+    vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => line.phaseReached(mark), onWarning: (text) => io.stderr(`Warning: ${text}\n`) });
     // Said as soon as it is known (a TCG run is slow); the summary repeats it with the reason.
     line.print(`Running under ${(vm.accelerator?.accel ?? 'an unknown accelerator').toUpperCase()}.\n`);
     const checksWanted = options.checks && (!bootOptions.waitFor || bootOptions.waitFor === 'shell');
@@ -153,7 +153,8 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     else io.stdout(formatBootSummary(report, io));
     return passed ? ExitCode.ok : ExitCode.failed;
   } catch (error) {
-    if (vm) await vm.stop(error).catch(() => undefined);
+    // stop(error) never throws over `error`; its own cleanup failures are warnings, printed as they happen.
+    if (vm) await vm.stop(error);
     progress?.stop();
     // Things only the user can fix before any boot can happen: exit 2, like bad options.
     const usage =
