@@ -126,6 +126,7 @@ async function existingFile(
 ): Promise<string> {
   const candidates = [isAbsolute(recorded) ? recorded : resolve(imageDir, recorded), join(imageDir, basename(recorded))];
   for (const candidate of candidates) {
+    // Each candidate that cannot be stat'ed is not usable; the error below names the recorded path.
     const info = await stat(candidate).catch(() => undefined);
     if (info?.isFile() && info.size > 0) return candidate;
   }

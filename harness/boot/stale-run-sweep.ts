@@ -57,6 +57,7 @@ async function readPid(path: string): Promise<number | undefined> {
     const pid = Number.parseInt((await readFile(path, 'utf8')).trim(), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
+    // No readable pid file: not a run this sweep can judge, so it is left alone.
     return undefined;
   }
 }

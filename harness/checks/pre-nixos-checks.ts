@@ -75,11 +75,12 @@ export function dhcpLease(runner: CommandRunner, name = 'lan', expected: LeaseEx
   const address = expected.address ?? '10.0.2.15';
   const gateway = expected.gateway ?? '10.0.2.2';
   return runCheck('dhcp-lease', `DHCP lease on ${name}`, async () => {
-    // A lease may land a little after the prompt on a busy machine.
+    // A lease may land a little after the prompt on a busy machine. Waiting is best effort: the reads
+    // below are the evidence, and say what is missing.
     await waitUntilSucceeds(runner, `ip -4 -o addr show dev ${name} | grep -q 'inet '`, {
       timeoutMs: expected.timeoutMs ?? 30_000,
       intervalMs: 1000,
-    }).catch(() => undefined);
+    }).catch(() => undefined); // see above: the reads below are the evidence
     const addr = await runner.execute(`ip -4 -o addr show dev ${name}`);
     const route = await runner.execute('ip -4 route show default');
     const inet = /inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(addr.stdout);
@@ -155,6 +156,7 @@ export function sshUnreachable(target: SshTarget, runner: CommandRunner, attempt
 export function storageStatus(runner: CommandRunner, expected: StorageStatus, options: StorageStatusOptions | number = {}): Promise<CheckResult> {
   const { timeoutMs = 60_000, format } = typeof options === 'number' ? { timeoutMs: options } : options;
   return runCheck('storage-status', `pre-nixos storage status is ${expected}`, async () => {
+    // Waiting is best effort (pre-nixos is a oneshot that may still run): the read below is the evidence.
     await waitUntilSucceeds(runner, `test -s ${storageStatusPath}`, { timeoutMs, intervalMs: 1000 }).catch(() => undefined);
     const result = await runner.execute(`cat ${storageStatusPath}`);
     if (result.exitCode !== 0) return { passed: false, verdict: `${storageStatusPath} missing`, evidence: [evidenceOf(result)] };

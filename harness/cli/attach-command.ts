@@ -156,16 +156,19 @@ async function attach(run: string, flags: AttachFlags, io: CliIO): Promise<ExitC
 /** A folder path, or a run name looked up in the log root (the newest run of that name that is kept running). */
 async function findRun(run: string, logDirOption: string | undefined, io: CliIO): Promise<string> {
   const asPath = resolve(io.cwd, run);
+  // Not a folder: then it is a run name, looked up below.
   if ((await stat(asPath).catch(() => undefined))?.isDirectory()) return asPath;
   const root = resolve(io.cwd, logDirOption ?? io.env.HARNESS_LOG_DIR ?? join(defaultRepoRoot(), 'boot-logs'));
   const safe = safeRunName(run).replace(/[.]/g, '\\.');
   const named = new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ-${safe}(-\\d+)?$`);
+  // No log root: no run of that name, which the UsageError below says with the root it looked in.
   const entries = await readdir(root).catch(() => [] as string[]);
   const matches = entries.filter((entry) => named.test(entry)).sort().reverse();
   if (matches.length === 0) {
     throw new UsageError(`run \`${run}\``, `no run folder of that name in ${root}`, 'pass the folder `harness boot --keep-running` printed, or set --log-dir / HARNESS_LOG_DIR to where its runs go');
   }
   for (const match of matches) {
+    // No pointer: that run is not kept running; try the next one.
     if (await stat(join(root, match, attachPointerFile)).catch(() => undefined)) return join(root, match);
   }
   return join(root, matches[0]!);
@@ -175,7 +178,9 @@ async function readPointer(logDir: string): Promise<AttachPointer> {
   let text: string;
   try {
     text = await readFile(join(logDir, attachPointerFile), 'utf8');
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new RunNotAttachableError(logDir, `its ${attachPointerFile} cannot be read (${code ?? (error as Error).message})`);
     throw new RunNotAttachableError(logDir, `is not running (no ${attachPointerFile}: it was not booted with --keep-running, or it has stopped)`);
   }
   return JSON.parse(text) as AttachPointer;
@@ -205,6 +210,7 @@ async function request(pointer: AttachPointer, logDir: string, what: 'attach' | 
     );
   }
   socket.write(`${what}\n`);
+  // No answer is an answer too: the caller reports '' as what the server said.
   const { line, rest } = await firstLine(socket, connectTimeoutMs).catch(() => ({ line: '', rest: Buffer.alloc(0) }));
   return { socket, answer: line, rest };
 }

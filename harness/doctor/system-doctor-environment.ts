@@ -213,6 +213,7 @@ async function withQemu<T>(
         execute: (command, commandArgs) => qmp.execute(command, commandArgs),
         human: (commandLine) => qmp.execute<string>('human-monitor-command', { 'command-line': commandLine }),
       });
+      // Observed through the race below; this only keeps a rejection after the timeout from going unhandled.
       used.catch(() => undefined);
       const answer = await Promise.race([used.then((value) => ({ value })), sleepMs(timeoutMs).then(() => undefined)]);
       if (answer) result.value = answer.value;
@@ -220,6 +221,7 @@ async function withQemu<T>(
     } catch (error) {
       result.error = (error as Error).message;
     }
+    // QEMU may exit before it answers `quit`: whether it stopped is read from its exit just below.
     qmp.execute('quit').catch(() => undefined);
     const quitInTime = await Promise.race([exited.then(() => true), sleepMs(2_000).then(() => false)]);
     result.stoppedCleanly = quitInTime && child.exitCode === 0;
