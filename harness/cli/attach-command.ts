@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { defaultRepoRoot } from '../boot/default-image.ts';
+import { defaultRepoRoot } from '../boot/repo-root.ts';
 import { safeRunName } from '../boot/run-directory.ts';
 import type { BootReport, RunOutcome } from '../boot/boot-report.ts';
 import { HarnessError, UsageError } from '../errors.ts';
