@@ -23,12 +23,13 @@ const stateWords: Record<string, StorageStatus> = { 'plan-only': 'plan-only', pl
 /** A state word at the start of a value, and where it ends (a state word is never a prefix of a longer word). */
 const leadingStateWord = /^["']?(plan[-_]?only|applied)(?![\w-])/i;
 const anyStateWord = /(?<![\w-])(plan[-_]?only|applied)(?![\w-])/gi;
-const keyValueLine = /^\s*(?:export\s+)?([A-Za-z_][\w.-]*)\s*(=|:)\s*(.*?)\s*$/;
+/** `KEY=value`, `key: value`, `export KEY="value"`, `Storage status: value` (a key may hold spaces). */
+const keyValueLine = /^\s*(?:export\s+)?([A-Za-z_][\w .-]*?)\s*(=|:)\s*(.*?)\s*$/;
 
-/** Key names that say "this is the state": STATE, status, storage, storage_status, StorageState, mode, result (not storage_device). */
+/** Key names that say "this is the state": STATE, status, Storage status, storage_state_v2, storage, mode, result (not storage_device). */
 export function isStateLikeKey(key: string): boolean {
   const name = key.toLowerCase().replace(/[^a-z]/g, '');
-  return /(state|status)$/.test(name) || ['storage', 'mode', 'result', 'storagemode', 'storageresult'].includes(name);
+  return /state|status/.test(name) || ['storage', 'mode', 'result', 'storagemode', 'storageresult'].includes(name);
 }
 
 function canonical(word: string): StorageStatus {

@@ -45,10 +45,11 @@ describe('parseStorageStatus', () => {
     expect(parseStorageStatus('status: Applied\n')).toMatchObject({ reading: { state: 'applied' } });
     expect(parseStorageStatus('applied-later\n')).toMatchObject({ reading: { state: 'applied-later' } });
     expect(parseStorageStatus('storage: not applied\n')).toMatchObject({ reading: { state: 'not' } });
+    expect(parseStorageStatus('pre-nixos 0.3\nStorage status: applied (wrote label)\n')).toEqual({ ok: true, reading: { state: 'applied', foundAt: 'line 2, key Storage status' } });
   });
 
   it('names like a state: STATE, status, storage, storage_status, StorageState, mode; not storage_device', () => {
-    expect(['STATE', 'status', 'storage', 'storage_status', 'StorageState', 'mode', 'result'].every(isStateLikeKey)).toBe(true);
+    expect(['STATE', 'status', 'storage', 'storage_status', 'StorageState', 'Storage status', 'mode', 'result'].every(isStateLikeKey)).toBe(true);
     expect(['storage_device', 'disk', 'plan-only', 'updated'].some(isStateLikeKey)).toBe(false);
   });
 });
