@@ -245,7 +245,7 @@ export class BootedVm implements AsyncDisposable {
     });
     this.preparedNics = await prepareNics(plan.nics, plan.l2Fallback, { vmName: plan.name, runDir, userNic });
     this.report.nics = this.preparedNics.records;
-    if (this.preparedNics.warnings.length > 0) this.report.warnings = [...(this.report.warnings ?? []), ...this.preparedNics.warnings];
+    for (const warning of this.preparedNics.warnings) this.warn(warning);
 
     const spec: VmSpec = {
       name: plan.name,
