@@ -95,7 +95,7 @@ export function registerAttachCommand(program: Command, io: CliIO, exit: ExitHol
     .argument('<run>', 'the run folder (boot-logs/<run>, as `harness boot --keep-running` prints it) or the run\'s --name')
     .option('--stop', 'stop the VM instead of attaching: waits until it has stopped and its report is written')
     .addOption(new Option('--log-dir <dir>', 'where to look up a run by name (default: the boot default, ./boot-logs)').env('HARNESS_LOG_DIR'))
-    .option('--json', 'with --stop: print one JSON object ({ run, stopped, outcome, passed }); the exit code is the run's verdict')
+    .option('--json', 'with --stop: print one JSON object ({ run, stopped, outcome, passed }); the exit code is the run\'s verdict')
     .addHelpText(
       'after',
       `\n${detachKeyName} (0x1d) detaches; the VM keeps running. It stops on \`harness attach <run> --stop\`, on Ctrl-C\n` +
