@@ -30,7 +30,9 @@ export {
   storageStatus,
   type LeaseExpectation,
   type StorageStatus,
+  type StorageStatusOptions,
 } from './checks/pre-nixos-checks.ts';
+export { parseStorageStatus, parseStorageStatusWith, type StorageStatusFormat, type StorageStatusReading } from './checks/storage-status-parser.ts';
 export { unitSucceeded } from './checks/systemd-unit.ts';
 
 // Console, shell and SSH

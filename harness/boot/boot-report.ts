@@ -31,12 +31,17 @@ export interface CheckEvidence {
 export interface CheckResult {
   id: string;
   title: string;
+  /** Checked and true. A skipped check is never passed. */
   passed: boolean;
+  /** Why the check did not run (e.g. no way to reach the guest's SSH); absent when it ran. */
+  skipped?: string | undefined;
   /** One line a person reads first. */
   verdict: string;
   evidence: CheckEvidence[];
   durationMs: number;
 }
+
+export type RunOutcome = 'passed' | 'failed' | 'booted' | 'matched';
 
 export interface BootReport {
   name: string;
@@ -51,11 +56,20 @@ export interface BootReport {
   nics?: NicRecord[] | undefined;
   /** Things that did not fail the run but change what it shows (e.g. an L2 NIC replaced by user-mode networking). */
   warnings?: string[] | undefined;
+  /** Keystrokes that never reached the guest because its console had closed (counted, not printed). */
+  droppedConsoleWrites?: { writes: number; bytes: number; reason: string | undefined } | undefined;
   /** Present for network boots. */
   ipxe?: IpxeReport | undefined;
   checks: CheckResult[];
+  /**
+   * What the run proved. `passed`: checks ran and every one passed. `failed`: a check failed or was
+   * skipped, or the run broke. With no checks at all: `booted` (the prompt was reached) or `matched`
+   * (the `waitFor` pattern was seen) — never `passed`.
+   */
+  outcome?: RunOutcome | undefined;
   /** The `journalctl -u pre-nixos` output, collected whenever a check failed. */
   serviceLog?: string | undefined;
+  /** True only when checks ran and every one passed (zero checks is not a pass). */
   passed: boolean;
   error?: { name: string; message: string } | undefined;
   logs: { dir: string; consoleRaw: string; consoleText: string; qemuStderr: string; qemuArgv: string; report: string };

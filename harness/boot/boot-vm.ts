@@ -22,9 +22,11 @@ export function maxConcurrentBoots(env: NodeJS.ProcessEnv): number {
 
 export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): Promise<BootedVm> {
   const plan = await resolveBootOptions(options);
-  await sweepStaleRuns();
+  const sweep = await sweepStaleRuns();
   const directories = await createRunDirectories({ name: plan.name, logRoot: plan.logRoot });
   const vm = new BootedVm(plan, directories);
+  vm.onWarning = hooks.onWarning;
+  for (const problem of sweep.problems) vm.warn(problem);
   trackRun({
     runDir: directories.runDir,
     qemuPid: () => vm.qemuPid,
@@ -37,7 +39,8 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
     await vm.start(hooks);
     return vm;
   } catch (error) {
-    await vm.stop(error).catch(() => undefined);
+    // stop(error) records its own cleanup failures as warnings and never throws over `error`.
+    await vm.stop(error);
     if (error instanceof ConsoleFailureError && plan.source.kind === 'kernel' && !plan.source.initrd && /Unable to mount root fs/.test(error.trace.join('\n'))) {
       error.message += '\nThe kernel found no root filesystem: this kernel needs an initrd. Fix: add --initrd (or a root= disk on --append).';
     }

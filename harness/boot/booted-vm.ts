@@ -21,6 +21,7 @@ import type { BootPlan, RestorePoint } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
 import type { BootReport, CheckResult, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
 import { ConsoleTextLog } from './console-log.ts';
+import { runOutcome } from './run-outcome.ts';
 import { AsciicastWriter } from '../report/asciicast-writer.ts';
 import { captureScreen } from '../report/screendump.ts';
 import { writeReports } from '../report/write-reports.ts';
@@ -34,6 +35,8 @@ import type { Duplex } from 'node:stream';
 export interface BootHooks {
   /** Called as each boot phase is reached (for progress output). */
   onPhase?: (mark: PhaseMark) => void;
+  /** Called with each warning as it is recorded in the report (a cleanup step that failed, say); without it they are process warnings. */
+  onWarning?: (text: string) => void;
   /** Called once a local iPXE chain is ready, before QEMU starts: to look at (or add to) what it serves. */
   onIpxeChain?: (chain: IpxeChain) => void | Promise<void>;
 }
@@ -63,6 +66,8 @@ export class BootedVm implements AsyncDisposable {
   private cast: AsciicastWriter | undefined;
   private chain: IpxeChain | undefined;
   private preparedNics: PreparedNics | undefined;
+  /** Where warnings go besides the report (the CLI: stderr); unset, they are emitted as process warnings. */
+  onWarning: ((text: string) => void) | undefined;
 
   constructor(
     readonly plan: BootPlan,
@@ -144,6 +149,7 @@ export class BootedVm implements AsyncDisposable {
   async start(hooks: BootHooks = {}): Promise<void> {
     const plan = this.plan;
     const { runDir } = this.directories;
+    if (hooks.onWarning) this.onWarning = hooks.onWarning;
     this.timeline.onMark((mark) => {
       this.report.phases = [...this.timeline.all];
       if (this.serialConsole) this.serialConsole.context.phase = this.timeline.current;
@@ -239,7 +245,7 @@ export class BootedVm implements AsyncDisposable {
     });
     this.preparedNics = await prepareNics(plan.nics, plan.l2Fallback, { vmName: plan.name, runDir, userNic });
     this.report.nics = this.preparedNics.records;
-    if (this.preparedNics.warnings.length > 0) this.report.warnings = [...(this.report.warnings ?? []), ...this.preparedNics.warnings];
+    for (const warning of this.preparedNics.warnings) this.warn(warning);
 
     const spec: VmSpec = {
       name: plan.name,
@@ -436,9 +442,9 @@ export class BootedVm implements AsyncDisposable {
     return SshSession.waitUntilReady({ host: label.host, port: label.port ?? 22, username: 'root', privateKey: this.key.privateKey, openStream }, timeoutMs);
   }
 
-  /** Removes the taps/macvtaps/bridges made for this run at once (process exit: no promise will run). */
-  releaseNetworkSync(): void {
-    this.preparedNics?.releaseSync();
+  /** Removes the taps/macvtaps/bridges made for this run at once (process exit: no promise will run); returns what it could not. */
+  releaseNetworkSync(): string[] {
+    return this.preparedNics?.releaseSync() ?? [];
   }
 
   /**
@@ -470,33 +476,70 @@ export class BootedVm implements AsyncDisposable {
   /** Stops QEMU, writes report.json, removes the run dir. Idempotent; never throws over an earlier error. */
   stop(failure?: unknown): Promise<void> {
     this.stopping ??= this.stopOnce(failure);
-    return this.stopping;
+    // A caller stopping because of its own failure keeps that failure: the stop's are in the report's warnings.
+    return failure ? this.stopping.catch(() => undefined) : this.stopping;
+  }
+
+  /**
+   * Something that did not fail the run but was not done (a screenshot, a log or report file): recorded in
+   * the report's warnings and handed to `onWarning` (the CLI prints it on stderr), else emitted as a
+   * process warning (Node prints those on stderr).
+   */
+  warn(text: string): void {
+    this.report.warnings = [...(this.report.warnings ?? []), text];
+    if (this.onWarning) this.onWarning(text);
+    else process.emitWarning(text, { type: 'HarnessWarning' });
+  }
+
+  /** Runs one cleanup step; its failure becomes a warning with its cause, and the other steps still run. */
+  private async attempt(what: string, step: () => Promise<unknown> | undefined): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.warn(`${what} failed: ${describeError(error)}`);
+    }
   }
 
   private async stopOnce(failure: unknown): Promise<void> {
     this.sshSession?.close();
     const failed = Boolean(failure) || this.report.checks.some((check) => !check.passed);
-    if (failed && this.qemuProcess && !this.qemuProcess.hasExited) {
+    const qemu = this.qemuProcess;
+    if (failed && qemu && !qemu.hasExited) {
       // What the VGA console showed when things went wrong (firmware, bootloader, tty0-only messages).
-      await captureScreen(this.qemuProcess.qmp, join(this.logDir, 'screen.png')).catch(() => undefined);
+      await this.attempt('VGA screenshot (screen.png)', () => captureScreen(qemu.qmp, join(this.logDir, 'screen.png')));
     }
+    // A tap, macvtap or bridge left on the host outlives the run: an error, not a warning.
+    let stopError: unknown;
     try {
       await this.qemuProcess?.stop();
-    } finally {
-      await this.chain?.stop().catch(() => undefined);
-      await this.preparedNics?.release().catch(() => undefined);
-      this.serialConsole?.[Symbol.dispose]();
-      const exit = this.qemuProcess?.transport.exitStatus;
-      if (exit) this.report.qemu.exit = exit;
-      this.markPhase('stopped', failure ? 'stopped after a failure' : 'stopped');
-      if (failure instanceof Error) this.report.error = { name: failure.name, message: failure.message };
-      this.report.passed = !failure && this.report.checks.every((check) => check.passed);
-      await this.textLog?.close();
-      await writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`).catch(() => undefined);
-      await this.cast?.close().catch(() => undefined);
-      await writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.plan.bootTimeoutMs } }).catch(() => undefined);
-      await this.directories.remove();
+    } catch (error) {
+      stopError = error;
+      this.warn(`stopping QEMU failed: ${describeError(error)}`);
     }
+    await this.attempt('stopping the iPXE chain server', () => this.chain?.stop());
+    try {
+      await this.preparedNics?.release();
+    } catch (error) {
+      stopError ??= error;
+      this.warn(`error: ${describeError(error)}`);
+    }
+    this.serialConsole?.[Symbol.dispose]();
+    const exit = this.qemuProcess?.transport.exitStatus;
+    if (exit) this.report.qemu.exit = exit;
+    const dropped = this.qemuProcess?.transport.droppedWrites;
+    if (dropped && dropped.writes > 0) this.report.droppedConsoleWrites = { ...dropped };
+    const ended = failure ?? stopError;
+    this.markPhase('stopped', ended ? 'stopped after a failure' : 'stopped');
+    if (ended instanceof Error) this.report.error = { name: ended.name, message: ended.message };
+    this.report.outcome = runOutcome({ failed: Boolean(ended), checks: this.report.checks, waitFor: this.plan.waitFor, promptReached: this.timeline.reached('prompt') });
+    this.report.passed = this.report.outcome === 'passed';
+    await this.attempt('writing console.txt', () => this.textLog?.close());
+    await this.attempt('writing console.cast', () => this.cast?.close());
+    await this.attempt(`writing ${this.report.logs.report}`, () => writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`));
+    await this.attempt('writing report.md and report.html', () => writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.plan.bootTimeoutMs } }));
+    await this.attempt('removing the run dir', () => this.directories.remove());
+    // Never over an earlier error: the caller's failure is what it needs to see (the others are warnings).
+    if (stopError && !failure) throw stopError;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -504,10 +547,15 @@ export class BootedVm implements AsyncDisposable {
   }
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}
+
 function readTextSync(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {
+    // Deliberate: only used to describe QEMU's exit; no stderr file means QEMU said nothing there.
     return '';
   }
 }

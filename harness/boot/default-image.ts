@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HarnessError } from '../errors.ts';
+import { defaultRepoRoot } from './repo-root.ts';
 
 export interface DefaultImage {
   flavour: string;
@@ -51,10 +52,7 @@ const MANIFEST = 'manifest.json';
 const FILE_FIELDS = ['kernel', 'initrd', 'iso'] as const;
 const STRING_FIELDS = ['flavour', 'kernelVersion', 'inputsHash', ...FILE_FIELDS] as const;
 
-/** The repository this module belongs to (harness/boot/ is two levels down). */
-export function defaultRepoRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
+export { defaultRepoRoot };
 
 export function defaultImageDir(options: LocateDefaultImageOptions = {}): string {
   return join(resolveCacheDir(options), 'fixtures', 'default');
@@ -126,6 +124,7 @@ async function existingFile(
 ): Promise<string> {
   const candidates = [isAbsolute(recorded) ? recorded : resolve(imageDir, recorded), join(imageDir, basename(recorded))];
   for (const candidate of candidates) {
+    // Each candidate that cannot be stat'ed is not usable; the error below names the recorded path.
     const info = await stat(candidate).catch(() => undefined);
     if (info?.isFile() && info.size > 0) return candidate;
   }

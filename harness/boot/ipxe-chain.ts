@@ -103,6 +103,7 @@ async function placeFile(source: string, target: string): Promise<void> {
   try {
     await link(source, target);
   } catch {
+    // Not linkable (another file system, or not ours to link): copy instead; a failing copy throws.
     await copyFile(source, target);
   }
 }

@@ -4,7 +4,7 @@
 // removes it; MACs are claimed for the VM's life so two live VMs never share one.
 import { randomBytes } from 'node:crypto';
 import { ensureBridge, type BridgeRef } from '../net/l2/bridge-link.ts';
-import { harnessInterfaceName, L2Ledger } from '../net/l2/l2-ledger.ts';
+import { describeObject, harnessInterfaceName, L2Ledger } from '../net/l2/l2-ledger.ts';
 import { L2UnavailableError, probeL2Capability, type L2Capability } from '../net/l2/l2-capability.ts';
 import { createMacvtap } from '../net/l2/macvtap-link.ts';
 import { attachTapToBridge } from '../net/l2/tap-link.ts';
@@ -34,8 +34,8 @@ export interface PreparedNics {
   attachAfterStart(): Promise<void>;
   /** Removes what was made and frees the MACs. Idempotent. */
   release(): Promise<void>;
-  /** The same, synchronously, for process exit. */
-  releaseSync(): void;
+  /** The same, synchronously, for process exit; returns what could not be removed (each with why). */
+  releaseSync(): string[];
 }
 
 export interface NicSetupContext {
@@ -125,10 +125,10 @@ export async function prepareNics(plans: readonly NicPlan[], fallback: 'error' |
     },
     release,
     releaseSync: () => {
-      if (released) return;
+      if (released) return [];
       released = true;
       for (const free of releases) free();
-      ledger.undoSync();
+      return ledger.undoSync().map(({ object, reason }) => `${describeObject(object)}: ${reason}`);
     },
   };
 }

@@ -9,8 +9,8 @@ export interface TrackedRun {
   qemuPid(): number | undefined;
   stopped(): boolean;
   stop(reason: Error): Promise<void>;
-  /** Undo host-side changes (taps, macvtaps, bridges) at once; runs after QEMU is killed at exit. */
-  cleanupSync?(): void;
+  /** Undo host-side changes (taps, macvtaps, bridges) at once; runs after QEMU is killed at exit. Returns what could not be undone. */
+  cleanupSync?(): string[];
 }
 
 const runs = new Set<TrackedRun>();
@@ -48,9 +48,12 @@ function killAllNow(): void {
         // Already gone.
       }
     }
-    try {
-      run.cleanupSync?.();
-    } finally {
+    const leaked = run.cleanupSync?.() ?? [];
+    if (leaked.length > 0) {
+      // At exit there is no report left to write and no caller to throw to: stderr is the only witness.
+      // The run dir (with its ledger) stays, so the next run's sweep retries.
+      process.stderr.write(`boot-harness: error: left on the host by ${run.runDir}: ${leaked.join('; ')}\n`);
+    } else {
       rmSync(run.runDir, { recursive: true, force: true });
     }
   }

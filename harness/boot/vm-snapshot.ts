@@ -102,6 +102,7 @@ async function readMeta(dir: string): Promise<SnapshotMeta | undefined> {
     const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as SnapshotMeta;
     return existsSync(meta.privateKeyPath) && existsSync(join(dir, 'vmstate.qcow2')) ? meta : undefined;
   } catch {
+    // No usable snapshot (none yet, or a half-written one): the caller boots and saves a fresh one.
     return undefined;
   }
 }

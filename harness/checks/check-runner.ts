@@ -24,3 +24,8 @@ export async function runCheck(id: string, title: string, body: () => Promise<Ch
 export function evidenceOf(result: CommandResult): CheckEvidence {
   return { command: result.command, output: `${result.stdout}${result.stderr ? `\n[stderr]\n${result.stderr}` : ''}`, exitCode: result.exitCode };
 }
+
+/** A check that could not run: recorded with its reason, and not a pass. */
+export function skippedCheck(id: string, title: string, reason: string): CheckResult {
+  return { id, title, passed: false, skipped: reason, verdict: `skipped: ${reason}`, evidence: [], durationMs: 0 };
+}

@@ -5,9 +5,17 @@ import type { CommandRunner } from '../command/command-runner.ts';
 import { waitUntilSucceeds } from '../command/command-assertions.ts';
 import { SshSession, type SshTarget } from '../ssh/ssh-client.ts';
 import { evidenceOf, runCheck } from './check-runner.ts';
+import { parseStorageStatus, parseStorageStatusWith, type StorageStatus, type StorageStatusFormat } from './storage-status-parser.ts';
 
+export type { StorageStatus, StorageStatusFormat } from './storage-status-parser.ts';
 export const storageStatusPath = '/run/pre-nixos/storage-status';
-export type StorageStatus = 'plan-only' | 'applied';
+
+export interface StorageStatusOptions {
+  /** How long pre-nixos (a oneshot that may still run when the shell appears) gets to write the file. */
+  timeoutMs?: number;
+  /** How the image writes the file, when the built-in shapes (word, KEY=value, key: value, JSON, leading word) do not read it. */
+  format?: StorageStatusFormat | undefined;
+}
 
 /** The primary NIC carries the name `lan` (pre-nixos renames it when it has a root key). */
 export function nicRenamed(runner: CommandRunner, name = 'lan'): Promise<CheckResult> {
@@ -67,11 +75,12 @@ export function dhcpLease(runner: CommandRunner, name = 'lan', expected: LeaseEx
   const address = expected.address ?? '10.0.2.15';
   const gateway = expected.gateway ?? '10.0.2.2';
   return runCheck('dhcp-lease', `DHCP lease on ${name}`, async () => {
-    // A lease may land a little after the prompt on a busy machine.
+    // A lease may land a little after the prompt on a busy machine. Waiting is best effort: the reads
+    // below are the evidence, and say what is missing.
     await waitUntilSucceeds(runner, `ip -4 -o addr show dev ${name} | grep -q 'inet '`, {
       timeoutMs: expected.timeoutMs ?? 30_000,
       intervalMs: 1000,
-    }).catch(() => undefined);
+    }).catch(() => undefined); // see above: the reads below are the evidence
     const addr = await runner.execute(`ip -4 -o addr show dev ${name}`);
     const route = await runner.execute('ip -4 route show default');
     const inet = /inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(addr.stdout);
@@ -107,10 +116,14 @@ export function sshReachable(target: SshTarget, timeoutMs: number): Promise<Chec
   });
 }
 
+/** Lists listening TCP sockets with whichever of ss / netstat the guest has, saying which (exit 127: neither). */
+export const listeningSocketsCommand =
+  "if command -v ss >/dev/null 2>&1; then echo 'tool: ss'; ss -ltn; elif command -v netstat >/dev/null 2>&1; then echo 'tool: netstat'; netstat -ltn; else echo 'neither ss nor netstat in the guest'; exit 127; fi";
+
 /** Negative case: without a key there is no SSH server to log in to. */
 export function sshUnreachable(target: SshTarget, runner: CommandRunner, attemptMs = 10_000): Promise<CheckResult> {
   return runCheck('ssh-unreachable', 'SSH not reachable (no key, no sshd)', async () => {
-    const listeners = await runner.execute("netstat -ltn 2>/dev/null | grep -E ':22\\b' || ss -ltn 2>/dev/null | grep -E ':22\\b' || true");
+    const listeners = await runner.execute(listeningSocketsCommand);
     let sshOutcome: string;
     let connected = false;
     try {
@@ -121,27 +134,46 @@ export function sshUnreachable(target: SshTarget, runner: CommandRunner, attempt
     } catch (error) {
       sshOutcome = `SSH login failed as expected: ${(error as Error).message}`;
     }
-    const listening = listeners.stdout.trim().length > 0;
+    const sshEvidence = { command: `ssh -p ${target.port} root@${target.host}`, output: sshOutcome };
+    const tool = /^tool: (\S+)/m.exec(listeners.stdout)?.[1];
+    if (listeners.exitCode !== 0 || !tool) {
+      const why = listeners.exitCode === 127 ? 'neither ss nor netstat in the guest' : `listing the sockets failed (exit ${listeners.exitCode}${tool ? ` from ${tool}` : ''})`;
+      return { passed: false, verdict: `cannot tell whether anything listens on port 22: ${why}`, evidence: [evidenceOf(listeners), sshEvidence] };
+    }
+    const listening = listeners.stdout.split('\n').some((line) => !line.startsWith('tool:') && /:22\b/.test(line));
     return {
       passed: !connected && !listening,
-      verdict: !connected && !listening ? 'no sshd listening, login refused' : connected ? 'SSH login worked without a key' : 'something listens on port 22',
-      evidence: [evidenceOf(listeners), { command: `ssh -p ${target.port} root@127.0.0.1`, output: sshOutcome }],
+      verdict: !connected && !listening ? `no sshd listening (${tool}), login refused` : connected ? 'SSH login worked without a key' : 'something listens on port 22',
+      evidence: [evidenceOf(listeners), sshEvidence],
     };
   });
 }
 
-/** `/run/pre-nixos/storage-status` holds `plan-only` (no disk) or `applied` (a disk was attached). */
-export function storageStatus(runner: CommandRunner, expected: StorageStatus, timeoutMs = 60_000): Promise<CheckResult> {
+/**
+ * `/run/pre-nixos/storage-status` says `plan-only` (no disk) or `applied` (a disk was attached): as one word,
+ * a `STATE=`/`status:` line, a JSON field, the first word of a longer line, or in the image's own `format`.
+ */
+export function storageStatus(runner: CommandRunner, expected: StorageStatus, options: StorageStatusOptions | number = {}): Promise<CheckResult> {
+  const { timeoutMs = 60_000, format } = typeof options === 'number' ? { timeoutMs: options } : options;
   return runCheck('storage-status', `pre-nixos storage status is ${expected}`, async () => {
-    // pre-nixos is a oneshot that may still run when the shell appears.
+    // Waiting is best effort (pre-nixos is a oneshot that may still run): the read below is the evidence.
     await waitUntilSucceeds(runner, `test -s ${storageStatusPath}`, { timeoutMs, intervalMs: 1000 }).catch(() => undefined);
     const result = await runner.execute(`cat ${storageStatusPath}`);
-    const status = result.stdout.trim();
-    const passed = result.exitCode === 0 && status === expected;
+    if (result.exitCode !== 0) return { passed: false, verdict: `${storageStatusPath} missing`, evidence: [evidenceOf(result)] };
+    const parsed = format ? parseStorageStatusWith(result.stdout, format) : parseStorageStatus(result.stdout);
+    if (!parsed.ok) {
+      return {
+        passed: false,
+        verdict: `cannot read the state from ${storageStatusPath}: ${parsed.problem}`,
+        evidence: [evidenceOf(result), { command: '(reading the state)', output: `${parsed.problem}\nFix: pass the image's format (storageStatus: { pattern } or { parse } in the API, --storage-pattern on the command line)` }],
+      };
+    }
+    const { state, foundAt } = parsed.reading;
+    const passed = state === expected;
     return {
       passed,
-      verdict: result.exitCode !== 0 ? `${storageStatusPath} missing` : passed ? `${status}` : `${status || '(empty)'}, expected ${expected}`,
-      evidence: [evidenceOf(result)],
+      verdict: passed ? `${state} (${foundAt})` : `${state} (${foundAt}), expected ${expected}`,
+      evidence: [evidenceOf(result), { command: '(reading the state)', output: `state: ${state}\nfound at: ${foundAt}` }],
     };
   });
 }

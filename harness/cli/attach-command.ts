@@ -4,8 +4,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { defaultRepoRoot } from '../boot/default-image.ts';
+import { defaultRepoRoot } from '../boot/repo-root.ts';
 import { safeRunName } from '../boot/run-directory.ts';
+import type { BootReport, RunOutcome } from '../boot/boot-report.ts';
 import { HarnessError, UsageError } from '../errors.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
 import { bridgeTerminal, detachKeyName, type GuestChannel } from './console-bridge.ts';
@@ -45,6 +46,44 @@ export class ConsoleBusyError extends HarnessError {
   }
 }
 
+/** The stopped VM's report cannot be read, so its verdict is unknown: exit code 1, never a pass. */
+export class ReportUnreadableError extends HarnessError {
+  override readonly name = 'ReportUnreadableError';
+  constructor(
+    readonly reportPath: string,
+    readonly problem: string,
+  ) {
+    super(`The VM stopped, but its report ${reportPath} ${problem}: its checks' verdict is unknown`);
+  }
+}
+
+export interface RunVerdict {
+  outcome: RunOutcome;
+  passed: boolean;
+  /** 0 for a pass, and for a run that asked for no checks and booted (or matched); 1 otherwise. */
+  exitCode: ExitCode;
+}
+
+/** The verdict of a stopped run from its report.json (reports from before `outcome` existed: by `passed`). */
+export async function readRunVerdict(reportPath: string): Promise<RunVerdict> {
+  let text: string;
+  try {
+    text = await readFile(reportPath, 'utf8');
+  } catch (error) {
+    throw new ReportUnreadableError(reportPath, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let report: Partial<BootReport>;
+  try {
+    report = JSON.parse(text) as Partial<BootReport>;
+  } catch (error) {
+    throw new ReportUnreadableError(reportPath, `is not JSON (${(error as Error).message})`);
+  }
+  if (typeof report.passed !== 'boolean') throw new ReportUnreadableError(reportPath, 'has no `passed` field');
+  const outcome: RunOutcome = report.outcome ?? (report.passed ? 'passed' : 'failed');
+  const passed = report.passed && outcome === 'passed';
+  return { outcome, passed, exitCode: outcome === 'failed' ? ExitCode.failed : ExitCode.ok };
+}
+
 const connectTimeoutMs = 5000;
 /** `--stop` waits this long for the VM to stop and its report to be written. */
 const stopTimeoutMs = 120_000;
@@ -56,7 +95,7 @@ export function registerAttachCommand(program: Command, io: CliIO, exit: ExitHol
     .argument('<run>', 'the run folder (boot-logs/<run>, as `harness boot --keep-running` prints it) or the run\'s --name')
     .option('--stop', 'stop the VM instead of attaching: waits until it has stopped and its report is written')
     .addOption(new Option('--log-dir <dir>', 'where to look up a run by name (default: the boot default, ./boot-logs)').env('HARNESS_LOG_DIR'))
-    .option('--json', 'with --stop: print one JSON object ({ run, stopped, passed })')
+    .option('--json', 'with --stop: print one JSON object ({ run, stopped, outcome, passed }); the exit code is the run\'s verdict')
     .addHelpText(
       'after',
       `\n${detachKeyName} (0x1d) detaches; the VM keeps running. It stops on \`harness attach <run> --stop\`, on Ctrl-C\n` +
@@ -91,10 +130,10 @@ async function attach(run: string, flags: AttachFlags, io: CliIO): Promise<ExitC
     if (answer !== 'stopping') throw new ConsoleBusyError(logDir, answer);
     const final = await lastLine(socket, rest, stopTimeoutMs);
     if (final !== 'stopped') throw new HarnessError(`Stopping ${logDir} failed: ${final || 'no answer'}`);
-    const report = await readFile(join(logDir, 'report.json'), 'utf8').then((text) => JSON.parse(text) as { passed?: boolean }, () => undefined);
-    if (flags.json) io.stdout(`${JSON.stringify({ run: logDir, stopped: true, passed: report?.passed })}\n`);
-    else io.stdout(`Stopped ${pointer.name}. Report: ${join(logDir, 'report.html')}\n`);
-    return ExitCode.ok;
+    const verdict = await readRunVerdict(join(logDir, 'report.json'));
+    if (flags.json) io.stdout(`${JSON.stringify({ run: logDir, stopped: true, outcome: verdict.outcome, passed: verdict.passed })}\n`);
+    else io.stdout(`Stopped ${pointer.name}: ${verdict.outcome.toUpperCase()}. Report: ${join(logDir, 'report.html')}\n`);
+    return verdict.exitCode;
   }
 
   if (answer !== 'ok') {
@@ -117,16 +156,19 @@ async function attach(run: string, flags: AttachFlags, io: CliIO): Promise<ExitC
 /** A folder path, or a run name looked up in the log root (the newest run of that name that is kept running). */
 async function findRun(run: string, logDirOption: string | undefined, io: CliIO): Promise<string> {
   const asPath = resolve(io.cwd, run);
+  // Not a folder: then it is a run name, looked up below.
   if ((await stat(asPath).catch(() => undefined))?.isDirectory()) return asPath;
   const root = resolve(io.cwd, logDirOption ?? io.env.HARNESS_LOG_DIR ?? join(defaultRepoRoot(), 'boot-logs'));
   const safe = safeRunName(run).replace(/[.]/g, '\\.');
   const named = new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ-${safe}(-\\d+)?$`);
+  // No log root: no run of that name, which the UsageError below says with the root it looked in.
   const entries = await readdir(root).catch(() => [] as string[]);
   const matches = entries.filter((entry) => named.test(entry)).sort().reverse();
   if (matches.length === 0) {
     throw new UsageError(`run \`${run}\``, `no run folder of that name in ${root}`, 'pass the folder `harness boot --keep-running` printed, or set --log-dir / HARNESS_LOG_DIR to where its runs go');
   }
   for (const match of matches) {
+    // No pointer: that run is not kept running; try the next one.
     if (await stat(join(root, match, attachPointerFile)).catch(() => undefined)) return join(root, match);
   }
   return join(root, matches[0]!);
@@ -136,7 +178,9 @@ async function readPointer(logDir: string): Promise<AttachPointer> {
   let text: string;
   try {
     text = await readFile(join(logDir, attachPointerFile), 'utf8');
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new RunNotAttachableError(logDir, `its ${attachPointerFile} cannot be read (${code ?? (error as Error).message})`);
     throw new RunNotAttachableError(logDir, `is not running (no ${attachPointerFile}: it was not booted with --keep-running, or it has stopped)`);
   }
   return JSON.parse(text) as AttachPointer;
@@ -166,6 +210,7 @@ async function request(pointer: AttachPointer, logDir: string, what: 'attach' | 
     );
   }
   socket.write(`${what}\n`);
+  // No answer is an answer too: the caller reports '' as what the server said.
   const { line, rest } = await firstLine(socket, connectTimeoutMs).catch(() => ({ line: '', rest: Buffer.alloc(0) }));
   return { socket, answer: line, rest };
 }

@@ -98,7 +98,9 @@ async function fitGuestTerminal(vm: BootedVm, columns: number, rows: number): Pr
   try {
     shell = vm.shell;
   } catch {
+    // No harness shell (an --expect run): nothing to resize.
     return;
   }
+  // Cosmetic: a guest without stty keeps its columns, and the console works the same.
   await shell.run(`stty columns ${columns} rows ${rows} 2>/dev/null`, { timeoutMs: 10_000 }).catch(() => undefined);
 }

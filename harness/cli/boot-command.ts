@@ -39,6 +39,7 @@ interface BootCommandOptions {
   sshKey?: string;
   key: boolean;
   expectStorage?: 'plan-only' | 'applied';
+  storagePattern?: string;
   expect?: string;
   timeoutMs?: string;
   memory?: string;
@@ -76,6 +77,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--ssh-key <file>', 'private key the image already trusts (no key is injected then)')
     .option('--no-key', 'inject no SSH key: expect the NIC untouched and no SSH (negative run)')
     .addOption(new Option('--expect-storage <status>', 'expected /run/pre-nixos/storage-status').choices(['plan-only', 'applied']))
+    .option('--storage-pattern <regex>', 'how the image writes /run/pre-nixos/storage-status: the regex\'s group `state` (else its first group) is the state; ^ and $ match at each line')
     .option('--expect <regex>', 'only wait for this console text (any image; no pre-nixos checks)')
     .option('--timeout-ms <ms>', 'budget for the boot to reach its prompt')
     .option('--memory <MiB>', 'guest memory in MiB (default 512)')
@@ -125,14 +127,14 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     progress = line;
     line.start();
     line.print(`Booting ${describeSource(bootOptions)} …\n`);
-    vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => line.phaseReached(mark) });
+    vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => line.phaseReached(mark), onWarning: (text) => io.stderr(`Warning: ${text}\n`) });
     // Said as soon as it is known (a TCG run is slow); the summary repeats it with the reason.
     line.print(`Running under ${(vm.accelerator?.accel ?? 'an unknown accelerator').toUpperCase()}.\n`);
-    let passed = true;
-    if (options.checks && (!bootOptions.waitFor || bootOptions.waitFor === 'shell')) {
+    const checksWanted = options.checks && (!bootOptions.waitFor || bootOptions.waitFor === 'shell');
+    if (checksWanted) {
       const storage = options.expectStorage ?? (bootOptions.disks?.length ? 'applied' : 'plan-only');
-      const outcome = await runPreNixosChecks(vm, { keyPresent: options.key, storage });
-      passed = outcome.passed;
+      const storagePattern = options.storagePattern === undefined ? undefined : regexOption('--storage-pattern', options.storagePattern, 'm');
+      await runPreNixosChecks(vm, { keyPresent: options.key, storage, ...(storagePattern ? { storageStatus: { pattern: storagePattern } } : {}) });
     }
     if (options.attach || options.keepRunning) {
       line.stop();
@@ -144,13 +146,15 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     await vm.stop();
     line.stop();
     report = vm.report;
-    // A kept-running VM stopped by a signal is recorded as interrupted; the exit code agrees with the report.
-    passed &&= report.passed;
+    // The exit code agrees with the report (a kept-running VM stopped by a signal is recorded as interrupted).
+    // Zero checks is never a pass: only a run that asked for none (--no-checks, --expect) exits 0 on BOOTED/MATCHED.
+    const passed = checksWanted ? report.outcome === 'passed' : report.outcome === 'booted' || report.outcome === 'matched';
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else io.stdout(formatBootSummary(report, io));
     return passed ? ExitCode.ok : ExitCode.failed;
   } catch (error) {
-    if (vm) await vm.stop(error).catch(() => undefined);
+    // stop(error) never throws over `error`; its own cleanup failures are warnings, printed as they happen.
+    if (vm) await vm.stop(error);
     progress?.stop();
     // Things only the user can fix before any boot can happen: exit 2, like bad options.
     const usage =
@@ -239,6 +243,12 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (options.expect && options.expectStorage) {
     throw new UsageError('--expect with --expect-storage', '--expect skips the pre-nixos checks', 'use one of them');
   }
+  if (options.storagePattern !== undefined) {
+    if (options.expect || !options.checks) {
+      throw new UsageError(`--storage-pattern with ${options.expect ? '--expect' : '--no-checks'}`, 'the pattern is for the storage-status check, which that run skips', 'drop one of them');
+    }
+    regexOption('--storage-pattern', options.storagePattern, 'm');
+  }
   return bootOptions;
 }
 
@@ -247,9 +257,9 @@ function integerOption(name: string, value: string): number {
   return Number(value);
 }
 
-function regexOption(name: string, value: string): RegExp {
+function regexOption(name: string, value: string, flags = ''): RegExp {
   try {
-    return new RegExp(value);
+    return new RegExp(value, flags);
   } catch (error) {
     throw new UsageError(name, `not a valid regular expression (${(error as Error).message})`, 'fix the pattern (JavaScript RegExp syntax)');
   }

@@ -17,7 +17,7 @@ function checkLines(checks: readonly CheckResult[], paint: (code: string, text: 
   const titleWidth = Math.max(...checks.map((check) => check.title.length));
   const lines = ['Checks:'];
   for (const check of checks) {
-    const status = check.passed ? paint('32', 'PASS') : paint('31', 'FAIL');
+    const status = check.skipped ? paint('33', 'SKIP') : check.passed ? paint('32', 'PASS') : paint('31', 'FAIL');
     lines.push(`  ${status}  ${check.title.padEnd(titleWidth)}  ${check.verdict}`);
   }
   return lines;
@@ -38,11 +38,29 @@ export function formatBootSummary(report: BootReport, io: CliIO): string {
     lines.push('', 'Service log (journalctl -u pre-nixos):');
     for (const line of report.serviceLog.trimEnd().split('\n').slice(-30)) lines.push(`  | ${line}`);
   }
-  const failed = report.checks.filter((check) => !check.passed).length;
-  const verdict = report.passed ? paint('1;32', 'PASS') : paint('1;31', 'FAIL');
   lines.push('');
   lines.push(`Accelerator: ${report.accelerator?.accel ?? 'unknown'} — ${report.accelerator?.reason ?? ''}`);
-  lines.push(`Result: ${verdict} (${report.checks.length - failed}/${report.checks.length} checks passed)`);
+  lines.push(`Result: ${resultLine(report, paint)}`);
   lines.push(`Logs: ${report.logs.dir}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** PASS only when checks ran and all passed; a run without checks says what it did prove. */
+export function resultLine(report: BootReport, paint: (code: string, text: string) => string = (_code, text) => text): string {
+  const total = report.checks.length;
+  const passed = report.checks.filter((check) => check.passed).length;
+  const skipped = report.checks.filter((check) => check.skipped).length;
+  const counts = `${passed}/${total} checks passed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+  switch (report.outcome) {
+    case 'passed':
+      return `${paint('1;32', 'PASS')} (${counts})`;
+    case 'booted':
+      return `${paint('1;32', 'BOOTED')}: prompt reached (no checks run)`;
+    case 'matched': {
+      const seen = report.phases.find((mark) => mark.phase === 'prompt')?.evidence ?? '';
+      return `${paint('1;32', 'MATCHED')}: ${JSON.stringify(seen)} (no checks run)`;
+    }
+    default:
+      return `${paint('1;31', 'FAIL')} (${total > 0 ? counts : `no checks ran${report.error ? `: ${report.error.message.split('\n')[0]}` : ''}`})`;
+  }
 }

@@ -16,7 +16,7 @@ const allVariables = Object.keys(descriptions) as EnvironmentVariable[];
 
 /** What each command reads; `harness <cmd> --help` lists these. */
 export const commandEnvironment = {
-  boot: ['HARNESS_ACCEL', 'HARNESS_QEMU', 'HARNESS_LOG_DIR', 'HARNESS_CACHE_DIR', 'NO_COLOR', 'CI'],
+  boot: ['HARNESS_ACCEL', 'HARNESS_QEMU', 'HARNESS_LOG_DIR', 'HARNESS_CACHE_DIR', 'HARNESS_MAX_BOOTS', 'NO_COLOR', 'CI'],
   attach: ['HARNESS_LOG_DIR'],
   doctor: ['HARNESS_QEMU', 'HARNESS_LOG_DIR', 'HARNESS_CACHE_DIR', 'NO_COLOR'],
   replay: [],

@@ -3,6 +3,10 @@
 // (QEMU's chardev logfile) when the tail matters.
 import * as pty from 'node-pty';
 import type { ConsoleTransport, TransportExit } from './console-transport.ts';
+import { type DroppedWrites, PtyWriter } from './pty-writer.ts';
+
+/** What node-pty's UnixTerminal has besides IPty: its master fd, and a 'close' event once the fd is shut. */
+type UnixPty = pty.IPty & { fd?: number; on?: (event: 'close', listener: () => void) => void };
 
 export interface PtySpawnOptions {
   cwd?: string;
@@ -21,8 +25,16 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
   private exitInfo: TransportExit | undefined;
   private readonly dataListeners = new Set<(chunk: Uint8Array) => void>();
   private readonly exitListeners = new Set<(exit: TransportExit) => void>();
+  /** Our own writer on the master fd: node-pty's prints "Unhandled pty write error EBADF" for a write racing the exit. */
+  private readonly writer: PtyWriter | undefined;
 
   private constructor(private readonly child: pty.IPty) {
+    const unix = child as UnixPty;
+    if (typeof unix.fd === 'number') {
+      const writer = new PtyWriter(unix.fd);
+      this.writer = writer;
+      unix.on?.('close', () => writer.close());
+    }
     child.onData((data: string | Buffer) => {
       const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       for (const listener of this.dataListeners) listener(chunk);
@@ -31,6 +43,7 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
       child.onExit(({ exitCode, signal }) => {
         const exit: TransportExit = { exitCode, signal: signal ? signal : null };
         this.exitInfo = exit;
+        this.writer?.close();
         for (const listener of this.exitListeners) listener(exit);
         resolve(exit);
       });
@@ -59,8 +72,14 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
   }
 
   write(data: string | Uint8Array): void {
-    if (this.exitInfo) return;
-    this.child.write(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (this.writer) return this.writer.write(bytes);
+    if (!this.exitInfo) this.child.write(bytes);
+  }
+
+  /** Writes that never reached the child because it had gone (counted for the report, never printed). */
+  get droppedWrites(): DroppedWrites {
+    return this.writer?.dropped ?? { writes: 0, bytes: 0, reason: undefined };
   }
 
   onData(listener: (chunk: Uint8Array) => void): () => void {

@@ -113,6 +113,7 @@ async function firstScreenMatch(bytes: Uint8Array, from: number, to: number, pat
   try {
     return (await waiting).rawEndByte;
   } catch {
+    // The stream ended without the pattern: the replay covers everything up to `to`.
     return to;
   }
 }

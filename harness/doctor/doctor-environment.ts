@@ -1,4 +1,5 @@
 // Everything a doctor check may ask of the host, as one injectable interface: unit tests pass fakes, no QEMU.
+import { HarnessError } from '../errors.ts';
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 
 export interface RunResult {
@@ -54,6 +55,17 @@ export interface HostFactsForDoctor {
   nodeVersion: string;
   platform: string;
   cpuCount: number;
+}
+
+/** A file the doctor had to look at could not be read for a reason other than its absence (EACCES, EIO, EISDIR). */
+export class DoctorProbeError extends HarnessError {
+  override readonly name = 'DoctorProbeError';
+  constructor(
+    readonly path: string,
+    readonly code: string,
+  ) {
+    super(`cannot look at ${path}: ${code}`);
+  }
 }
 
 export interface DoctorEnvironment {

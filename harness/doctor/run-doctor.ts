@@ -3,7 +3,7 @@ import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import { qemuBinaryName } from '../qemu/qemu-binary.ts';
 import { monotonicNowMs, type Clock } from '../util/clock.ts';
 import type { CheckFinding, CheckResult, CheckStatus, DoctorCheck, DoctorContext, DoctorOptions, QemuLookup } from './doctor-check.ts';
-import type { DoctorEnvironment } from './doctor-environment.ts';
+import { DoctorProbeError, type DoctorEnvironment } from './doctor-environment.ts';
 import { fixtureToolsCheck, defaultImageCheck } from './checks/fixture-checks.ts';
 import { cpuCountCheck, diskSpaceCheck, ipxeRomsCheck, memoryCheck, tapNetworkingCheck } from './checks/host-checks.ts';
 import { isoChecks } from './checks/iso-checks.ts';
@@ -127,13 +127,22 @@ async function runCheck(check: DoctorCheck, context: DoctorContext, clock: Clock
   try {
     outcome = await Promise.race([check.run(context), timedOut]);
   } catch (error) {
-    outcome = {
-      status: 'fail',
-      seen: `the check itself failed: ${(error as Error).message.split('\n')[0]}`,
-      why: 'The doctor could not decide this condition.',
-      fix: 'Report this as a harness bug, with the output of harness doctor --json.',
-      command: '(internal error)',
-    };
+    outcome =
+      error instanceof DoctorProbeError
+        ? {
+            status: 'fail',
+            seen: error.message,
+            why: 'A file that cannot be read is not an absent one: the doctor cannot decide this condition.',
+            fix: `Check ${error.path} by hand (ls -l, permissions, the device or file system behind it).`,
+            command: `(reading ${error.path})`,
+          }
+        : {
+            status: 'fail',
+            seen: `the check itself failed: ${(error as Error).message.split('\n')[0]}`,
+            why: 'The doctor could not decide this condition.',
+            fix: 'Report this as a harness bug, with the output of harness doctor --json.',
+            command: '(internal error)',
+          };
   } finally {
     clearTimeout(timer);
   }

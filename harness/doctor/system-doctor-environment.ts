@@ -8,6 +8,7 @@ import { locateDefaultImage } from '../boot/default-image.ts';
 import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
 import { whichExecutable } from '../qemu/qemu-binary.ts';
 import { QmpClient } from '../qemu/qmp-client.ts';
+import { DoctorProbeError } from './doctor-environment.ts';
 import type {
   DefaultImageFacts,
   DoctorEnvironment,
@@ -27,8 +28,8 @@ export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): Do
     async readText(path) {
       try {
         return await readFile(resolve(cwd, path), 'utf8');
-      } catch {
-        return undefined;
+      } catch (error) {
+        return absentOrThrow(error, resolve(cwd, path));
       }
     },
     async readBytes(path, position, length) {
@@ -38,8 +39,8 @@ export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): Do
         const buffer = Buffer.alloc(length);
         const { bytesRead } = await handle.read(buffer, 0, length, position);
         return buffer.subarray(0, bytesRead);
-      } catch {
-        return undefined;
+      } catch (error) {
+        return absentOrThrow(error, resolve(cwd, path));
       } finally {
         await handle?.close();
       }
@@ -49,8 +50,8 @@ export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): Do
         const info = await stat(resolve(cwd, path));
         const kind = info.isFile() ? 'file' : info.isDirectory() ? 'directory' : info.isCharacterDevice() ? 'char-device' : 'other';
         return { kind, sizeBytes: info.size, rdev: info.rdev };
-      } catch {
-        return undefined;
+      } catch (error) {
+        return absentOrThrow(error, resolve(cwd, path));
       }
     },
     async access(path, mode) {
@@ -58,8 +59,10 @@ export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): Do
       try {
         await access(resolve(cwd, path), bits);
         return true;
-      } catch {
-        return false;
+      } catch (error) {
+        // No access is the answer to "may I"; an I/O error is not.
+        if (['EACCES', 'EPERM', 'EROFS', 'ETXTBSY'].includes((error as NodeJS.ErrnoException).code ?? '')) return false;
+        return absentOrThrow(error, resolve(cwd, path)) ?? false;
       }
     },
     async freeBytes(path) {
@@ -68,7 +71,8 @@ export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): Do
         try {
           const info = await statfs(current);
           return info.bavail * info.bsize;
-        } catch {
+        } catch (error) {
+          absentOrThrow(error, current);
           const parent = dirname(current);
           if (parent === current) return undefined;
           current = parent;
@@ -209,6 +213,7 @@ async function withQemu<T>(
         execute: (command, commandArgs) => qmp.execute(command, commandArgs),
         human: (commandLine) => qmp.execute<string>('human-monitor-command', { 'command-line': commandLine }),
       });
+      // Observed through the race below; this only keeps a rejection after the timeout from going unhandled.
       used.catch(() => undefined);
       const answer = await Promise.race([used.then((value) => ({ value })), sleepMs(timeoutMs).then(() => undefined)]);
       if (answer) result.value = answer.value;
@@ -216,6 +221,7 @@ async function withQemu<T>(
     } catch (error) {
       result.error = (error as Error).message;
     }
+    // QEMU may exit before it answers `quit`: whether it stopped is read from its exit just below.
     qmp.execute('quit').catch(() => undefined);
     const quitInTime = await Promise.race([exited.then(() => true), sleepMs(2_000).then(() => false)]);
     result.stoppedCleanly = quitInTime && child.exitCode === 0;
@@ -236,9 +242,16 @@ async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return absentOrThrow(error, path) ?? false;
   }
+}
+
+/** Not there (ENOENT, ENOTDIR) is an answer; any other error (EACCES, EIO, EISDIR…) is not "absent": it throws. */
+function absentOrThrow(error: unknown, path: string): undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+  throw new DoctorProbeError(path, code ?? (error as Error).message);
 }
 
 /** Unref'd: only for races where QEMU's own handles keep the process alive. */

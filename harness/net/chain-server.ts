@@ -137,6 +137,7 @@ export class ChainServer implements AsyncDisposable {
     try {
       pathname = decodeURIComponent(new URL(target, 'http://chain.invalid').pathname);
     } catch {
+      // A target that does not decode is the client's error: answered 400 (and logged as a request).
       return 400;
     }
     if (pathname.includes('\0')) return 400;
@@ -151,6 +152,7 @@ export class ChainServer implements AsyncDisposable {
       const info = await stat(real);
       return info.isFile() ? { path: real, size: info.size } : 404;
     } catch {
+      // Nothing that resolves inside the root: answered 404 (and logged as a request).
       return 404;
     }
   }

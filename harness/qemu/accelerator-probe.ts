@@ -135,6 +135,7 @@ async function readCache(path: string, host: HostFacts): Promise<CachedVerdict |
     if (cached.version !== 1 || typeof cached.kvmUsable !== 'boolean' || typeof cached.reason !== 'string') return undefined;
     return JSON.stringify(cached.host) === JSON.stringify(host) ? (cached as CachedVerdict) : undefined;
   } catch {
+    // No cache or a broken one: probe again (a cache only saves time).
     return undefined;
   }
 }
@@ -147,7 +148,7 @@ async function writeCache(path: string, entry: CachedVerdict): Promise<void> {
     await writeFile(temporary, `${JSON.stringify(entry, null, 2)}\n`);
     await rename(temporary, path);
   } catch {
-    /* ignore */
+    // Deliberate (see above): the next run probes again.
   }
 }
 
@@ -237,14 +238,15 @@ export const systemAcceleratorProbe: AcceleratorProbeSystem = {
     try {
       const info = await stat(kvmDevicePath);
       if (!info.isCharacterDevice()) return `${kvmDevicePath} is not a character device`;
-    } catch {
-      return `${kvmDevicePath} is absent`;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? `${kvmDevicePath} is absent` : `${kvmDevicePath} cannot be looked at (${code ?? (error as Error).message})`;
     }
     try {
       await access(kvmDevicePath, constants.R_OK | constants.W_OK);
       return undefined;
-    } catch {
-      return `${kvmDevicePath} is not readable and writable by this user`;
+    } catch (error) {
+      return `${kvmDevicePath} is not readable and writable by this user (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     }
   },
   runUntilOutput,
@@ -252,8 +254,10 @@ export const systemAcceleratorProbe: AcceleratorProbeSystem = {
     let kvmDevice = 'absent';
     try {
       kvmDevice = String((await stat(kvmDevicePath)).rdev);
-    } catch {
-      /* absent */
+    } catch (error) {
+      // Part of the cache key only: an unreadable device must not look like an absent one.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') kvmDevice = `unreadable (${code ?? 'error'})`;
     }
     const version = await readQemuVersion(qemuBinary);
     return { hostname: hostname(), kernelRelease: release(), qemuBinary, qemuVersion: version?.text ?? 'unknown', kvmDevice };

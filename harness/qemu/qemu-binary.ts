@@ -46,6 +46,7 @@ async function isExecutableFile(path: string): Promise<boolean> {
     await access(path, constants.X_OK);
     return true;
   } catch {
+    // Not there, or not executable by us: not a candidate on PATH.
     return false;
   }
 }

@@ -100,9 +100,11 @@ export class QemuProcess implements AsyncDisposable {
     });
     try {
       const qmp = await Promise.race([QmpClient.connect(spec.qmpSocketPath, options.startTimeoutMs ?? 15_000), exitedEarly]);
+      // Observed by the process object from here on; this only keeps the early-exit race from an unhandled rejection.
       exitedEarly.catch(() => undefined);
       return new QemuProcess(spec, argv, transport, qmp, options);
     } catch (error) {
+      // The start failed with `error`, which is what the caller sees.
       exitedEarly.catch(() => undefined);
       await transport[Symbol.asyncDispose]();
       if (error instanceof QemuExitedError) throw error;
@@ -134,10 +136,12 @@ export class QemuProcess implements AsyncDisposable {
 
   private async stopOnce(powerdownTimeoutMs: number): Promise<void> {
     if (!this.hasExited && powerdownTimeoutMs > 0) {
+      // The exit is what counts, waited for just below; a QMP error (QEMU already going) changes nothing.
       await this.qmp.execute('system_powerdown').catch(() => undefined);
       await this.waitForExit(powerdownTimeoutMs);
     }
     if (!this.hasExited) {
+      // As above; a QEMU that does not quit is killed next.
       await this.qmp.execute('quit').catch(() => undefined);
       await this.waitForExit(3000);
     }
@@ -160,5 +164,6 @@ export class QemuProcess implements AsyncDisposable {
 
 async function readText(path: string): Promise<string> {
   if (!existsSync(path)) return '';
+  // No stderr file: QEMU said nothing there.
   return readFile(path, 'utf8').catch(() => '');
 }

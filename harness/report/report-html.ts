@@ -1,6 +1,6 @@
 // report.html: a BootReport as one self-contained page (inline CSS, no scripts, no external assets). Pure.
 import type { CheckResult, IpxeReport } from '../boot/boot-report.ts';
-import { acceleratorLine, formatMs, imageLine, lastPhaseBeforeStop, nicLines, phaseRows, shellCommand, totalMs, type PhaseRow, type ReportDocument } from './report-model.ts';
+import { acceleratorLine, checkMark, formatMs, imageLine, lastPhaseBeforeStop, nicLines, outcomeLabel, phaseRows, shellCommand, totalMs, type PhaseRow, type ReportDocument } from './report-model.ts';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
@@ -77,7 +77,7 @@ export function renderReportHtml(document: ReportDocument): string {
   const accel = acceleratorLine(report);
   const rows = phaseRows(document);
   const body = [
-    `<h1>${escapeHtml(report.name)} <span class="badge ${report.passed ? 'pass' : 'fail'}">${report.passed ? 'PASSED' : 'FAILED'}</span></h1>`,
+    `<h1>${escapeHtml(report.name)} <span class="badge ${outcomeLabel(report) === 'FAILED' ? 'fail' : 'pass'}">${outcomeLabel(report)}</span></h1>`,
     `<p class="sub">Started ${escapeHtml(report.startedAt)} · ${escapeHtml(imageLine(report))}</p>`,
     '<div class="cards">',
     card('Accelerator', accel.accel.toUpperCase(), accel.reason),
@@ -111,7 +111,7 @@ export function renderReportHtml(document: ReportDocument): string {
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(`${report.passed ? 'PASSED' : 'FAILED'} · ${report.name} · boot report`)}</title>`,
+    `<title>${escapeHtml(`${outcomeLabel(report)} · ${report.name} · boot report`)}</title>`,
     `<style>${css}</style>`,
     '</head>',
     '<body>',
@@ -159,7 +159,7 @@ function renderCheck(check: CheckResult): string {
     .join('\n');
   return [
     `<details class="check ${state}"${check.passed ? '' : ' open'}>`,
-    `<summary><span class="mark">${check.passed ? '✓' : '✗'}</span><span class="title">${escapeHtml(check.title)}</span><span class="verdict">${escapeHtml(check.verdict)}</span><span class="time">${formatMs(check.durationMs)}</span></summary>`,
+    `<summary><span class="mark">${checkMark(check)}</span><span class="title">${escapeHtml(check.title)}</span><span class="verdict">${escapeHtml(check.verdict)}</span><span class="time">${formatMs(check.durationMs)}</span></summary>`,
     `<div class="evidence">${evidence || '<p>No evidence recorded.</p>'}</div>`,
     '</details>',
   ].join('\n');

@@ -1,13 +1,13 @@
 // report.md: a BootReport as Markdown for people reading a CI log or a pull request. Pure.
 import type { CheckResult } from '../boot/boot-report.ts';
-import { acceleratorLine, formatMs, imageLine, lastPhaseBeforeStop, nicLines, phaseRows, shellCommand, totalMs, type ReportDocument } from './report-model.ts';
+import { acceleratorLine, checkMark, formatMs, imageLine, lastPhaseBeforeStop, nicLines, outcomeLabel, phaseRows, shellCommand, totalMs, type ReportDocument } from './report-model.ts';
 
 export function renderReportMarkdown(document: ReportDocument): string {
   const { report } = document;
   const passedCount = report.checks.filter((check) => check.passed).length;
   const accel = acceleratorLine(report);
   const out: string[] = [];
-  out.push(`# Boot report: ${report.name} — ${report.passed ? 'PASSED' : 'FAILED'}`, '');
+  out.push(`# Boot report: ${report.name} — ${outcomeLabel(report)}`, '');
   out.push(`- Started: ${report.startedAt}`);
   out.push(`- Image: ${inlineCode(imageLine(report))}`);
   out.push(`- Accelerator: **${accel.accel}** — ${escapeText(accel.reason)}`);
@@ -24,7 +24,7 @@ export function renderReportMarkdown(document: ReportDocument): string {
   if (!report.passed) {
     out.push('## Failure', '');
     if (report.error) out.push(`**${escapeText(report.error.name)}**`, '', fence(report.error.message), '');
-    for (const check of report.checks.filter((item) => !item.passed)) out.push(`- ✗ ${escapeText(check.title)}: ${escapeText(check.verdict)}`);
+    for (const check of report.checks.filter((item) => !item.passed)) out.push(`- ${checkMark(check)} ${escapeText(check.title)}: ${escapeText(check.verdict)}`);
     if (report.checks.some((item) => !item.passed)) out.push('');
     if (document.consoleTail?.length) {
       out.push(`Last ${document.consoleTail.length} console lines:`, '', fence(document.consoleTail.join('\n')), '');
@@ -68,7 +68,7 @@ export function renderReportMarkdown(document: ReportDocument): string {
 }
 
 function renderCheck(check: CheckResult): string[] {
-  const out = [`### ${check.passed ? '✓' : '✗'} ${escapeText(check.title)}`, '', `${escapeText(check.verdict)} (${check.id}, ${formatMs(check.durationMs)})`, ''];
+  const out = [`### ${checkMark(check)} ${escapeText(check.title)}`, '', `${escapeText(check.verdict)} (${check.id}, ${formatMs(check.durationMs)})`, ''];
   for (const evidence of check.evidence) {
     const exit = evidence.exitCode === undefined ? '' : ` → exit ${evidence.exitCode}`;
     out.push(`${inlineCode(evidence.command)}${exit}`, '', fence(evidence.output || '(no output)'), '');

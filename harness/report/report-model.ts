@@ -92,3 +92,15 @@ export function lastPhaseBeforeStop(report: BootReport): string {
   const reached = [...report.phases].sort((a, b) => a.atMs - b.atMs).filter((mark) => mark.phase !== 'stopped');
   return reached.at(-1)?.phase ?? 'nothing';
 }
+
+/** The run's headline: PASSED only when checks ran and all passed; a run without checks says what it proved. */
+export function outcomeLabel(report: BootReport): 'PASSED' | 'FAILED' | 'BOOTED' | 'MATCHED' {
+  if (report.outcome === 'booted') return 'BOOTED';
+  if (report.outcome === 'matched') return 'MATCHED';
+  return report.passed ? 'PASSED' : 'FAILED';
+}
+
+/** ✓ passed, ○ skipped (not a pass), ✗ failed. */
+export function checkMark(check: { passed: boolean; skipped?: string | undefined }): string {
+  return check.skipped ? '○' : check.passed ? '✓' : '✗';
+}

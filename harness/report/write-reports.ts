@@ -29,6 +29,7 @@ const knownLogs: readonly LogLink[] = [
 const knownHrefs = new Set(knownLogs.map((link) => link.href));
 
 export async function writeReports(report: BootReport, logDir: string, options: WriteReportsOptions = {}): Promise<{ markdown: string; html: string }> {
+  // Only decides which log links to show: an unlistable folder shows none (the report write itself then fails loudly).
   const present = new Set(await readdir(logDir).catch(() => [] as string[]));
   present.add('report.md');
   const document: ReportDocument = {
@@ -50,12 +51,14 @@ export async function writeReports(report: BootReport, logDir: string, options: 
 }
 
 async function readConsoleTail(path: string, lineCount: number): Promise<string[]> {
+  // No console.txt (the run failed before QEMU started): no console tail to show.
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.trimEnd().split('\n').filter((line, index, lines) => line || index < lines.length - 1).slice(-lineCount);
 }
 
 /** Screenshots are a few KB; a huge one stays a link so the page stays light. */
 async function embeddableScreen(path: string): Promise<{ screenPng?: Buffer }> {
+  // No screenshot was taken (passing run, or its failure is already a warning of the stop).
   const png = await readFile(path).catch(() => undefined);
   return png && png.length <= 2_000_000 ? { screenPng: png } : {};
 }

@@ -62,8 +62,11 @@ export interface BootHarnessMatchers<R = unknown> {
   toHaveInterface(name: string): Promise<R>;
   /** On a CommandResult: exit code 0. */
   toSucceed(): R;
-  /** On a PreNixosOutcome or CheckResult[]: every check passed. */
-  toPassChecks(): R;
+  /**
+   * On a PreNixosOutcome or CheckResult[]: checks ran and every one passed (a skipped check is not a pass).
+   * With `ids`, each of those checks must also be among them: a check that silently dropped out fails.
+   */
+  toPassChecks(ids?: readonly string[]): R;
 }
 
 declare module 'vitest' {
@@ -87,7 +90,7 @@ function describeResult(result: CommandResult): string {
 }
 
 function describeCheck(check: CheckResult): string {
-  const lines = [`  ✗ ${check.id} (${check.title}): ${check.verdict}`];
+  const lines = [`  ${check.skipped ? '○' : '✗'} ${check.id} (${check.title}): ${check.verdict}`];
   for (const evidence of check.evidence) {
     lines.push(`    $ ${evidence.command}${evidence.exitCode === undefined ? '' : `  → exit ${evidence.exitCode}`}`);
     lines.push(indent(evidence.output).replaceAll('\n', '\n  ').replace(/^/, '  '));
@@ -126,23 +129,28 @@ expect.extend({
     };
   },
 
-  toPassChecks(received: unknown) {
+  toPassChecks(received: unknown, ids?: readonly string[]) {
     const outcome = received as Partial<PreNixosOutcome> | undefined;
     const checks: CheckResult[] | undefined = Array.isArray(received) ? (received as CheckResult[]) : Array.isArray(outcome?.checks) ? outcome.checks : undefined;
     if (!checks) {
       return { pass: false, message: () => `toPassChecks() expects a PreNixosOutcome or CheckResult[], got ${this.utils.printReceived(received)}` };
     }
     const failed = checks.filter((check) => !check.passed);
-    const pass = checks.length > 0 && failed.length === 0;
+    const missing = (ids ?? []).filter((id) => !checks.some((check) => check.id === id));
+    const pass = checks.length > 0 && failed.length === 0 && missing.length === 0;
     const serviceLog = !Array.isArray(received) && outcome?.serviceLog ? `\n  service log:\n${indent(outcome.serviceLog)}` : '';
+    const ran = checks.map((check) => check.id).join(', ');
     return {
       pass,
       message: () =>
         pass
-          ? `expected some of ${checks.length} checks to fail, all passed: ${checks.map((check) => check.id).join(', ')}`
+          ? `expected some of ${checks.length} checks to fail, all passed: ${ran}`
           : checks.length === 0
             ? 'expected checks to pass, but no checks ran'
-            : `expected all ${checks.length} checks to pass, ${failed.length} failed:\n${failed.map(describeCheck).join('\n')}${serviceLog}`,
+            : [
+                ...(missing.length > 0 ? [`expected checks ${missing.join(', ')} to run, they did not (ran: ${ran})`] : []),
+                ...(failed.length > 0 ? [`expected all ${checks.length} checks to pass, ${failed.length} failed:\n${failed.map(describeCheck).join('\n')}${serviceLog}`] : []),
+              ].join('\n'),
     };
   },
 });

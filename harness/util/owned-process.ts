@@ -6,6 +6,7 @@ export function commandLineOf(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
   } catch {
+    // No /proc entry: the process is gone, so it cannot be proven ours (callers then leave it alone).
     return '';
   }
 }
@@ -17,6 +18,7 @@ export function killIfOurs(pid: number, mark: string): boolean {
     process.kill(pid, 'SIGKILL');
     return true;
   } catch {
+    // Already gone (ESRCH) or not ours to signal (EPERM): nothing was killed, which is what false says.
     return false;
   }
 }

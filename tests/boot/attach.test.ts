@@ -145,9 +145,10 @@ describe('harness boot --keep-running + harness attach', () => {
 
     const stop = withPipes(['attach', folder, '--stop', '--json']);
     expect((await stop.exited).code).toBe(0);
-    expect(JSON.parse(stop.output().trim())).toEqual({ run: folder, stopped: true, passed: true });
+    // --no-checks proved a boot, not checks: the outcome says so, and the exit code is 0 as the boot's was.
+    expect(JSON.parse(stop.output().trim())).toEqual({ run: folder, stopped: true, outcome: 'booted', passed: false });
     expect(await boot.exited).toEqual({ code: 0, signal: null });
-    expect(boot.output()).toMatch(/Logs: /);
+    expect(boot.output()).toMatch(/Result: BOOTED: prompt reached \(no checks run\)\nLogs: /);
     expect(await qemuNamed(name)).toEqual([]);
     await expect(stat(join(folder, 'attach.json'))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(stat(dirname(pointer.socket))).rejects.toMatchObject({ code: 'ENOENT' });

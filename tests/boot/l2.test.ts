@@ -3,13 +3,15 @@
 // guests by ping and SSH. All traffic stays inside those namespaces.
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootVm } from '../../harness/boot/boot-vm.ts';
 import type { BootedVm } from '../../harness/boot/booted-vm.ts';
 import { sweepStaleRuns } from '../../harness/boot/stale-run-sweep.ts';
 import { dhcpLease, nicRenamed } from '../../harness/checks/pre-nixos-checks.ts';
-import { probeL2Capability } from '../../harness/net/l2/l2-capability.ts';
+import { runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
+import { hasNetAdmin, probeL2Capability } from '../../harness/net/l2/l2-capability.ts';
 import { TestSegment, type SegmentHost } from '../../harness/net/l2/test-segment.ts';
 import { deterministicMac, MacCollisionError } from '../../harness/net/mac-address.ts';
 import { sleep } from '../../harness/util/clock.ts';
@@ -26,6 +28,21 @@ const dnsmasq = (() => {
 })();
 const skipReason = !capability.usable ? `needs ${capability.missing.join(', ')}` : !dnsmasq ? 'needs dnsmasq (Debian dnsmasq-base)' : '';
 if (skipReason) console.warn(`L2 boot tests skipped: ${skipReason}`);
+// The no-CAP_NET_ADMIN block needs neither the capability nor dnsmasq: with the capability it drops it in a
+// child (setpriv); without it, the child lacks it already. Only a missing setpriv, when there is something to drop, skips it.
+const holdsNetAdmin = hasNetAdmin(readFileSync('/proc/self/status', 'utf8')) === true;
+const setpriv = (() => {
+  try {
+    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const dropSkipReason = holdsNetAdmin && !setpriv ? 'needs setpriv (Debian util-linux) to drop CAP_NET_ADMIN' : '';
+if (dropSkipReason) console.warn(`L2 no-CAP_NET_ADMIN tests skipped: ${dropSkipReason}`);
+/** What else this host lacks for L2, which the child without CAP_NET_ADMIN lacks too. */
+const missingBesidesNetAdmin = capability.missing.filter((entry) => !entry.startsWith('CAP_NET_ADMIN'));
 
 const bootMs = 300_000;
 
@@ -80,6 +97,11 @@ describe.skipIf(Boolean(skipReason))(`L2 networking in test namespaces${skipReas
       } finally {
         ssh.close();
       }
+      // The pre-nixos checks reach SSH over the segment, not through a forwarded port.
+      const overSegment = { host: '10.213.7.50', openStream: () => service.openStream('10.213.7.50', 22) };
+      const outcome = await runPreNixosChecks(vm, { keyPresent: true, storage: 'plan-only', lease: { address: '10.213.7.50', gateway: '10.213.7.1' }, ssh: overSegment });
+      expect(outcome.checks.map((check) => `${check.id}: ${check.passed ? 'passed' : check.verdict}`)).toContain('ssh-reachable: passed');
+      expect(outcome.passed, outcome.checks.map((check) => `${check.id}: ${check.verdict}`).join('\n')).toBe(true);
       // No user-mode NIC: nothing is forwarded, and the error says how to reach the guest instead.
       expect(vm.sshPort).toBeUndefined();
       await expect(vm.ssh(1000)).rejects.toThrow(/sshThrough/);
@@ -163,13 +185,15 @@ describe.skipIf(Boolean(skipReason))(`L2 networking in test namespaces${skipReas
     );
   }, bootMs);
 
-  it('harness boot --nic: an L2-only guest passes the pre-nixos checks with its reserved lease; bad NIC input exits 2 before QEMU', async () => {
+  it('harness boot --nic: an L2-only guest gets its reserved lease, but its SSH check is skipped (no forwarded port), which fails the run; bad NIC input exits 2 before QEMU', async () => {
     const name = `l2-cli-${process.pid}`;
     await segment.reserve({ mac: deterministicMac(name, 0), address: '10.213.7.80' });
-    const passed = await harness(['boot', '--direct', '--name', name, '--nic', `bridge=br0,netns=${segment.netns}`, '--json']);
-    const report = JSON.parse(passed.stdout) as { passed: boolean; checks: { id: string; verdict: string }[]; nics: { mode: string; mac: string }[] };
-    expect(passed.code, passed.stderr).toBe(0);
-    expect(report.passed).toBe(true);
+    const run = await harness(['boot', '--direct', '--name', name, '--nic', `bridge=br0,netns=${segment.netns}`, '--json']);
+    const report = JSON.parse(run.stdout) as { passed: boolean; outcome: string; checks: { id: string; passed: boolean; skipped?: string; verdict: string }[]; nics: { mode: string; mac: string }[] };
+    expect(run.code, run.stderr).toBe(1);
+    expect(report).toMatchObject({ passed: false, outcome: 'failed' });
+    expect(report.checks.filter((check) => !check.passed).map((check) => check.id)).toEqual(['ssh-reachable']);
+    expect(report.checks.find((check) => check.id === 'ssh-reachable')?.skipped).toMatch(/no forwarded SSH port/);
     expect(report.checks.find((check) => check.id === 'dhcp-lease')?.verdict).toBe('10.213.7.80/24 by DHCP, default route via 10.213.7.1');
     expect(report.nics[0]).toMatchObject({ mode: 'bridge', mac: deterministicMac(name, 0) });
 
@@ -196,14 +220,14 @@ describe.skipIf(Boolean(skipReason))(`L2 networking in test namespaces${skipReas
   }, bootMs);
 });
 
-describe.skipIf(Boolean(skipReason))('without CAP_NET_ADMIN (a child process with it dropped from its bounding set)', () => {
+describe.skipIf(Boolean(dropSkipReason))(`without CAP_NET_ADMIN (a child process with it dropped from its bounding set)${dropSkipReason ? ` (skipped: ${dropSkipReason})` : ''}`, () => {
   const nics = [{ mode: 'bridge', bridge: 'br0', netns: 'hb-never-made' }];
 
   it('fails before QEMU starts, naming what is missing and the fixes', async () => {
     const child = runChild('error', `l2-nocap-${process.pid}`, nics, { dropNetAdmin: true });
     const failed = await child.event('failed', 120_000);
     expect(failed.name).toBe('L2UnavailableError');
-    expect(failed.missing).toEqual([expect.stringMatching(/^CAP_NET_ADMIN/)]);
+    expect(failed.missing).toEqual([expect.stringMatching(/^CAP_NET_ADMIN/), ...missingBesidesNetAdmin]);
     expect(failed.message).toMatch(/--cap-add NET_ADMIN/);
     expect((await child.exited).code).toBe(1);
   }, bootMs);
@@ -213,7 +237,8 @@ describe.skipIf(Boolean(skipReason))('without CAP_NET_ADMIN (a child process wit
     const booted = await child.event('booted', bootMs - 30_000);
     expect(booted.warnings).toEqual([expect.stringMatching(/CAP_NET_ADMIN.*bridge NIC on br0 \(netns hb-never-made\) replaced by user-mode networking/)]);
     expect(booted.lan).toContain('inet 10.0.2.15/24');
-    expect(await child.event('stopped', 60_000)).toMatchObject({ passed: true });
+    // No checks ran: the run booted, which is not a pass.
+    expect(await child.event('stopped', 60_000)).toMatchObject({ passed: false, outcome: 'booted' });
     const report = JSON.parse(execFileSync('cat', [join(booted.logDir as string, 'report.json')], { encoding: 'utf8' })) as { warnings?: string[] };
     expect(report.warnings?.[0]).toMatch(/replaced by user-mode networking/);
   }, bootMs);
@@ -236,7 +261,7 @@ async function runsAfter(pid: number, budgetMs: number): Promise<boolean> {
 
 function runChild(mode: 'error' | 'user' | 'wait', name: string, nics: unknown[], options: { dropNetAdmin?: boolean } = {}) {
   const node = [process.execPath, '--import', 'tsx', join(import.meta.dirname, 'support', 'l2-child.ts'), mode, name, JSON.stringify(nics)];
-  const argv = options.dropNetAdmin ? ['setpriv', '--bounding-set', '-net_admin', '--inh-caps', '-net_admin', '--', ...node] : node;
+  const argv = options.dropNetAdmin && holdsNetAdmin ? ['setpriv', '--bounding-set', '-net_admin', '--inh-caps', '-net_admin', '--', ...node] : node;
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -41,12 +41,14 @@ export async function inNamespace(netns: string, command: readonly string[], tim
   return { stdout: result.stdout ?? '', stderr: result.stderr ?? '', exitCode: result.exitCode ?? -1 };
 }
 
-/** Best-effort and synchronous, for cleanup at process exit where no promise will run. */
-export function ipSyncQuiet(args: readonly string[], options: IpOptions = {}): void {
+/** Synchronous, for cleanup at process exit where no promise will run: undefined on success, else what `ip` said. */
+export function ipSync(args: readonly string[], options: IpOptions = {}): string | undefined {
   try {
-    execFileSync('ip', ipArgv(args, options), { stdio: 'ignore', timeout: 5000 });
-  } catch {
-    // Already gone, or never made: nothing to undo.
+    execFileSync('ip', ipArgv(args, options), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+    return undefined;
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString('utf8').trim();
+    return stderr || (error as Error).message;
   }
 }
 

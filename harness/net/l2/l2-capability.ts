@@ -19,6 +19,7 @@ export interface L2Capability {
 
 export async function probeL2Capability(needs: { tun: boolean }): Promise<L2Capability> {
   const missing: string[] = [];
+  // Unreadable is reported just below as "could not read /proc/self/status to tell".
   const status = await readFile('/proc/self/status', 'utf8').catch(() => undefined);
   const netAdmin = hasNetAdmin(status);
   if (netAdmin === false) missing.push('CAP_NET_ADMIN (this process may not create or attach network interfaces)');

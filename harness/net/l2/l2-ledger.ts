@@ -4,7 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { killIfOurs } from '../../util/owned-process.ts';
 import { join } from 'node:path';
-import { ip, ipSyncQuiet } from './ip-command.ts';
+import { HarnessError } from '../../errors.ts';
+import { ip, ipSync, NetworkSetupError } from './ip-command.ts';
 
 export type CreatedObject =
   | { kind: 'link'; name: string; netns?: string | undefined }
@@ -12,6 +13,35 @@ export type CreatedObject =
   | { kind: 'process'; pid: number; commandIncludes: string };
 
 export const ledgerFileName = 'l2-created.json';
+
+/** What `ip` says when the object is gone already (QEMU took its tap with it): nothing left to undo. */
+const alreadyGone = /Cannot find device|No such device|does not exist|Cannot open network namespace|No such file or directory/i;
+
+export function describeObject(object: CreatedObject): string {
+  return object.kind === 'process' ? `process ${object.pid}` : `${object.kind} ${object.name}${object.kind === 'link' && object.netns ? ` (netns ${object.netns})` : ''}`;
+}
+
+/** Host network objects the harness made and could not remove: they outlive the run, which is an error. */
+export class L2LeakError extends HarnessError {
+  override readonly name = 'L2LeakError';
+  constructor(readonly leaked: readonly { object: CreatedObject; reason: string }[]) {
+    super(
+      `Left behind on the host: ${leaked.map(({ object, reason }) => `${describeObject(object)} (${reason})`).join('; ')}`,
+      'Fix: remove them by hand (`ip link del dev NAME`, `ip netns del NAME`); the next run\'s sweep retries those still in its ledger.',
+    );
+  }
+}
+
+/** A ledger that exists but cannot be read: what it lists cannot be undone, so it is not "empty". */
+export class LedgerUnreadableError extends HarnessError {
+  override readonly name = 'LedgerUnreadableError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`L2 ledger ${path} cannot be read (${reason}): the network objects it lists may be left on the host`, 'Fix: read it by hand and remove what it lists (`ip link del dev NAME`, `ip netns del NAME`).');
+  }
+}
 
 export class L2Ledger {
   private readonly objects: CreatedObject[] = [];
@@ -32,34 +62,65 @@ export class L2Ledger {
     writeFileSync(this.file, `${JSON.stringify(this.objects, null, 2)}\n`, { mode: 0o600 });
   }
 
-  /** Undoes everything in reverse order of creation; errors (already gone) are ignored. */
+  /**
+   * Undoes everything in reverse order of creation. An object already gone is fine; one that could not be
+   * removed stays in the ledger (for the next sweep) and is thrown as an L2LeakError once all were tried.
+   */
   async undo(): Promise<void> {
-    for (const object of [...this.objects].reverse()) await undoObject(object);
+    const leaked: { object: CreatedObject; reason: string }[] = [];
+    for (const object of [...this.objects].reverse()) {
+      const reason = await undoObject(object);
+      if (reason) leaked.push({ object, reason });
+    }
     this.objects.length = 0;
-    writeFileSync(this.file, '[]\n', { mode: 0o600 });
+    this.objects.push(...leaked.map(({ object }) => object).reverse());
+    writeFileSync(this.file, `${JSON.stringify(this.objects, null, 2)}\n`, { mode: 0o600 });
+    if (leaked.length > 0) throw new L2LeakError(leaked);
   }
 
-  /** For process exit, where no promise runs. */
-  undoSync(): void {
-    for (const object of [...this.objects].reverse()) undoObjectSync(object);
+  /** For process exit, where no promise runs; returns what could not be removed (there is no one left to tell but stderr). */
+  undoSync(): { object: CreatedObject; reason: string }[] {
+    const leaked: { object: CreatedObject; reason: string }[] = [];
+    for (const object of [...this.objects].reverse()) {
+      const reason = undoObjectSync(object);
+      if (reason) leaked.push({ object, reason });
+    }
     this.objects.length = 0;
+    return leaked;
   }
 }
 
-/** Reads a ledger a dead process left (for the sweep); an unreadable one is empty. */
+/** Reads a ledger a dead process left (for the sweep). No ledger: nothing was made. An unreadable one throws LedgerUnreadableError. */
 export function readLedger(dir: string): CreatedObject[] {
+  const path = join(dir, ledgerFileName);
+  let text: string;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(join(dir, ledgerFileName), 'utf8'));
-    return Array.isArray(parsed) ? (parsed as CreatedObject[]) : [];
-  } catch {
-    return [];
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new LedgerUnreadableError(path, (error as NodeJS.ErrnoException).code ?? (error as Error).message);
   }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new LedgerUnreadableError(path, `not JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new LedgerUnreadableError(path, 'not a JSON list');
+  return parsed as CreatedObject[];
 }
 
-export function undoLedgerSync(dir: string): CreatedObject[] {
+/** Undoes a dead run's ledger: what was removed, and what could not be (with why). */
+export function undoLedgerSync(dir: string): { undone: CreatedObject[]; leaked: { object: CreatedObject; reason: string }[] } {
   const objects = readLedger(dir);
-  for (const object of [...objects].reverse()) undoObjectSync(object);
-  return objects;
+  const leaked: { object: CreatedObject; reason: string }[] = [];
+  const undone: CreatedObject[] = [];
+  for (const object of [...objects].reverse()) {
+    const reason = undoObjectSync(object);
+    if (reason) leaked.push({ object, reason });
+    else undone.push(object);
+  }
+  return { undone: undone.reverse(), leaked };
 }
 
 /** The `ip` call that undoes a link or namespace; processes are killed instead. */
@@ -67,22 +128,30 @@ function ipUndo(object: Exclude<CreatedObject, { kind: 'process' }>): { args: st
   return object.kind === 'link' ? { args: ['link', 'del', 'dev', object.name], netns: object.netns } : { args: ['netns', 'del', object.name] };
 }
 
-async function undoObject(object: CreatedObject): Promise<void> {
+/** Undefined when undone (or already gone); otherwise why it is still there. */
+async function undoObject(object: CreatedObject): Promise<string | undefined> {
   if (object.kind === 'process') {
     killIfOurs(object.pid, object.commandIncludes);
-    return;
+    return undefined;
   }
   const { args, netns } = ipUndo(object);
-  await ip(args, { netns }).catch(() => undefined);
+  try {
+    await ip(args, { netns });
+    return undefined;
+  } catch (error) {
+    const said = error instanceof NetworkSetupError ? error.stderr : (error as Error).message;
+    return alreadyGone.test(said) ? undefined : said.trim() || (error as Error).message;
+  }
 }
 
-function undoObjectSync(object: CreatedObject): void {
+function undoObjectSync(object: CreatedObject): string | undefined {
   if (object.kind === 'process') {
     killIfOurs(object.pid, object.commandIncludes);
-    return;
+    return undefined;
   }
   const { args, netns } = ipUndo(object);
-  ipSyncQuiet(args, { netns });
+  const said = ipSync(args, { netns });
+  return said === undefined || alreadyGone.test(said) ? undefined : said.trim() || 'ip failed';
 }
 
 /** Names of interfaces the harness makes: `hb` + a role letter + 8 hex digits, within Linux's 15 bytes. */

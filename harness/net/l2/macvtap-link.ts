@@ -50,6 +50,7 @@ export async function createMacvtap(request: MacvtapRequest, ledger: L2Ledger): 
 async function deviceNumbers(name: string, netns: string | undefined): Promise<{ major: number; minor: number }> {
   const index = Number.parseInt((await ip(['-o', 'link', 'show', 'dev', name], { netns })).split(':')[0] ?? '', 10);
   const path = `/sys/class/net/${name}/macvtap/tap${index}/dev`;
+  // Unreadable gives no device numbers: the error just below says what was read.
   const text = netns ? (await inNamespace(netns, ['cat', path])).stdout : await readFile(path, 'utf8').catch(() => '');
   const match = /^(\d+):(\d+)/.exec(text.trim());
   if (!match) throw new NetworkSetupError(['cat', path], `no device numbers for macvtap ${name} (read \`${text.trim()}\`)`, undefined, 'the kernel needs macvtap support (modprobe macvtap)');

@@ -113,6 +113,7 @@ export class TestSegment implements AsyncDisposable {
     this.ledger.record({ kind: 'link', name: outside });
     await ip(['link', 'add', 'name', outside, 'type', 'veth', 'peer', 'name', inside, 'netns', this.netns]);
     // The host's namespace must not talk on the segment (router solicitations, DAD): no IPv6 on it.
+    // Only quiets IPv6 chatter on the veth; a kernel without IPv6 has no such file, and nothing depends on it.
     await writeFile(`/proc/sys/net/ipv6/conf/${outside}/disable_ipv6`, '1').catch(() => undefined);
     await ip(['link', 'set', 'dev', inside, 'master', bridgeName, 'up'], { netns: this.netns });
     await ip(['link', 'set', 'dev', outside, 'up']);
@@ -138,6 +139,7 @@ export class TestSegment implements AsyncDisposable {
 
   /** The leases dnsmasq has handed out, from its lease file. */
   async leases(): Promise<SegmentLease[]> {
+    // dnsmasq writes its lease file on the first lease: no file yet is no leases.
     const text = await readFile(join(this.dir, 'dnsmasq.leases'), 'utf8').catch(() => '');
     return text
       .split('\n')
@@ -150,6 +152,7 @@ export class TestSegment implements AsyncDisposable {
 
   /** dnsmasq's log (`--log-dhcp`): every DISCOVER/OFFER/REQUEST/ACK, for a failure message. */
   async dhcpLog(): Promise<string> {
+    // Evidence only: no log yet is an empty log.
     return readFile(join(this.dir, 'dnsmasq.log'), 'utf8').catch(() => '');
   }
 

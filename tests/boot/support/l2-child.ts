@@ -13,7 +13,7 @@ try {
   say({ event: 'booted', qemuPid: vm.qemuPid, warnings: vm.report.warnings ?? [], nics: vm.report.nics, lan: lan.stdout, logDir: vm.logDir });
   if (mode === 'wait') await new Promise(() => undefined);
   await vm.stop();
-  say({ event: 'stopped', passed: vm.report.passed });
+  say({ event: 'stopped', passed: vm.report.passed, outcome: vm.report.outcome });
 } catch (error) {
   say({ event: 'failed', name: (error as Error).name, message: (error as Error).message, missing: (error as { missing?: string[] }).missing });
   process.exitCode = 1;

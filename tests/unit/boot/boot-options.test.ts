@@ -2,6 +2,7 @@
 import { mkdtemp, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveBootOptions, type BootOptions } from '../../../harness/boot/boot-options.ts';
 import { checkImageFile } from '../../../harness/boot/image-file-check.ts';
@@ -66,12 +67,20 @@ describe('resolveBootOptions rejects bad input', () => {
     expect((error as UsageError).fix.length).toBeGreaterThan(10);
   });
 
-  it('an unreadable file says so (skipped as root, who can read anything)', async () => {
-    if (process.getuid?.() === 0) return;
+  it('an unreadable file says so (as root too: checked in a child without CAP_DAC_OVERRIDE)', async () => {
     const locked = join(dir, 'locked.iso');
     await writeFile(locked, 'x');
     await chmod(locked, 0);
-    await expect(checkImageFile(locked, 'iso', '--iso')).rejects.toThrow(/cannot be read/);
+    if (process.getuid?.() !== 0) {
+      await expect(checkImageFile(locked, 'iso', '--iso')).rejects.toThrow(/cannot be read/);
+      return;
+    }
+    // Root reads anything through CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH; without them a mode-0 file is unreadable to it too.
+    const check = `import { checkImageFile } from ${JSON.stringify(join(import.meta.dirname, '../../../harness/boot/image-file-check.ts'))};
+      checkImageFile(${JSON.stringify(locked)}, 'iso', '--iso').then(() => console.log('read it'), (error) => console.log(error.message));`;
+    const dropped = '-dac_override,-dac_read_search';
+    const { stdout } = await execa('setpriv', ['--bounding-set', dropped, '--inh-caps', dropped, '--', process.execPath, '--import', 'tsx', '--input-type=module', '-e', check]);
+    expect(stdout).toMatch(/cannot be read/);
   });
 });
 

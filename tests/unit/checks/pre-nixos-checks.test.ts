@@ -1,7 +1,9 @@
 // The checks' verdicts over scripted guest answers (no QEMU): each can fail, and says why.
 import { describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner } from '../../../harness/command/command-runner.ts';
-import { anyLease, dhcpLease, interfaceNames, nicNotRenamed, nicRenamed, storageStatus } from '../../../harness/checks/pre-nixos-checks.ts';
+import { anyLease, dhcpLease, interfaceNames, listeningSocketsCommand, nicNotRenamed, nicRenamed, sshUnreachable, storageStatus } from '../../../harness/checks/pre-nixos-checks.ts';
+import { sshTarget } from '../../../harness/checks/pre-nixos-suite.ts';
+import { PassThrough } from 'node:stream';
 
 function scriptedRunner(answers: Record<string, { stdout: string; exitCode?: number }>): CommandRunner {
   return {
@@ -86,10 +88,67 @@ describe('storageStatus', () => {
     expect((await storageStatus(runner, expected, 10)).passed).toBe(passed);
   });
 
+  it('a richer file (STATE= among other lines) passes, with the state, where it was found and the whole file as evidence', async () => {
+    const content = 'STATE=applied\nDISK=/dev/vda\nLABEL=PRE-NIXOS-APPLIED 2026-12-02T17:00:00Z\n';
+    const result = await storageStatus(scriptedRunner({ test: { stdout: '' }, cat: { stdout: content } }), 'applied', 10);
+    expect(result).toMatchObject({ passed: true, verdict: 'applied (line 1, key STATE)' });
+    expect(result.evidence).toEqual([
+      { command: 'cat /run/pre-nixos/storage-status', output: content, exitCode: 0 },
+      { command: '(reading the state)', output: 'state: applied\nfound at: line 1, key STATE' },
+    ]);
+    const wrong = await storageStatus(scriptedRunner({ test: { stdout: '' }, cat: { stdout: content } }), 'plan-only', 10);
+    expect(wrong).toMatchObject({ passed: false, verdict: 'applied (line 1, key STATE), expected plan-only' });
+  });
+
+  it('an ambiguous file fails, saying why and how to tell the harness the format', async () => {
+    const result = await storageStatus(scriptedRunner({ test: { stdout: '' }, cat: { stdout: 'was plan-only, now applied\n' } }), 'applied', 10);
+    expect(result.passed).toBe(false);
+    expect(result.verdict).toMatch(/^cannot read the state from \/run\/pre-nixos\/storage-status: ambiguous: both plan-only and applied appear/);
+    expect(result.evidence[1]?.output).toMatch(/--storage-pattern/);
+  });
+
+  it("the image's own format: a pattern or a parse function", async () => {
+    const runner = () => scriptedRunner({ test: { stdout: '' }, cat: { stdout: 'disk ok\nphase 3/3: APPLIED\n' } });
+    expect(await storageStatus(runner(), 'applied', { timeoutMs: 10, format: { pattern: /phase \S+: (\w+)/ } })).toMatchObject({
+      passed: true,
+      verdict: 'applied (line 2, pattern /phase \\S+: (\\w+)/)',
+    });
+    expect(await storageStatus(runner(), 'applied', { timeoutMs: 10, format: { parse: () => 'plan-only' } })).toMatchObject({ passed: false });
+  });
+
   it('fails when the file is missing', async () => {
     const runner = scriptedRunner({ test: { stdout: '', exitCode: 1 }, cat: { stdout: 'cat: no such file', exitCode: 1 } });
     const result = await storageStatus(runner, 'plan-only', 10);
     expect(result.passed).toBe(false);
     expect(result.verdict).toContain('missing');
+  });
+});
+
+describe('sshUnreachable: the listening-socket probe says which tool it used, or that there was none', () => {
+  // Nothing listens behind this stream: the SSH attempt fails at once, as against a guest without sshd.
+  const target = { host: '10.213.7.50', port: 22, username: 'root', privateKey: 'unused', openStream: () => new PassThrough().end() };
+
+  it('a guest with neither ss nor netstat is not "nothing listening"', async () => {
+    const runner = scriptedRunner({ [listeningSocketsCommand]: { stdout: 'neither ss nor netstat in the guest\n', exitCode: 127 } });
+    const result = await sshUnreachable(target, runner, 2000);
+    expect(result).toMatchObject({ passed: false, verdict: 'cannot tell whether anything listens on port 22: neither ss nor netstat in the guest' });
+  });
+
+  it('with netstat: nothing on :22 passes, a listener on :22 fails', async () => {
+    const quiet = scriptedRunner({ [listeningSocketsCommand]: { stdout: 'tool: netstat\ntcp 0 0 0.0.0.0:2222 0.0.0.0:* LISTEN\n' } });
+    expect(await sshUnreachable(target, quiet, 2000)).toMatchObject({ passed: true, verdict: 'no sshd listening (netstat), login refused' });
+    const sshd = scriptedRunner({ [listeningSocketsCommand]: { stdout: 'tool: ss\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n' } });
+    expect(await sshUnreachable(target, sshd, 2000)).toMatchObject({ passed: false, verdict: 'something listens on port 22' });
+  });
+});
+
+describe('sshTarget: where the SSH checks connect', () => {
+  const sshKey = { privateKey: 'PRIVATE', publicKey: 'ssh-ed25519 AAAA' } as never;
+
+  it('a forwarded port: 127.0.0.1; a way over the segment: that host; neither: a reason to record the check as skipped', () => {
+    expect(sshTarget({ sshKey, sshPort: 2222 }, {})).toMatchObject({ host: '127.0.0.1', port: 2222 });
+    const openStream = () => new PassThrough();
+    expect(sshTarget({ sshKey, sshPort: undefined }, { ssh: { host: '10.213.7.50', openStream } })).toMatchObject({ host: '10.213.7.50', port: 22, openStream });
+    expect(sshTarget({ sshKey, sshPort: undefined }, {})).toMatch(/no forwarded SSH port/);
   });
 });

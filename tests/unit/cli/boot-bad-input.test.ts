@@ -41,6 +41,8 @@ describe('harness boot: bad input', () => {
     ['unknown accelerator', () => ['--accel', 'xen'], 2, /--accel/],
     ['unknown flag', () => ['--frobnicate'], 2, /unknown option '--frobnicate'/],
     ['bad --expect regex', () => ['--expect', '(['], 2, /--expect: not a valid regular expression/],
+    ['bad --storage-pattern regex', () => ['--storage-pattern', 'state=(['], 2, /--storage-pattern: not a valid regular expression/],
+    ['--storage-pattern with --no-checks', () => ['--storage-pattern', '^STATE=(\\w+)', '--no-checks'], 2, /--storage-pattern with --no-checks: the pattern is for the storage-status check/],
     ['--direct with an ISO', () => ['--direct', '--iso', join(dir, 'notes.txt')], 2, /--direct: only applies to the default image/],
     ['a log dir that is not writable', () => ['--log-dir', join(dir, 'a-file', 'logs')], 2, /log dir .* is not writable[\s\S]*Fix:/],
   ];

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PtyTransport } from '../../../harness/console/pty-transport.ts';
 
 describe('PtyTransport', () => {
@@ -25,5 +25,25 @@ describe('PtyTransport', () => {
     expect(() => transport.kill()).not.toThrow();
     expect(() => transport.write('ignored after exit')).not.toThrow();
     await transport[Symbol.asyncDispose]();
+  });
+});
+
+describe('PtyTransport writes after the child is gone', () => {
+  it('are dropped quietly and counted, never printed as "Unhandled pty write error EBADF"', async () => {
+    const printed = vi.spyOn(console, 'error');
+    try {
+      // The child reads nothing and exits while a megabyte is still queued for it.
+      await using transport = PtyTransport.spawn('sh', ['-c', 'sleep 0.3; exit 0'], {});
+      transport.write(Buffer.alloc(1 << 20, 0x61));
+      await transport.exited;
+      transport.write('after the exit');
+      // Let node-pty close its side; nothing queued may then reach (or be printed about) the closed fd.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(printed.mock.calls.map((call) => String(call[0]))).not.toContainEqual(expect.stringMatching(/pty write error/));
+      expect(transport.droppedWrites.writes).toBeGreaterThanOrEqual(2);
+      expect(transport.droppedWrites.bytes).toBeGreaterThan('after the exit'.length);
+    } finally {
+      printed.mockRestore();
+    }
   });
 });

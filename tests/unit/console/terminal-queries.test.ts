@@ -1,15 +1,17 @@
 // The console answers a guest's cursor-position query like a terminal, so busybox's line editor (which
-// asks after every prompt) does not take the next typed bytes for the answer.
+// asks after every prompt) does not take the next typed bytes for the answer. Assertions wait for a
+// deterministic point (the screen view has processed every byte: a reply would have been written by then),
+// never for a fixed sleep that a late reply would also pass.
 import { describe, expect, it } from 'vitest';
 import { FakeTransport } from '../../../harness/console/fake-transport.ts';
 import { SerialConsole } from '../../../harness/console/serial-console.ts';
-import { sleep } from '../../../harness/util/clock.ts';
 
 async function repliesTo(output: string, options: { screen?: false; answerTerminalQueries?: boolean } = {}): Promise<string[]> {
   const transport = new FakeTransport();
-  using _console = new SerialConsole(transport, options);
+  using console = new SerialConsole(transport, options);
   transport.push(output);
-  await sleep(50);
+  // Resolves once the emulator has parsed every byte pushed; it answers queries while parsing.
+  await console.screenText();
   return transport.written;
 }
 

@@ -1,5 +1,6 @@
-// PPM → PNG: decode the PNG back by hand (chunks, CRCs, zlib) and compare the pixels.
-import { inflateSync } from 'node:zlib';
+// PPM → PNG: decode the PNG back by hand (chunks, CRCs checked with zlib's own crc32, not the module's)
+// and compare the pixels.
+import { crc32 as zlibCrc32, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PpmParseError, crc32, encodePng, parsePpm, type RgbImage } from '../../../harness/report/png-encoder.ts';
 
@@ -14,7 +15,7 @@ function decodePng(png: Buffer): RgbImage & { chunkTypes: string[] } {
     const length = png.readUInt32BE(offset);
     const type = png.toString('latin1', offset + 4, offset + 8);
     const data = png.subarray(offset + 8, offset + 8 + length);
-    expect(png.readUInt32BE(offset + 8 + length), `CRC of ${type}`).toBe(crc32(png.subarray(offset + 4, offset + 8 + length)));
+    expect(png.readUInt32BE(offset + 8 + length), `CRC of ${type}`).toBe(zlibCrc32(png.subarray(offset + 4, offset + 8 + length)));
     chunkTypes.push(type);
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
@@ -60,6 +61,12 @@ describe('parsePpm and encodePng', () => {
   it('scales 16-bit samples to 8 bits', () => {
     const image = parsePpm(ppm('P6\n1 1\n65535\n', [0xff, 0xff, 0x80, 0x00, 0x00, 0x00]));
     expect([...image.pixels]).toEqual([255, 128, 0]);
+  });
+
+  it("the module's crc32 agrees with zlib's (the PNG check value: ISO-HDLC, 0xCBF43926 for '123456789')", () => {
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+    const data = Buffer.from(new Uint8Array(4096).map((_, index) => (index * 31) % 256));
+    expect(crc32(data)).toBe(zlibCrc32(data));
   });
 
   it.each([

@@ -102,6 +102,19 @@ describe('renderReportMarkdown', () => {
     expect(markdown).toContain('- [console.txt](console.txt)');
   });
 
+  it('a run without checks is BOOTED, not PASSED; a skipped check is marked as skipped, not passed', () => {
+    const booted = sampleReport({ passed: false, outcome: 'booted', error: undefined, checks: [], serviceLog: undefined });
+    expect(renderReportMarkdown({ report: booted })).toMatch(/^# Boot report: sample — BOOTED/);
+    expect(renderReportHtml({ report: booted })).toContain('<span class="badge pass">BOOTED</span>');
+    const skipped = sampleReport({
+      passed: false,
+      outcome: 'failed',
+      checks: [{ id: 'ssh-reachable', title: 'SSH reachable with the run key', passed: false, skipped: 'no forwarded SSH port', verdict: 'skipped: no forwarded SSH port', evidence: [], durationMs: 0 }],
+    });
+    expect(renderReportMarkdown({ report: skipped })).toContain('- ○ SSH reachable with the run key: skipped: no forwarded SSH port');
+    expect(renderReportHtml({ report: skipped })).toContain('<span class="mark">○</span>');
+  });
+
   it('leaves the failure section out of a passing run', () => {
     const passing = sampleReport({ passed: true, error: undefined, checks: sampleReport().checks.slice(0, 1), serviceLog: undefined });
     expect(renderReportMarkdown({ report: passing })).not.toContain('## Failure');

@@ -37,6 +37,14 @@ describe('toPassChecks', () => {
     );
   });
 
+  test('named checks must have run: one that dropped out fails, one that was skipped fails', () => {
+    const passing = checks.slice(0, 1);
+    expect(passing).toPassChecks(['unit-pre-nixos']);
+    expect(() => expect(passing).toPassChecks(['unit-pre-nixos', 'ssh-reachable'])).toThrow(/expected checks ssh-reachable to run, they did not \(ran: unit-pre-nixos\)/);
+    const skipped: CheckResult = { id: 'ssh-reachable', title: 'SSH reachable', passed: false, skipped: 'no forwarded port', verdict: 'skipped: no forwarded port', evidence: [], durationMs: 0 };
+    expect(() => expect([...passing, skipped]).toPassChecks(['unit-pre-nixos', 'ssh-reachable'])).toThrow(/1 failed:\n {2}○ ssh-reachable \(SSH reachable\): skipped: no forwarded port/);
+  });
+
   test('an empty list of checks is not a pass', () => {
     expect(() => expect([]).toPassChecks()).toThrow(/no checks ran/);
   });
