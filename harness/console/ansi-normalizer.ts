@@ -228,7 +228,8 @@ export class AnsiNormalizer {
 
   private flush(): void {
     if (this.outLength === 0) return;
-    const text = this.out.toString('utf8', 0, this.outBytes);
+    // Every character took one byte only when all were ASCII: latin1 decoding is then the same and cheaper.
+    const text = this.out.toString(this.outBytes === this.outLength ? 'latin1' : 'utf8', 0, this.outBytes);
     this.outBytes = 0;
     this.outLength = 0;
     this.sink.text(text, this.segments);
