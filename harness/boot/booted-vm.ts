@@ -19,7 +19,7 @@ import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts'
 import { monotonicNowMs, sleep } from '../util/clock.ts';
 import type { BootPlan, RestorePoint } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
-import type { BootReport, CheckResult, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
+import type { BootReport, CheckResult, CpuChoice, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
 import { ConsoleTextLog } from './console-log.ts';
 import { AsciicastWriter } from '../report/asciicast-writer.ts';
 import { captureScreen } from '../report/screendump.ts';
@@ -141,8 +141,9 @@ export class BootedVm implements AsyncDisposable {
     this.timeline.mark(phase, this.elapsedMs(), evidence);
   }
 
-  async start(hooks: BootHooks = {}): Promise<void> {
+  async start(hooks: BootHooks = {}, cpus: CpuChoice = defaultCpuChoice(this.plan)): Promise<void> {
     const plan = this.plan;
+    this.report.cpus = cpus;
     const { runDir } = this.directories;
     this.timeline.onMark((mark) => {
       this.report.phases = [...this.timeline.all];
@@ -246,7 +247,7 @@ export class BootedVm implements AsyncDisposable {
       qemuBinary,
       accel: this.verdict.accel,
       memoryMiB: plan.memoryMiB,
-      cpus: plan.cpus,
+      cpus: cpus.count,
       boot,
       disks,
       nics: this.preparedNics.nics,
@@ -502,6 +503,11 @@ export class BootedVm implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+function defaultCpuChoice(plan: BootPlan): CpuChoice {
+  const count = plan.cpus === 'auto' ? 1 : plan.cpus;
+  return { count, chosenBy: plan.cpus === 'auto' ? 'automatic' : 'caller', reason: `${count} vCPU${count === 1 ? '' : 's'}, started without host slots`, waitedMs: 0 };
 }
 
 function readTextSync(path: string): string {
