@@ -3,6 +3,7 @@
 // (QEMU's chardev logfile) when the tail matters.
 import * as pty from 'node-pty';
 import type { ConsoleTransport, TransportExit } from './console-transport.ts';
+import { ReadCoalescer } from './read-coalescer.ts';
 
 export interface PtySpawnOptions {
   cwd?: string;
@@ -11,6 +12,11 @@ export interface PtySpawnOptions {
   rows?: number;
   /** TERM for the child (default xterm-256color). */
   termName?: string;
+  /**
+   * After each read, leave the pty unread this long so the child's next writes arrive as one read
+   * (default 0: every read at once). See read-coalescer.ts; bench/results.md has the CPU it saves.
+   */
+  coalesceMs?: number;
 }
 
 /** How long asyncDispose waits after SIGHUP before SIGKILL, and after SIGKILL before giving up. */
@@ -22,13 +28,21 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
   private readonly dataListeners = new Set<(chunk: Uint8Array) => void>();
   private readonly exitListeners = new Set<(exit: TransportExit) => void>();
 
-  private constructor(private readonly child: pty.IPty) {
+  private readonly coalescer: ReadCoalescer;
+
+  private constructor(
+    private readonly child: pty.IPty,
+    coalesceMs: number,
+  ) {
+    this.coalescer = new ReadCoalescer(child, coalesceMs);
     child.onData((data: string | Buffer) => {
       const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       for (const listener of this.dataListeners) listener(chunk);
+      this.coalescer.afterRead();
     });
     this.exited = new Promise((resolve) => {
       child.onExit(({ exitCode, signal }) => {
+        this.coalescer.stop();
         const exit: TransportExit = { exitCode, signal: signal ? signal : null };
         this.exitInfo = exit;
         for (const listener of this.exitListeners) listener(exit);
@@ -47,7 +61,7 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
       // Bytes, not strings: the normaliser decodes UTF-8 itself, across chunk boundaries.
       encoding: null,
     } as pty.IPtyForkOptions);
-    return new PtyTransport(child);
+    return new PtyTransport(child, options.coalesceMs ?? 0);
   }
 
   get pid(): number {

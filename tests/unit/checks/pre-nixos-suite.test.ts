@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner } from '../../../harness/command/command-runner.ts';
+import { shellQuote } from '../../../harness/console/command-marker.ts';
 import { PrefetchedRunner } from '../../../harness/checks/prefetched-runner.ts';
 import { type PreNixosTarget, preNixosPrefetch, runPreNixosChecks } from '../../../harness/checks/pre-nixos-suite.ts';
 
@@ -95,6 +96,19 @@ describe('PrefetchedRunner', () => {
     expect(prefetched.unused).toEqual([]);
     await prefetched.execute('true');
     expect(shell.commands).toEqual([expect.any(String), 'true']);
+  });
+
+  it('keeps each typed line short enough for busybox (1024 characters): long lists take several round trips', async () => {
+    const commands = Array.from({ length: 40 }, (_, index) => `echo ${'x'.repeat(40)}-${index}`);
+    const tooLong = `echo ${'y'.repeat(2000)}`;
+    const shell = new BashRunner();
+    const prefetched = await PrefetchedRunner.prefetch(shell, [...commands, tooLong].map((command) => ({ command })));
+    expect(shell.commands.length).toBeGreaterThan(1);
+    for (const sent of shell.commands) expect(shellQuote(sent).length).toBeLessThanOrEqual(800);
+    for (const [index, command] of commands.entries()) expect((await prefetched.execute(command)).stdout).toBe(`${'x'.repeat(40)}-${index}\n`);
+    const before = shell.commands.length;
+    expect((await prefetched.execute(tooLong)).stdout).toBe(`${'y'.repeat(2000)}\n`);
+    expect(shell.commands.length).toBe(before + 1);
   });
 
   it('a failed round trip leaves every command to the real runner', async () => {
