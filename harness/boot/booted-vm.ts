@@ -25,6 +25,7 @@ import { AsciicastWriter } from '../report/asciicast-writer.ts';
 import { captureScreen } from '../report/screendump.ts';
 import { writeReports } from '../report/write-reports.ts';
 import { createOverlay } from './disk-overlay.ts';
+import { MenuCountdownDetector } from './menu-countdown.ts';
 import { type IpxeChain, IpxeChainError, prepareIpxeChain } from './ipxe-chain.ts';
 import type { RunDirectories } from './run-directory.ts';
 import { prepareNics, type PreparedNics } from './nic-setup.ts';
@@ -276,6 +277,7 @@ export class BootedVm implements AsyncDisposable {
     const cast = new AsciicastWriter(join(this.logDir, 'console.cast'), { columns: 120, rows: 40, title: plan.name });
     this.cast = cast;
     this.qemuProcess.transport.onData((chunk) => cast.write(chunk));
+    if (!plan.bootMenu && !plan.restoreFrom) this.passMenuCountdown(this.qemuProcess);
     await writeFile(this.report.logs.qemuArgv, `${JSON.stringify(this.qemuProcess.commandLine, null, 2)}\n`);
 
     const textLog = this.textLog;
@@ -302,6 +304,22 @@ export class BootedVm implements AsyncDisposable {
     await this.preparedNics.attachAfterStart();
     await this.qemuProcess.resume();
     await this.waitForGuest();
+  }
+
+  /**
+   * A bootloader counting down to its default entry gets Enter at once: the same entry boots, without the
+   * wait (GRUB's `timeout=3` of the systemd flavour). Callers that drive the menu themselves (`bootMenu`)
+   * are left alone. The `menu` phase in the report says it happened.
+   */
+  private passMenuCountdown(qemu: QemuProcess): void {
+    const detector = new MenuCountdownDetector();
+    const unsubscribe = qemu.transport.onData((chunk) => {
+      const countdown = detector.feed(chunk);
+      if (countdown === undefined) return;
+      unsubscribe();
+      qemu.transport.write('\r');
+      this.markPhase('menu', `bootloader menu passed at once: pressed Enter at its countdown ("${countdown} …") to boot the default entry`);
+    });
   }
 
   private async waitForGuest(): Promise<void> {
