@@ -56,6 +56,9 @@ export class BootedVm implements AsyncDisposable {
   private serialConsole: SerialConsole | undefined;
   private shellSession: ShellSession | undefined;
   private sshSession: SshSession | undefined;
+  /** A restored guest's SSH session, opened while the serial shell is taken over (see start()). */
+  private earlySsh: Promise<SshSession> | undefined;
+  private readonly stopSignal = new AbortController();
   private textLog: ConsoleTextLog | undefined;
   private startedAtMs = 0;
   private key: SshKeyPair | undefined;
@@ -303,6 +306,13 @@ export class BootedVm implements AsyncDisposable {
     }
     await this.preparedNics.attachAfterStart();
     await this.qemuProcess.resume();
+    if (plan.restoreFrom && this.report.sshPort) {
+      // A restored guest's sshd is up already: the SSH handshake (most of a restore's time to SSH, the
+      // guest's crypto under TCG) runs while the serial shell is taken over, not after it.
+      const target = { host: '127.0.0.1' as const, port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey };
+      this.earlySsh = SshSession.waitUntilReady(target, plan.sshTimeoutMs, 250, this.stopSignal.signal);
+      this.earlySsh.catch(() => undefined);
+    }
     await this.waitForGuest();
   }
 
@@ -424,6 +434,16 @@ export class BootedVm implements AsyncDisposable {
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
   async ssh(timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
     if (this.sshSession) return this.sshSession;
+    const early = this.earlySsh;
+    this.earlySsh = undefined;
+    if (early) {
+      const session = await early.catch(() => undefined);
+      if (session) {
+        this.sshSession = session;
+        this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort} (connected during the restore)`);
+        return session;
+      }
+    }
     if (!this.report.sshPort || !this.key) {
       throw new HarnessError(
         'This VM has no forwarded SSH port: it has no user-mode NIC',
@@ -494,6 +514,8 @@ export class BootedVm implements AsyncDisposable {
 
   private async stopOnce(failure: unknown): Promise<void> {
     this.sshSession?.close();
+    this.stopSignal.abort();
+    void this.earlySsh?.then((session) => session.close(), () => undefined);
     const failed = Boolean(failure) || this.report.checks.some((check) => !check.passed);
     if (failed && this.qemuProcess && !this.qemuProcess.hasExited) {
       // What the VGA console showed when things went wrong (firmware, bootloader, tty0-only messages).

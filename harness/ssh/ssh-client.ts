@@ -90,19 +90,20 @@ export class SshSession implements CommandRunner {
     });
   }
 
-  /** Retries connect + `true` until it works or the budget is spent. */
-  static async waitUntilReady(target: SshTarget, timeoutMs: number, intervalMs = 500): Promise<SshSession> {
+  /** Retries connect + `true` until it works, the budget is spent or `signal` aborts (then no further attempt starts). */
+  static async waitUntilReady(target: SshTarget, timeoutMs: number, intervalMs = 500, signal?: AbortSignal): Promise<SshSession> {
     const parsedKey = ssh2.utils.parseKey(target.privateKey);
     if (parsedKey instanceof Error) throw new SshKeyUnusableError(publicPartOf(target), parsedKey.message);
     const deadline = Deadline.after(timeoutMs);
     let attempts = 0;
     let lastError = 'no attempt made';
     while (!deadline.expired) {
+      signal?.throwIfAborted();
       attempts += 1;
       try {
         const session = await SshSession.connectOnce(target, Math.min(10_000, deadline.remainingMs));
         const probe = await session.execute('true', { timeoutMs: Math.max(1000, deadline.remainingMs) });
-        if (probe.exitCode === 0) return session;
+        if (probe.exitCode === 0 && !signal?.aborted) return session;
         lastError = `\`true\` exited ${probe.exitCode}`;
         session.close();
       } catch (error) {
