@@ -93,9 +93,10 @@ export function dhcpLease(runner: CommandRunner, name = 'lan', expected: LeaseEx
 /** A real SSH exchange and a command, with the run's key. */
 export function sshReachable(target: SshTarget, timeoutMs: number): Promise<CheckResult> {
   return runCheck('ssh-reachable', 'SSH reachable with the run key', async () => {
-    const session = await SshSession.waitUntilReady(target, timeoutMs);
+    // The check's own command is the readiness probe: one SSH exchange fewer.
+    const session = await SshSession.waitUntilReady(target, timeoutMs, undefined, undefined, 'id -un; hostname');
     try {
-      const result = await session.execute('id -un; hostname');
+      const result = session.readyProbe!;
       return {
         passed: result.exitCode === 0,
         verdict: result.exitCode === 0 ? `ssh ${target.username}@${target.host}:${target.port} works (${result.stdout.trim().replace(/\n/g, ' on ')})` : `command over SSH exited ${result.exitCode}`,

@@ -56,6 +56,9 @@ export class SshCommandTimeoutError extends HarnessError {
 }
 
 export class SshSession implements CommandRunner {
+  /** The command waitUntilReady ran to prove the session works, with its result. */
+  readyProbe: CommandResult | undefined;
+
   private constructor(
     private readonly client: Client,
     readonly target: SshTarget,
@@ -90,8 +93,12 @@ export class SshSession implements CommandRunner {
     });
   }
 
-  /** Retries connect + `true` until it works, the budget is spent or `signal` aborts (then no further attempt starts). */
-  static async waitUntilReady(target: SshTarget, timeoutMs: number, intervalMs = 500, signal?: AbortSignal): Promise<SshSession> {
+  /**
+   * Retries connect + `probe` (default `true`) until it exits 0, the budget is spent or `signal` aborts (then
+   * no further attempt starts). A caller with a command to run anyway passes it as the probe and reads its
+   * result from `readyProbe`: one exchange fewer.
+   */
+  static async waitUntilReady(target: SshTarget, timeoutMs: number, intervalMs = 500, signal?: AbortSignal, probeCommand = 'true'): Promise<SshSession> {
     const parsedKey = ssh2.utils.parseKey(target.privateKey);
     if (parsedKey instanceof Error) throw new SshKeyUnusableError(publicPartOf(target), parsedKey.message);
     const deadline = Deadline.after(timeoutMs);
@@ -102,9 +109,10 @@ export class SshSession implements CommandRunner {
       attempts += 1;
       try {
         const session = await SshSession.connectOnce(target, Math.min(10_000, deadline.remainingMs));
-        const probe = await session.execute('true', { timeoutMs: Math.max(1000, deadline.remainingMs) });
+        const probe = await session.execute(probeCommand, { timeoutMs: Math.max(1000, deadline.remainingMs) });
+        session.readyProbe = probe;
         if (probe.exitCode === 0 && !signal?.aborted) return session;
-        lastError = `\`true\` exited ${probe.exitCode}`;
+        lastError = `\`${probeCommand}\` exited ${probe.exitCode}`;
         session.close();
       } catch (error) {
         lastError = (error as Error).message;
