@@ -116,9 +116,14 @@ if (sections.has('verdict')) {
     const auto: VerdictSample[] = [];
     const one: VerdictSample[] = [];
     const slug = label.split(' ')[0]!.toLowerCase();
-    for (let i = 0; i < count; i++) {
-      auto.push(await verdictOnce({ ...options, name: `bench-verdict-${slug}-auto-${i}` }, { keyPresent: true, storage: 'plan-only' }));
-      one.push(await verdictOnce({ ...options, cpus: 1, name: `bench-verdict-${slug}-1cpu-${i}` }, { keyPresent: true, storage: 'plan-only' }));
+    try {
+      for (let i = 0; i < count; i++) {
+        auto.push(await verdictOnce({ ...options, name: `bench-verdict-${slug}-auto-${i}` }, { keyPresent: true, storage: 'plan-only' }));
+        one.push(await verdictOnce({ ...options, cpus: 1, name: `bench-verdict-${slug}-1cpu-${i}` }, { keyPresent: true, storage: 'plan-only' }));
+      }
+    } catch (error) {
+      say(`| ${label} | failed: ${(error as Error).message.split('\n')[0]} | | | | | | | | | |`);
+      continue;
     }
     if (label.startsWith('direct')) {
       directArgv = one[0]!.qemuArgv;
