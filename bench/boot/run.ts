@@ -3,7 +3,7 @@
 // to a working SSH exchange vs a cold boot; concurrent boots sharing the host-wide vCPU slots.
 // Prints Markdown and writes bench/results-boot.md.
 // Run: npm run bench:boot  (HARNESS_BENCH_RUNS=3, HARNESS_BENCH_SYSTEMD_RUNS=2 by default;
-//      HARNESS_BENCH_SECTIONS=verdict,cpu,snapshot,concurrent picks sections)
+//      HARNESS_BENCH_SECTIONS=verdict,cpu,snapshot,concurrent picks sections, HARNESS_BENCH_IMAGES=iso,direct,ipxe,systemd rows)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -108,7 +108,9 @@ if (sections.has('verdict')) {
     ['iPXE HTTP chain', { ipxe: true }, runs],
     ['systemd flavour (Debian 12, GRUB ISO)', { fixture: 'systemd' }, systemdReady ? systemdRuns : 0],
   ];
+  const only = process.env.HARNESS_BENCH_IMAGES?.split(',');
   for (const [label, options, count] of rows) {
+    if (only && !only.some((word) => label.toLowerCase().includes(word))) continue;
     if (count === 0) {
       say(`| ${label} | – | not built in the cache dir | | | | | | | | |`);
       continue;

@@ -111,7 +111,8 @@ export class HostCpuSlots {
       };
       child.stderr.on('data', (data: Buffer) => (err += data.toString()));
       child.on('error', (error) => finish(new SlotHelperError(this.dir, error.message)));
-      child.on('exit', () => {
+      // 'close', not 'exit': a helper that said `busy` and exited may be reported gone before its words are read.
+      child.on('close', () => {
         if (out.startsWith('busy')) finish(undefined);
         else finish(new SlotHelperError(this.dir, err.trim() || out.trim()));
       });
