@@ -53,9 +53,9 @@ export interface BootOptions {
   disks?: DiskOption[];
   memoryMiB?: number;
   /**
-   * vCPUs of the guest. Unset: chosen when the boot starts from the host's free vCPU slots (all free
-   * ones up to 4; a TCG guest runs one host thread per vCPU), and 1 for snapshot boots, whose restores
-   * must match the saved machine. Either way the boot holds one host-wide slot per vCPU while it boots.
+   * vCPUs of the guest. Unset: chosen when the boot starts, one per host core that is idle and has a free
+   * host-wide vCPU slot (1 to 4; a TCG guest runs one host thread per vCPU), and 1 for snapshot boots,
+   * whose restores must match the saved machine. Either way the boot holds one slot per vCPU while it boots.
    */
   cpus?: number;
   accel?: AcceleratorRequest;

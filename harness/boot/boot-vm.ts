@@ -8,6 +8,7 @@ import { createRunDirectories } from './run-directory.ts';
 import { sweepStaleRuns } from './stale-run-sweep.ts';
 import { trackRun } from './run-registry.ts';
 import { HostCpuSlots, type SlotGrant } from '../qemu/host-cpu-slots.ts';
+import { measureIdleCores } from '../qemu/host-idle.ts';
 import { ConsoleFailureError } from '../console/console-errors.ts';
 
 /**
@@ -40,8 +41,10 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
   let grant: SlotGrant | undefined;
   try {
     const slots = new HostCpuSlots({ dir: join(plan.cacheDir, 'vcpu-slots'), capacity: hostVcpuSlots(options.env ?? process.env) });
-    grant = await slots.acquire(plan.cpus === 'auto' ? { upTo: maxAutomaticVcpus } : { vcpus: plan.cpus });
-    await vm.start(hooks, cpuChoice(plan, options, grant));
+    // Only cores that are idle now count: other work (a boot elsewhere, not ours) leaves no core to gain.
+    const idleCores = plan.cpus === 'auto' ? await measureIdleCores(availableParallelism()) : undefined;
+    grant = await slots.acquire(plan.cpus === 'auto' ? { upTo: automaticVcpus(idleCores!) } : { vcpus: plan.cpus });
+    await vm.start(hooks, cpuChoice(plan, options, grant, idleCores));
     return vm;
   } catch (error) {
     await vm.stop(error).catch(() => undefined);
@@ -57,15 +60,20 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
   }
 }
 
+/** The most vCPUs an automatic choice asks for: the idle host cores, rounded, at least 1, at most maxAutomaticVcpus. */
+export function automaticVcpus(idleCores: number): number {
+  return Math.max(1, Math.min(maxAutomaticVcpus, Math.round(idleCores)));
+}
+
 /** How many vCPUs the guest gets, and why, for the report. */
-export function cpuChoice(plan: Pick<BootPlan, 'cpus'>, options: Pick<BootOptions, 'cpus'>, grant: Pick<SlotGrant, 'vcpus' | 'capacity' | 'waitedMs'>): CpuChoice {
+export function cpuChoice(plan: Pick<BootPlan, 'cpus'>, options: Pick<BootOptions, 'cpus'>, grant: Pick<SlotGrant, 'vcpus' | 'capacity' | 'waitedMs'>, idleCores?: number): CpuChoice {
   const waited = grant.waitedMs >= 1000 ? `, after waiting ${(grant.waitedMs / 1000).toFixed(1)} s for free slots` : '';
   const slots = `${grant.vcpus} of ${grant.capacity} host vCPU slots`;
   if (plan.cpus === 'auto') {
     return {
       count: grant.vcpus,
       chosenBy: 'automatic',
-      reason: `${grant.vcpus} vCPU${grant.vcpus === 1 ? '' : 's'}: ${slots} were free (an automatic choice takes up to ${maxAutomaticVcpus}; TCG runs one host thread per vCPU)${waited}`,
+      reason: `${grant.vcpus} vCPU${grant.vcpus === 1 ? '' : 's'}: ${idleCores === undefined ? '' : `${idleCores.toFixed(1)} host cores idle, `}${slots} held (an automatic choice takes the idle cores' worth of free slots, 1 to ${maxAutomaticVcpus}; TCG runs one host thread per vCPU)${waited}`,
       waitedMs: Math.round(grant.waitedMs),
     };
   }

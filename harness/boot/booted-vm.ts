@@ -306,11 +306,13 @@ export class BootedVm implements AsyncDisposable {
     }
     await this.preparedNics.attachAfterStart();
     await this.qemuProcess.resume();
-    if (plan.restoreFrom && this.report.sshPort) {
-      // A restored guest's sshd is up already: the SSH handshake (most of a restore's time to SSH, the
-      // guest's crypto under TCG) runs while the serial shell is taken over, not after it.
+    const expectsSsh = plan.keyInjection !== 'none' || plan.sshKeyPath !== undefined;
+    if (this.report.sshPort && expectsSsh && plan.waitFor === 'shell') {
+      // SSH is tried from the moment the guest runs (each early attempt is a refused connection, cheap),
+      // so the handshake (the guest's crypto under TCG, ~1 s) happens while the serial shell is set up,
+      // not after it; for a restored guest, whose sshd is up already, while its shell is taken over.
       const target = { host: '127.0.0.1' as const, port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey };
-      this.earlySsh = SshSession.waitUntilReady(target, plan.sshTimeoutMs, 250, this.stopSignal.signal);
+      this.earlySsh = SshSession.waitUntilReady(target, plan.bootTimeoutMs + plan.sshTimeoutMs, 250, this.stopSignal.signal);
       this.earlySsh.catch(() => undefined);
     }
     await this.waitForGuest();
@@ -434,27 +436,23 @@ export class BootedVm implements AsyncDisposable {
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
   async ssh(timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
     if (this.sshSession) return this.sshSession;
-    const early = this.earlySsh;
-    this.earlySsh = undefined;
-    if (early) {
-      const session = await early.catch(() => undefined);
-      if (session) {
-        this.sshSession = session;
-        this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort} (connected during the restore)`);
-        return session;
-      }
-    }
     if (!this.report.sshPort || !this.key) {
       throw new HarnessError(
         'This VM has no forwarded SSH port: it has no user-mode NIC',
         'Fix: add { mode: "user" } to `nics`, or reach an L2 guest from a host on its segment: vm.sshThrough(() => host.openStream(address, 22)).',
       );
     }
+    const early = this.earlySsh;
+    this.earlySsh = undefined;
     try {
-      this.sshSession = await SshSession.waitUntilReady(
-        { host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey },
-        timeoutMs,
-      );
+      // The session tried since the guest started, given this call's budget from now.
+      const target = { host: '127.0.0.1', port: this.report.sshPort, username: 'root' };
+      this.sshSession = early
+        ? await withinMs(early, timeoutMs, () => {
+            this.stopSignal.abort();
+            return new SshNotReadyError(target, 0, timeoutMs, timeoutMs, 'no SSH exchange worked in the attempts made since the guest started (every 250 ms)');
+          })
+        : await SshSession.waitUntilReady({ host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey }, timeoutMs);
     } catch (error) {
       // Why SSH is not up is usually on the console (no key found, sshd failed): show it.
       if (error instanceof SshNotReadyError && this.serialConsole) {
@@ -548,6 +546,19 @@ export class BootedVm implements AsyncDisposable {
 function defaultCpuChoice(plan: BootPlan): CpuChoice {
   const count = plan.cpus === 'auto' ? 1 : plan.cpus;
   return { count, chosenBy: plan.cpus === 'auto' ? 'automatic' : 'caller', reason: `${count} vCPU${count === 1 ? '' : 's'}, started without host slots`, waitedMs: 0 };
+}
+
+/** `promise`, or after `ms` the error `onTimeout` returns (it also stops what was awaited). */
+async function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function readTextSync(path: string): string {

@@ -33,7 +33,7 @@ export interface PreNixosOutcome {
 }
 
 /** What the checks read from a booted VM (a BootedVm; a fake in unit tests). */
-export type PreNixosTarget = Pick<BootedVm, 'shell' | 'sshPort' | 'sshKey' | 'report' | 'plan' | 'markPhase' | 'recordChecks'>;
+export type PreNixosTarget = Pick<BootedVm, 'shell' | 'ssh' | 'sshPort' | 'sshKey' | 'report' | 'plan' | 'markPhase' | 'recordChecks'>;
 
 /**
  * The first command each serial-shell check runs, in the order the suite runs them: all answered by one
@@ -61,7 +61,8 @@ export async function runPreNixosChecks(vm: PreNixosTarget, expected: PreNixosEx
   const key = vm.sshKey;
   const target: SshTarget | undefined = port && key ? { host: '127.0.0.1', port, username: 'root', privateKey: key.privateKey } : undefined;
   // SSH has its own channel: its check runs while the serial-shell checks do, and is listed in its place.
-  const sshCheck = target && expected.keyPresent ? sshReachable(target, vm.plan.sshTimeoutMs) : undefined;
+  // vm.ssh(): the session the VM has been setting up since the guest started.
+  const sshCheck = target && expected.keyPresent ? sshReachable(target, vm.plan.sshTimeoutMs, () => vm.ssh()) : undefined;
   const shell = await PrefetchedRunner.prefetch(vm.shell, preNixosPrefetch(expected));
   const checks: CheckResult[] = [];
   // Boot-up finished, then the oneshot's outcome: every other promise depends on it having run.

@@ -7,7 +7,7 @@ const descriptions: Record<EnvironmentVariable, string> = {
   HARNESS_QEMU: 'path of qemu-system-x86_64 (default: from PATH)',
   HARNESS_LOG_DIR: 'where run folders go (default: ./boot-logs)',
   HARNESS_CACHE_DIR: 'where built images and host verdicts are cached (default: ./.cache)',
-  HARNESS_MAX_VCPUS: 'vCPUs booting at once on this host, across all harness processes sharing the cache dir (default: one per host CPU); a guest without --cpus gets the free ones, up to 4',
+  HARNESS_MAX_VCPUS: 'vCPUs booting at once on this host, across all harness processes sharing the cache dir (default: one per host CPU); a guest without --cpus gets one per idle core with a free slot, 1 to 4',
   NO_COLOR: 'no colour in terminal output',
   CI: 'set (and not "false" or "0"): plain progress lines, no live status line, even on a terminal',
 };

@@ -64,7 +64,7 @@ describe('reports of a real boot', () => {
     const cpus = vm.report.cpus!;
     expect(cpus.chosenBy).toBe('automatic');
     expect(vm.report.qemu.argv.join(' ')).toContain(`-smp ${cpus.count}`);
-    expect(markdown).toMatch(new RegExp(`^- vCPUs: \\*\\*${cpus.count}\\*\\* \\(automatic\\) — .*${cpus.count} of \\d+ host vCPU slots were free`, 'm'));
+    expect(markdown).toMatch(new RegExp(`^- vCPUs: \\*\\*${cpus.count}\\*\\* \\(automatic\\) — .*${cpus.count} of \\d+ host vCPU slots held`, 'm'));
     expect(markdown).toContain('[screen.png — VGA screen](screen.png)');
     expect(markdown).toContain('[checks.cast](checks.cast)');
 
