@@ -169,7 +169,10 @@ async function main(): Promise<void> {
     }
     const screen = await engineRun(readFileSync(files[0]!.file), { screen: true });
     console.log(`With the screen view on (@xterm/headless 80x25), 5 MB: ${fmt(screen.cpuMs)} ms CPU, ${fmt(5 / (screen.cpuMs / 1000))} MB/s`);
-    const small = await engineRun(readFileSync(files[0]!.file), { screen: false, chunkBytes: 8 });
+    // Median of three: one run of 650k tiny reads varies with the machine's load more than the big chunks do.
+    const smallRuns: { ms: number; cpuMs: number }[] = [];
+    for (let run = 0; run < 3; run++) smallRuns.push(await engineRun(readFileSync(files[0]!.file), { screen: false, chunkBytes: 8 }));
+    const small = smallRuns.sort((a, b) => a.cpuMs - b.cpuMs)[1]!;
     console.log(`Serial-sized reads (8-byte chunks, as under TCG), 5 MB: ${fmt(small.cpuMs)} ms CPU (${fmt(small.ms)} ms wall), ${fmt(5 / (small.cpuMs / 1000))} MB/s of CPU (goal ≥ 10 MB/s)`);
     const lat = await latency(2000);
     console.log(`Prompt-match latency (last byte of prompt in -> expect resolves, 2000 runs, wall clock): median ${fmt(lat.medianMs, 3)} ms, p99 ${fmt(lat.p99Ms, 3)} ms (goal ≤ 1 ms median)`);
