@@ -312,7 +312,8 @@ export class BootedVm implements AsyncDisposable {
       // so the handshake (the guest's crypto under TCG, ~1 s) happens while the serial shell is set up,
       // not after it; for a restored guest, whose sshd is up already, while its shell is taken over.
       const target = { host: '127.0.0.1' as const, port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey };
-      this.earlySsh = SshSession.waitUntilReady(target, plan.bootTimeoutMs + plan.sshTimeoutMs, 250, this.stopSignal.signal);
+      // Attempts start at 2 s: one made while the guest's network is still down hangs instead of failing.
+      this.earlySsh = SshSession.waitUntilReady(target, plan.bootTimeoutMs + plan.sshTimeoutMs, 250, this.stopSignal.signal, 'true', 2000);
       this.earlySsh.catch(() => undefined);
     }
     await this.waitForGuest();
