@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
+import { ReadCoalescer } from '../../harness/console/read-coalescer.ts';
 
 export interface DrainSample {
   chunks: number;
@@ -13,8 +14,13 @@ export interface DrainSample {
   qemuCpuMs: number;
 }
 
-/** Boots `argv` (from report.qemu.argv) under node-pty until `doneText` has been seen and `settleMs` have passed. */
-export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number) => Promise<number>, doneText = 'pre-nixos: done', settleMs = 1500): Promise<DrainSample> {
+/**
+ * Boots `argv` (from report.qemu.argv) under node-pty until `doneText` has been seen and `settleMs` have
+ * passed. With `coalesceMs`, reads are coalesced as PtyTransport does (the floor of the batched transport).
+ */
+export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number) => Promise<number>, options: { coalesceMs?: number; doneText?: string; settleMs?: number } = {}): Promise<DrainSample> {
+  const doneText = options.doneText ?? 'pre-nixos: done';
+  const settleMs = options.settleMs ?? 1500;
   const dir = await mkdtemp(join(tmpdir(), 'harness-bench-floor-'));
   const args = argv
     .slice(1)
@@ -22,6 +28,7 @@ export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number
     .map((arg) => (arg.startsWith('unix:') ? `unix:${join(dir, 'qmp.sock')},server=on,wait=off` : arg.replace(/logfile=[^,]*/, `logfile=${join(dir, 'console.raw')}`)));
   const before = process.cpuUsage();
   const child = pty.spawn(argv[0]!, args, { name: 'xterm-256color', cols: 80, rows: 24, cwd: dir, env: process.env, encoding: null } as pty.IPtyForkOptions);
+  const coalescer = new ReadCoalescer(child, options.coalesceMs ?? 0);
   let chunks = 0;
   let bytes = 0;
   let tail = '';
@@ -32,6 +39,7 @@ export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number
       child.onData((data: string | Buffer) => {
         chunks++;
         bytes += data.length;
+        coalescer.afterRead();
         if (seen) return;
         tail = (tail + data.toString()).slice(-200);
         if (tail.includes(doneText)) {
@@ -45,6 +53,7 @@ export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number
     const cpu = process.cpuUsage(before);
     return { chunks, bytes, drainCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: await qemuCpuMs(child.pid) };
   } finally {
+    coalescer.stop();
     child.kill('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await rm(dir, { recursive: true, force: true });

@@ -52,6 +52,11 @@ export interface BootOptions {
   defaultImageAs?: 'iso' | 'kernel';
   disks?: DiskOption[];
   memoryMiB?: number;
+  /**
+   * vCPUs of the guest. Unset: chosen when the boot starts, one per host core that is idle and has a free
+   * host-wide vCPU slot (1 to 4; a TCG guest runs one host thread per vCPU), and 1 for snapshot boots,
+   * whose restores must match the saved machine. Either way the boot holds one slot per vCPU while it boots.
+   */
   cpus?: number;
   accel?: AcceleratorRequest;
   /** Private key of an image that already trusts it; no key is injected then. */
@@ -126,7 +131,8 @@ export interface BootPlan {
   probeKernel: string | undefined;
   disks: ({ kind: 'file'; path: string } | { kind: 'blank'; sizeMiB: number })[];
   memoryMiB: number;
-  cpus: number;
+  /** `auto`: as many as there are free host vCPU slots when the boot starts (see BootOptions.cpus). */
+  cpus: number | 'auto';
   accel: AcceleratorRequest;
   sshKeyPath: string | undefined;
   keyInjection: Exclude<KeyInjection, 'auto'>;
@@ -161,7 +167,8 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   const defaultLogRoot = repoRoot.split(sep).includes('node_modules') ? resolve(process.cwd(), 'boot-logs') : resolve(repoRoot, 'boot-logs');
   const logRoot = resolve(options.logRoot ?? env.HARNESS_LOG_DIR ?? defaultLogRoot);
   const memoryMiB = positiveInteger(options.memoryMiB ?? 512, 'memoryMiB', 64, 65536);
-  const cpus = positiveInteger(options.cpus ?? 1, 'cpus', 1, 64);
+  const snapshotable = Boolean(options.snapshotable || options.restoreFrom);
+  const cpus = options.cpus === undefined ? (snapshotable ? 1 : 'auto') : positiveInteger(options.cpus, 'cpus', 1, 64);
   const bootTimeoutMs = positiveInteger(options.bootTimeoutMs ?? defaultBootTimeoutMs, 'bootTimeoutMs', 1, 24 * 3600_000);
   const sshTimeoutMs = positiveInteger(options.sshTimeoutMs ?? defaultSshTimeoutMs, 'sshTimeoutMs', 1, 24 * 3600_000);
   const accel = options.accel ?? parseAcceleratorRequest(env.HARNESS_ACCEL || 'auto', 'HARNESS_ACCEL');
@@ -245,7 +252,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     throw new UsageError('restoreFrom with waitFor', 'a restored guest is taken over at its shell', 'drop waitFor');
   }
   return {
-    snapshotable: Boolean(options.snapshotable || options.restoreFrom),
+    snapshotable,
     bootMenu: options.bootMenu,
     restoreFrom: options.restoreFrom,
     name,

@@ -43,12 +43,23 @@ export interface CheckResult {
 
 export type RunOutcome = 'passed' | 'failed' | 'booted' | 'matched';
 
+/** How many vCPUs a guest got: set by the caller, chosen from the free host slots, or a snapshot's fixed 1. */
+export interface CpuChoice {
+  count: number;
+  chosenBy: 'automatic' | 'caller' | 'snapshot';
+  reason: string;
+  /** Time the boot waited for free host vCPU slots. */
+  waitedMs: number;
+}
+
 export interface BootReport {
   name: string;
   startedAt: string;
   image: Record<string, unknown>;
   accelerator: AcceleratorVerdict | undefined;
   keyInjection: string;
+  /** The guest's vCPUs: how many, chosen by whom and why. */
+  cpus?: CpuChoice | undefined;
   phases: PhaseMark[];
   qemu: { argv: string[]; pid: number | undefined; exit?: { exitCode: number | null; signal: number | null } | undefined };
   sshPort: number | undefined;

@@ -1,24 +1,30 @@
 // bootVm(): options in, a booted guest out; on any failure QEMU is stopped, the run dir removed, logs kept.
-import { type BootOptions, resolveBootOptions } from './boot-options.ts';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { type BootOptions, type BootPlan, resolveBootOptions } from './boot-options.ts';
 import { BootedVm, type BootHooks } from './booted-vm.ts';
+import type { CpuChoice } from './boot-report.ts';
 import { createRunDirectories } from './run-directory.ts';
 import { sweepStaleRuns } from './stale-run-sweep.ts';
 import { trackRun } from './run-registry.ts';
-import { availableParallelism } from 'node:os';
-import { Semaphore } from '../util/semaphore.ts';
+import { HostCpuSlots, type SlotGrant } from '../qemu/host-cpu-slots.ts';
+import { measureIdleCores } from '../qemu/host-idle.ts';
 import { ConsoleFailureError } from '../console/console-errors.ts';
 
 /**
- * TCG guests are CPU-bound while they boot: on 2 cores, 4 boots at once each take 2.2x as long as one
- * (bench/results-boot.md), and a starved guest trips timeouts. So boots in one process queue for a slot,
- * one per CPU by default (HARNESS_MAX_BOOTS overrides). A booted, idle guest costs little and holds none.
+ * TCG guests are CPU-bound while they boot: on 2 cores, 4 boots at once each take 2x as long as one
+ * (bench/results-boot.md), and a starved guest trips timeouts. So a boot holds one host-wide slot per
+ * vCPU (shared by every harness process using the same cache dir: vitest's workers, parallel CLIs) until
+ * it reaches its prompt; a booted, idle guest costs little and holds none. HARNESS_MAX_VCPUS sets the
+ * number of slots (default: one per host CPU).
  */
-const bootSlots = new Semaphore(maxConcurrentBoots(process.env));
-
-export function maxConcurrentBoots(env: NodeJS.ProcessEnv): number {
-  const fromEnv = Number.parseInt(env.HARNESS_MAX_BOOTS ?? '', 10);
+export function hostVcpuSlots(env: NodeJS.ProcessEnv): number {
+  const fromEnv = Number.parseInt(env.HARNESS_MAX_VCPUS ?? '', 10);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.max(1, availableParallelism());
 }
+
+/** The most vCPUs an automatic choice takes: multi-threaded TCG gains little beyond, and others wait less. */
+export const maxAutomaticVcpus = 4;
 
 export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): Promise<BootedVm> {
   const plan = await resolveBootOptions(options);
@@ -34,9 +40,13 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
     stop: (reason) => vm.stop(reason),
     cleanupSync: () => vm.releaseNetworkSync(),
   });
-  const releaseSlot = await bootSlots.acquire();
+  let grant: SlotGrant | undefined;
   try {
-    await vm.start(hooks);
+    const slots = new HostCpuSlots({ dir: join(plan.cacheDir, 'vcpu-slots'), capacity: hostVcpuSlots(options.env ?? process.env) });
+    // Only cores that are idle now count: other work (a boot elsewhere, not ours) leaves no core to gain.
+    const idleCores = plan.cpus === 'auto' ? await measureIdleCores(availableParallelism()) : undefined;
+    grant = await slots.acquire(plan.cpus === 'auto' ? { upTo: automaticVcpus(idleCores!) } : { vcpus: plan.cpus });
+    await vm.start(hooks, cpuChoice(plan, options, grant, idleCores));
     return vm;
   } catch (error) {
     // stop(error) records its own cleanup failures as warnings and never throws over `error`.
@@ -49,6 +59,35 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
     }
     throw error;
   } finally {
-    releaseSlot();
+    grant?.release();
   }
+}
+
+/** The most vCPUs an automatic choice asks for: the idle host cores, rounded, at least 1, at most maxAutomaticVcpus. */
+export function automaticVcpus(idleCores: number): number {
+  return Math.max(1, Math.min(maxAutomaticVcpus, Math.round(idleCores)));
+}
+
+/** How many vCPUs the guest gets, and why, for the report. */
+export function cpuChoice(plan: Pick<BootPlan, 'cpus'>, options: Pick<BootOptions, 'cpus'>, grant: Pick<SlotGrant, 'vcpus' | 'capacity' | 'waitedMs'>, idleCores?: number): CpuChoice {
+  const waited = grant.waitedMs >= 1000 ? `, after waiting ${(grant.waitedMs / 1000).toFixed(1)} s for free slots` : '';
+  const slots = `${grant.vcpus} of ${grant.capacity} host vCPU slots`;
+  if (plan.cpus === 'auto') {
+    return {
+      count: grant.vcpus,
+      chosenBy: 'automatic',
+      reason: `${grant.vcpus} vCPU${grant.vcpus === 1 ? '' : 's'}: ${idleCores === undefined ? '' : `${idleCores.toFixed(1)} host cores idle, `}${slots} held (an automatic choice takes the idle cores' worth of free slots, 1 to ${maxAutomaticVcpus}; TCG runs one host thread per vCPU)${waited}`,
+      waitedMs: Math.round(grant.waitedMs),
+    };
+  }
+  const held = grant.vcpus < plan.cpus ? `; it holds all ${grant.capacity} slots, the host has no more` : `; it holds ${slots}`;
+  return {
+    count: plan.cpus,
+    chosenBy: options.cpus === undefined ? 'snapshot' : 'caller',
+    reason:
+      options.cpus === undefined
+        ? `1 vCPU: a snapshot boot keeps one, so every restore matches the saved machine${held}${waited}`
+        : `${plan.cpus} vCPU${plan.cpus === 1 ? '' : 's'}: set by the caller${held}${waited}`,
+    waitedMs: Math.round(grant.waitedMs),
+  };
 }

@@ -19,13 +19,14 @@ import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts'
 import { monotonicNowMs, sleep } from '../util/clock.ts';
 import type { BootPlan, RestorePoint } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
-import type { BootReport, CheckResult, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
+import type { BootReport, CheckResult, CpuChoice, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
 import { ConsoleTextLog } from './console-log.ts';
 import { runOutcome } from './run-outcome.ts';
 import { AsciicastWriter } from '../report/asciicast-writer.ts';
 import { captureScreen } from '../report/screendump.ts';
 import { writeReports } from '../report/write-reports.ts';
 import { createOverlay } from './disk-overlay.ts';
+import { MenuCountdownDetector } from './menu-countdown.ts';
 import { type IpxeChain, IpxeChainError, prepareIpxeChain } from './ipxe-chain.ts';
 import type { RunDirectories } from './run-directory.ts';
 import { prepareNics, type PreparedNics } from './nic-setup.ts';
@@ -58,6 +59,9 @@ export class BootedVm implements AsyncDisposable {
   private serialConsole: SerialConsole | undefined;
   private shellSession: ShellSession | undefined;
   private sshSession: SshSession | undefined;
+  /** A restored guest's SSH session, opened while the serial shell is taken over (see start()). */
+  private earlySsh: Promise<SshSession> | undefined;
+  private readonly stopSignal = new AbortController();
   private textLog: ConsoleTextLog | undefined;
   private startedAtMs = 0;
   private key: SshKeyPair | undefined;
@@ -146,8 +150,9 @@ export class BootedVm implements AsyncDisposable {
     this.timeline.mark(phase, this.elapsedMs(), evidence);
   }
 
-  async start(hooks: BootHooks = {}): Promise<void> {
+  async start(hooks: BootHooks = {}, cpus: CpuChoice = defaultCpuChoice(this.plan)): Promise<void> {
     const plan = this.plan;
+    this.report.cpus = cpus;
     const { runDir } = this.directories;
     if (hooks.onWarning) this.onWarning = hooks.onWarning;
     this.timeline.onMark((mark) => {
@@ -252,7 +257,7 @@ export class BootedVm implements AsyncDisposable {
       qemuBinary,
       accel: this.verdict.accel,
       memoryMiB: plan.memoryMiB,
-      cpus: plan.cpus,
+      cpus: cpus.count,
       boot,
       disks,
       nics: this.preparedNics.nics,
@@ -281,6 +286,7 @@ export class BootedVm implements AsyncDisposable {
     const cast = new AsciicastWriter(join(this.logDir, 'console.cast'), { columns: 120, rows: 40, title: plan.name });
     this.cast = cast;
     this.qemuProcess.transport.onData((chunk) => cast.write(chunk));
+    if (!plan.bootMenu && !plan.restoreFrom) this.passMenuCountdown(this.qemuProcess);
     await writeFile(this.report.logs.qemuArgv, `${JSON.stringify(this.qemuProcess.commandLine, null, 2)}\n`);
 
     const textLog = this.textLog;
@@ -306,7 +312,34 @@ export class BootedVm implements AsyncDisposable {
     }
     await this.preparedNics.attachAfterStart();
     await this.qemuProcess.resume();
+    const expectsSsh = plan.keyInjection !== 'none' || plan.sshKeyPath !== undefined;
+    if (this.report.sshPort && expectsSsh && plan.waitFor === 'shell') {
+      // SSH is tried from the moment the guest runs (each early attempt is a refused connection, cheap),
+      // so the handshake (the guest's crypto under TCG, ~1 s) happens while the serial shell is set up,
+      // not after it; for a restored guest, whose sshd is up already, while its shell is taken over.
+      const target = { host: '127.0.0.1' as const, port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey };
+      // Attempts start at 2 s: one made while the guest's network is still down hangs instead of failing.
+      this.earlySsh = SshSession.waitUntilReady(target, plan.bootTimeoutMs + plan.sshTimeoutMs, 250, this.stopSignal.signal, 'true', 2000);
+      // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
+      this.earlySsh.catch(() => undefined);
+    }
     await this.waitForGuest();
+  }
+
+  /**
+   * A bootloader counting down to its default entry gets Enter at once: the same entry boots, without the
+   * wait (GRUB's `timeout=3` of the systemd flavour). Callers that drive the menu themselves (`bootMenu`)
+   * are left alone. The `menu` phase in the report says it happened.
+   */
+  private passMenuCountdown(qemu: QemuProcess): void {
+    const detector = new MenuCountdownDetector();
+    const unsubscribe = qemu.transport.onData((chunk) => {
+      const countdown = detector.feed(chunk);
+      if (countdown === undefined) return;
+      unsubscribe();
+      qemu.transport.write('\r');
+      this.markPhase('menu', `bootloader menu passed at once: pressed Enter at its countdown ("${countdown} …") to boot the default entry`);
+    });
   }
 
   private async waitForGuest(): Promise<void> {
@@ -417,11 +450,17 @@ export class BootedVm implements AsyncDisposable {
         'Fix: add { mode: "user" } to `nics`, or reach an L2 guest from a host on its segment: vm.sshThrough(() => host.openStream(address, 22)).',
       );
     }
+    const early = this.earlySsh;
+    this.earlySsh = undefined;
     try {
-      this.sshSession = await SshSession.waitUntilReady(
-        { host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey },
-        timeoutMs,
-      );
+      // The session tried since the guest started, given this call's budget from now.
+      const target = { host: '127.0.0.1', port: this.report.sshPort, username: 'root' };
+      this.sshSession = early
+        ? await withinMs(early, timeoutMs, () => {
+            this.stopSignal.abort();
+            return new SshNotReadyError(target, 0, timeoutMs, timeoutMs, 'no SSH exchange worked in the attempts made since the guest started (every 250 ms)');
+          })
+        : await SshSession.waitUntilReady({ host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey }, timeoutMs);
     } catch (error) {
       // Why SSH is not up is usually on the console (no key found, sshd failed): show it.
       if (error instanceof SshNotReadyError && this.serialConsole) {
@@ -502,6 +541,8 @@ export class BootedVm implements AsyncDisposable {
 
   private async stopOnce(failure: unknown): Promise<void> {
     this.sshSession?.close();
+    this.stopSignal.abort();
+    void this.earlySsh?.then((session) => session.close(), () => undefined);
     const failed = Boolean(failure) || this.report.checks.some((check) => !check.passed);
     const qemu = this.qemuProcess;
     if (failed && qemu && !qemu.hasExited) {
@@ -549,6 +590,24 @@ export class BootedVm implements AsyncDisposable {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}
+
+function defaultCpuChoice(plan: BootPlan): CpuChoice {
+  const count = plan.cpus === 'auto' ? 1 : plan.cpus;
+  return { count, chosenBy: plan.cpus === 'auto' ? 'automatic' : 'caller', reason: `${count} vCPU${count === 1 ? '' : 's'}, started without host slots`, waitedMs: 0 };
+}
+
+/** `promise`, or after `ms` the error `onTimeout` returns (it also stops what was awaited). */
+async function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function readTextSync(path: string): string {

@@ -99,19 +99,24 @@ export function dhcpLease(runner: CommandRunner, name = 'lan', expected: LeaseEx
   });
 }
 
-/** A real SSH exchange and a command, with the run's key. */
-export function sshReachable(target: SshTarget, timeoutMs: number): Promise<CheckResult> {
+/**
+ * A real SSH exchange and a command, with the run's key. `session`: a session that is already being set up
+ * (BootedVm.ssh(), tried since the guest started), used and left open; otherwise one is made and closed.
+ */
+export function sshReachable(target: SshTarget, timeoutMs: number, session?: () => Promise<SshSession>): Promise<CheckResult> {
   return runCheck('ssh-reachable', 'SSH reachable with the run key', async () => {
-    const session = await SshSession.waitUntilReady(target, timeoutMs);
+    const command = 'id -un; hostname';
+    // Without a session, the check's own command is the readiness probe: one SSH exchange fewer.
+    const owned = session ? undefined : await SshSession.waitUntilReady(target, timeoutMs, undefined, undefined, command);
     try {
-      const result = await session.execute('id -un; hostname');
+      const result = owned ? owned.readyProbe! : await (await session!()).execute(command);
       return {
         passed: result.exitCode === 0,
         verdict: result.exitCode === 0 ? `ssh ${target.username}@${target.host}:${target.port} works (${result.stdout.trim().replace(/\n/g, ' on ')})` : `command over SSH exited ${result.exitCode}`,
-        evidence: [{ command: `ssh -p ${target.port} ${target.username}@${target.host} 'id -un; hostname'`, output: result.stdout + result.stderr, exitCode: result.exitCode }],
+        evidence: [{ command: `ssh -p ${target.port} ${target.username}@${target.host} '${command}'`, output: result.stdout + result.stderr, exitCode: result.exitCode }],
       };
     } finally {
-      session.close();
+      owned?.close();
     }
   });
 }

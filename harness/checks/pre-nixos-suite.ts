@@ -4,11 +4,13 @@ import type { CheckResult } from '../boot/boot-report.ts';
 import {
   collectServiceLog,
   dhcpLease,
+  listeningSocketsCommand,
   nicNotRenamed,
   nicRenamed,
   sshReachable,
   sshUnreachable,
   storageStatus,
+  storageStatusPath,
   anyLease,
   type LeaseExpectation,
   type StorageStatus,
@@ -18,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import type { SshTarget } from '../ssh/ssh-client.ts';
 import type { StorageStatusFormat } from './storage-status-parser.ts';
 import { skippedCheck } from './check-runner.ts';
+import { PrefetchedRunner, type PrefetchedCommand } from './prefetched-runner.ts';
 
 export interface PreNixosExpectations {
   /** With a root key pre-nixos renames the NIC to lan, gets a lease and starts sshd; without one it does none of that. */
@@ -41,19 +44,46 @@ export interface PreNixosOutcome {
   serviceLog: string | undefined;
 }
 
-export async function runPreNixosChecks(vm: BootedVm, expected: PreNixosExpectations): Promise<PreNixosOutcome> {
+/** What the checks read from a booted VM (a BootedVm; a fake in unit tests). */
+export type PreNixosTarget = Pick<BootedVm, 'shell' | 'ssh' | 'sshPort' | 'sshKey' | 'report' | 'plan' | 'markPhase' | 'recordChecks'>;
+
+/**
+ * The first command each serial-shell check runs, in the order the suite runs them: all answered by one
+ * round trip (a check that has to wait, e.g. for a late lease, polls on its own after that). They must
+ * equal what the checks send, letter for letter, or they simply run again (the unit test pins this).
+ */
+export function preNixosPrefetch(expected: PreNixosExpectations, nic = 'lan'): PrefetchedCommand[] {
+  return [
+    // First: boot-up finished, so what follows reads final state.
+    { command: 'timeout 119 systemctl is-system-running --wait 2>&1', timeoutMs: 120_000 },
+    { command: 'systemctl show pre-nixos -p ActiveState,SubState,Result,ExecMainStatus,ExecMainExitTimestampMonotonic --no-pager' },
+    { command: 'ip -o link show' },
+    ...(expected.keyPresent
+      ? [{ command: `ip -4 -o addr show dev ${nic} | grep -q 'inet '` }, { command: `ip -4 -o addr show dev ${nic}` }, { command: 'ip -4 route show default' }]
+      : [{ command: listeningSocketsCommand }]),
+    { command: `test -s ${storageStatusPath}` },
+    { command: `cat ${storageStatusPath}` },
+    { command: 'journalctl -u pre-nixos -b --no-pager 2>&1 | tail -n 300' },
+  ];
+}
+
+export async function runPreNixosChecks(vm: PreNixosTarget, expected: PreNixosExpectations): Promise<PreNixosOutcome> {
   vm.markPhase('checks', expected.keyPresent ? 'pre-nixos checks (key present)' : 'pre-nixos checks (no key)');
-  const shell = vm.shell;
+  const target = sshTarget(vm, expected);
+  // SSH has its own channel: its check runs while the serial-shell checks do, and is listed in its place.
+  // vm.ssh(): the session the VM has been setting up since the guest started (over the forwarded port only).
+  const earlySession = expected.ssh ? undefined : () => vm.ssh();
+  const sshCheck = typeof target !== 'string' && expected.keyPresent ? sshReachable(target, vm.plan.sshTimeoutMs, earlySession) : undefined;
+  const shell = await PrefetchedRunner.prefetch(vm.shell, preNixosPrefetch(expected));
   const checks: CheckResult[] = [];
   // Boot-up finished, then the oneshot's outcome: every other promise depends on it having run.
   checks.push(await systemRunning(shell));
   checks.push(await unitSucceeded(shell, 'pre-nixos'));
-  const target = sshTarget(vm, expected);
   if (expected.keyPresent) {
     checks.push(await nicRenamed(shell, 'lan'));
     const primaryOnL2 = vm.report.nics?.[0] !== undefined && vm.report.nics[0].mode !== 'user';
     checks.push(await dhcpLease(shell, 'lan', expected.lease ?? (primaryOnL2 ? anyLease : {})));
-    checks.push(typeof target === 'string' ? skippedCheck('ssh-reachable', 'SSH reachable with the run key', target) : await sshReachable(target, vm.plan.sshTimeoutMs));
+    checks.push(sshCheck ? await sshCheck : skippedCheck('ssh-reachable', 'SSH reachable with the run key', typeof target === 'string' ? target : 'no SSH check was started'));
   } else {
     checks.push(await nicNotRenamed(shell, 'lan'));
     checks.push(typeof target === 'string' ? skippedCheck('ssh-unreachable', 'SSH not reachable (no key, no sshd)', target) : await sshUnreachable(target, shell));

@@ -10,6 +10,7 @@ export class LineLog implements NormalizerSink {
   private line = '';
   private column = 0;
   private recent: string[] = [];
+  private readonly cursor = new RawCursor([]);
 
   constructor(
     private readonly onLine: (line: string, rawEnd: number) => void,
@@ -18,7 +19,7 @@ export class LineLog implements NormalizerSink {
 
   text(text: string, segments: Segments): void {
     let from = 0;
-    const raw = new RawCursor(segments);
+    const raw = this.cursor.reset(segments);
     for (;;) {
       const lf = text.indexOf('\n', from);
       const piece = lf === -1 ? (from === 0 ? text : text.slice(from)) : text.slice(from, lf);

@@ -2,10 +2,14 @@
 // the search only looks back a bounded window past what was already searched (linear cost), and every
 // character remembers the raw byte offset it came from.
 import type { NormalizerSink } from './ansi-normalizer.ts';
+import { maxMatchLength } from './pattern-length.ts';
 import type { Segments } from './text-segments.ts';
 
-/** A compiled expect pattern: either a literal or a global RegExp clone. */
-export type SearchPattern = { kind: 'string'; text: string } | { kind: 'regexp'; regexp: RegExp };
+/**
+ * A compiled expect pattern: a literal, or a global RegExp clone with the longest text it can match
+ * (undefined: unbounded, searched over the whole look-back window).
+ */
+export type SearchPattern = { kind: 'string'; text: string } | { kind: 'regexp'; regexp: RegExp; maxLength: number | undefined };
 
 export interface ViewMatch {
   index: number;
@@ -19,8 +23,12 @@ export interface ViewMatch {
 export function compilePattern(pattern: string | RegExp): SearchPattern {
   if (typeof pattern === 'string') return { kind: 'string', text: pattern };
   const flags = pattern.flags.replace('y', '');
-  return { kind: 'regexp', regexp: new RegExp(pattern.source, flags.includes('g') ? flags : `${flags}g`) };
+  const regexp = new RegExp(pattern.source, flags.includes('g') ? flags : `${flags}g`);
+  return { kind: 'regexp', regexp, maxLength: maxMatchLength(regexp) };
 }
+
+/** The recent text kept flat for bounded searches grows to this many times its need before it is cut. */
+const recentSlack = 4;
 
 export class MatchView implements NormalizerSink {
   /** Text from `windowStart` to the end; older text lives in `olderParts`. */
@@ -37,6 +45,13 @@ export class MatchView implements NormalizerSink {
   private segStep = new Uint8Array(1024);
   private segHead = 0;
   private segCount = 0;
+  /**
+   * The last characters of the window, flat and short: a continuing search for bounded patterns runs
+   * over this instead of the window, which grows by many small appends and would be flattened (copied
+   * whole) by every search. Starts at absolute offset `recentStart`.
+   */
+  private recent = '';
+  private recentStart = 0;
 
   /** @param lookbackChars how far before already-searched text a new match may start (pexpect's searchwindowsize). */
   constructor(readonly lookbackChars = 2048) {}
@@ -69,6 +84,24 @@ export class MatchView implements NormalizerSink {
       this.segCount++;
     }
     this.window += text;
+    this.recent += text;
+    // Without searches (no expect pending) nothing else trims it.
+    if (this.recent.length > recentSlack * this.lookbackChars) this.keepRecent(this.lookbackChars);
+  }
+
+  /** Keeps at most the last `chars` characters of `recent`. */
+  private keepRecent(chars: number): void {
+    const cut = this.recent.length - chars;
+    if (cut <= 0) return;
+    this.recent = this.recent.slice(cut);
+    this.recentStart += cut;
+  }
+
+  /** The recent text never reaches before the window, so both give `\b` and `^` the same context. */
+  private dropRecentBeforeWindow(): void {
+    if (this.recentStart >= this.windowStart) return;
+    this.recent = this.recent.slice(this.windowStart - this.recentStart);
+    this.recentStart = this.windowStart;
   }
 
   /** Makes room at the end: drop what pruning released at the head, or double the arrays. */
@@ -139,33 +172,57 @@ export class MatchView implements NormalizerSink {
   search(patterns: readonly SearchPattern[], fresh: boolean): ViewMatch | undefined {
     const fromAbs = fresh ? this.consumedAt : Math.max(this.consumedAt, this.searchedTo - this.lookbackChars);
     const from = Math.max(0, fromAbs - this.windowStart);
-    const window = this.window;
     let best: ViewMatch | undefined;
+    // How far back the bounded patterns need the recent text: their longest match, plus one character
+    // of context for `\b` and `^` (with `m`) at the first position they may start.
+    let recentNeed = 0;
     for (let index = 0; index < patterns.length; index++) {
       const pattern = patterns[index]!;
+      let found: ViewMatch | undefined;
       if (pattern.kind === 'string') {
         // A literal can only straddle the old end by its own length minus one.
-        const literalFrom = fresh ? from : Math.max(from, this.searchedTo - pattern.text.length + 1 - this.windowStart);
-        const at = window.indexOf(pattern.text, literalFrom);
-        if (at !== -1 && (!best || at < best.start)) {
-          best = { index, start: at, end: at + pattern.text.length, matchText: pattern.text, groups: [] };
-        }
+        const literalFrom = fresh ? fromAbs : Math.max(fromAbs, this.searchedTo - pattern.text.length + 1);
+        found = this.findLiteral(pattern.text, literalFrom, index);
+        recentNeed = Math.max(recentNeed, pattern.text.length);
+      } else if (!fresh && pattern.maxLength !== undefined) {
+        // A match not found before either ends in the new text or ends at the old end and needed the
+        // character after it (`\b`, `$` with `m`): either way it starts at most maxLength before the old end.
+        const boundedFrom = Math.max(fromAbs, this.searchedTo - pattern.maxLength);
+        found = this.findRegExp(pattern.regexp, boundedFrom, index);
+        recentNeed = Math.max(recentNeed, pattern.maxLength + 1);
       } else {
         const regexp = pattern.regexp;
         regexp.lastIndex = from;
-        const m = regexp.exec(window);
-        if (m && (!best || m.index < best.start)) {
-          best = { index, start: m.index, end: m.index + m[0].length, matchText: m[0], groups: m.slice(1) };
-        }
+        const m = regexp.exec(this.window);
+        if (m) found = { index, start: m.index + this.windowStart, end: m.index + m[0].length + this.windowStart, matchText: m[0], groups: m.slice(1) };
+        recentNeed = this.lookbackChars + 1;
       }
+      if (found && (!best || found.start < best.start)) best = found;
     }
-    if (best) {
-      best.start += this.windowStart;
-      best.end += this.windowStart;
-    } else {
+    if (!best) {
       this.markSearched(this.end);
+      if (this.recent.length > recentSlack * recentNeed) this.keepRecent(recentNeed);
     }
     return best;
+  }
+
+  /** Finds `text` at or after absolute offset `fromAbs`, in the recent text when it reaches back that far. */
+  private findLiteral(text: string, fromAbs: number, index: number): ViewMatch | undefined {
+    const inRecent = fromAbs >= this.recentStart;
+    const at = inRecent ? this.recent.indexOf(text, fromAbs - this.recentStart) : this.window.indexOf(text, Math.max(0, fromAbs - this.windowStart));
+    if (at === -1) return undefined;
+    const start = at + (inRecent ? this.recentStart : this.windowStart);
+    return { index, start, end: start + text.length, matchText: text, groups: [] };
+  }
+
+  /** Runs `regexp` from absolute offset `fromAbs`, over the recent text when it holds that and one character of context. */
+  private findRegExp(regexp: RegExp, fromAbs: number, index: number): ViewMatch | undefined {
+    const inRecent = fromAbs - 1 >= this.recentStart || this.recentStart === this.windowStart;
+    const base = inRecent ? this.recentStart : this.windowStart;
+    regexp.lastIndex = Math.max(0, fromAbs - base);
+    const m = regexp.exec(inRecent ? this.recent : this.window);
+    if (!m) return undefined;
+    return { index, start: m.index + base, end: m.index + m[0].length + base, matchText: m[0], groups: m.slice(1) };
   }
 
   /** Text from `consumed` up to absolute offset `to`. */
@@ -185,6 +242,7 @@ export class MatchView implements NormalizerSink {
       this.window = this.window.slice(to - this.windowStart);
       this.windowStart = to;
       this.pruneSegments();
+      this.dropRecentBeforeWindow();
     }
   }
 
@@ -207,6 +265,7 @@ export class MatchView implements NormalizerSink {
     this.window = this.window.slice(cut);
     this.windowStart = keepFrom;
     this.pruneSegments();
+    this.dropRecentBeforeWindow();
   }
 
   private pruneSegments(): void {

@@ -126,10 +126,11 @@ export class PrintkSplitter implements NormalizerSink {
   }
 
   private cursor: RawCursor | undefined;
+  private readonly reusableCursor = new RawCursor([]);
   private segments: Segments = [];
 
   private rawEndAt(index: number): number {
-    this.cursor ??= new RawCursor(this.segments);
+    this.cursor ??= this.reusableCursor.reset(this.segments);
     return this.cursor.rawEndAt(index);
   }
 

@@ -4,6 +4,7 @@
 import * as pty from 'node-pty';
 import type { ConsoleTransport, TransportExit } from './console-transport.ts';
 import { type DroppedWrites, PtyWriter } from './pty-writer.ts';
+import { ReadCoalescer } from './read-coalescer.ts';
 
 /** What node-pty's UnixTerminal has besides IPty: its master fd, and a 'close' event once the fd is shut. */
 type UnixPty = pty.IPty & { fd?: number; on?: (event: 'close', listener: () => void) => void };
@@ -15,6 +16,11 @@ export interface PtySpawnOptions {
   rows?: number;
   /** TERM for the child (default xterm-256color). */
   termName?: string;
+  /**
+   * After each read, leave the pty unread this long so the child's next writes arrive as one read
+   * (default 0: every read at once). See read-coalescer.ts; bench/results.md has the CPU it saves.
+   */
+  coalesceMs?: number;
 }
 
 /** How long asyncDispose waits after SIGHUP before SIGKILL, and after SIGKILL before giving up. */
@@ -28,7 +34,13 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
   /** Our own writer on the master fd: node-pty's prints "Unhandled pty write error EBADF" for a write racing the exit. */
   private readonly writer: PtyWriter | undefined;
 
-  private constructor(private readonly child: pty.IPty) {
+  private readonly coalescer: ReadCoalescer;
+
+  private constructor(
+    private readonly child: pty.IPty,
+    coalesceMs: number,
+  ) {
+    this.coalescer = new ReadCoalescer(child, coalesceMs);
     const unix = child as UnixPty;
     if (typeof unix.fd === 'number') {
       const writer = new PtyWriter(unix.fd);
@@ -38,9 +50,11 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
     child.onData((data: string | Buffer) => {
       const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       for (const listener of this.dataListeners) listener(chunk);
+      this.coalescer.afterRead();
     });
     this.exited = new Promise((resolve) => {
       child.onExit(({ exitCode, signal }) => {
+        this.coalescer.stop();
         const exit: TransportExit = { exitCode, signal: signal ? signal : null };
         this.exitInfo = exit;
         this.writer?.close();
@@ -60,7 +74,7 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
       // Bytes, not strings: the normaliser decodes UTF-8 itself, across chunk boundaries.
       encoding: null,
     } as pty.IPtyForkOptions);
-    return new PtyTransport(child);
+    return new PtyTransport(child, options.coalesceMs ?? 0);
   }
 
   get pid(): number {

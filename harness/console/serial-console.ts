@@ -119,6 +119,8 @@ export class SerialConsole implements Disposable {
   private readonly onLine: ((line: string, atMs: number) => void) | undefined;
   private readonly unsubscribe: (() => void)[];
   private pending: PendingExpect | undefined;
+  /** The searched view's end when the other view was last bounded (see checkStream). */
+  private otherBoundedAt = 0;
   private failureState: FailureState | undefined;
   private exit: TransportExit | undefined;
   private isClosed = false;
@@ -355,7 +357,12 @@ export class SerialConsole implements Disposable {
     const other = view === this.filtered ? this.unfiltered : this.filtered;
     if (!found) {
       // Keep the other view's window bounded too: what this view searched counts as searched there.
-      other.markSearched(other.offsetAtRaw(view.rawEndAt(view.end)), false);
+      // Its window only moves in steps of the look-back anyway, so the raw-offset lookups that find the
+      // point wait until this view has grown by that much.
+      if (view.end - this.otherBoundedAt >= view.lookbackChars || view.end < this.otherBoundedAt) {
+        this.otherBoundedAt = view.end;
+        other.markSearched(other.offsetAtRaw(view.rawEndAt(view.end)), false);
+      }
       return;
     }
     const rawEndByte = view.rawEndAt(found.end);

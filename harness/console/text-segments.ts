@@ -16,7 +16,15 @@ export function rawEndIn(segments: Segments, index: number): number {
 /** Walks forward through one piece's segments, for callers that look up increasing indexes. */
 export class RawCursor {
   private s = 0;
-  constructor(private readonly segments: Segments) {}
+  constructor(private segments: Segments) {}
+
+  /** Starts over on another piece's segments (reusing the cursor spares an allocation per piece). */
+  reset(segments: Segments): this {
+    this.segments = segments;
+    this.s = 0;
+    return this;
+  }
+
   rawEndAt(index: number): number {
     const segments = this.segments;
     while (this.s + 3 < segments.length && segments[this.s + 3]! <= index) this.s += 3;

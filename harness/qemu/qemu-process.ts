@@ -36,7 +36,16 @@ export interface QemuProcessOptions {
   pidFilePath: string;
   /** Budget for QEMU to create its QMP socket and answer. */
   startTimeoutMs?: number;
+  /** Console read coalescing window (default consoleCoalesceMs; 0: every read at once). */
+  consoleCoalesceMs?: number;
 }
+
+/**
+ * QEMU writes the guest UART a few bytes per write (7 bytes per read under TCG), and each read costs the
+ * harness more than its bytes do; left unread for 5 ms after a read, the pty hands over ~90 bytes a read
+ * (bench/results.md: the floor and the harness CPU per boot). A prompt is seen at most 5 ms later.
+ */
+export const consoleCoalesceMs = 5;
 
 export interface StopOptions {
   /** How long an ACPI power-off may take before `quit`; 0 skips the power-off request. */
@@ -93,7 +102,12 @@ export class QemuProcess implements AsyncDisposable {
     const transport = PtyTransport.spawn(
       'setpriv',
       ['--pdeathsig', 'KILL', '--', 'sh', '-c', launcherScript(descriptors), 'qemu', spec.qemuBinary, ...argv, '-pidfile', options.pidFilePath],
-      { columns: 200, rows: 50, env: { ...process.env, HARNESS_QEMU_STDERR: options.stderrPath, ...descriptorEnv } },
+      {
+        columns: 200,
+        rows: 50,
+        env: { ...process.env, HARNESS_QEMU_STDERR: options.stderrPath, ...descriptorEnv },
+        coalesceMs: options.consoleCoalesceMs ?? consoleCoalesceMs,
+      },
     );
     const exitedEarly = transport.exited.then(async (exit) => {
       throw new QemuExitedError(exit, await readText(options.stderrPath), argv, 'during start-up');

@@ -27,6 +27,9 @@ export interface AsciicastOptions {
 
 export const defaultCoalesceMs = 10;
 
+/** Event lines are written to the file in batches this often: a write per event cost more CPU than encoding it. */
+const flushIntervalMs = 250;
+
 /** Turns timed byte chunks into asciicast event lines; pure apart from the injected sink. */
 export class AsciicastEncoder {
   // A streaming decoder keeps a multi-byte character split across two reads whole.
@@ -80,6 +83,8 @@ export class AsciicastWriter {
   private readonly nowMs: () => number;
   private readonly startMs: number;
   private closing: Promise<void> | undefined;
+  private pendingLines: string[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly path: string,
@@ -99,7 +104,20 @@ export class AsciicastWriter {
       env: { TERM: 'vt220', SHELL: '/bin/sh' },
     };
     this.stream.write(`${AsciicastEncoder.headerLine(header)}\n`);
-    this.encoder = new AsciicastEncoder((line) => this.stream.write(`${line}\n`), options.coalesceMs ?? defaultCoalesceMs);
+    this.encoder = new AsciicastEncoder((line) => this.queue(line), options.coalesceMs ?? defaultCoalesceMs);
+  }
+
+  private queue(line: string): void {
+    this.pendingLines.push(line);
+    this.flushTimer ??= setTimeout(() => this.flushLines(), flushIntervalMs).unref();
+  }
+
+  private flushLines(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pendingLines.length === 0) return;
+    this.stream.write(`${this.pendingLines.join('\n')}\n`);
+    this.pendingLines = [];
   }
 
   write(chunk: Uint8Array): void {
@@ -111,6 +129,7 @@ export class AsciicastWriter {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.encoder.end(this.nowMs() - this.startMs);
+      this.flushLines();
       this.stream.end(() => resolve());
       this.stream.once('error', () => resolve());
     });

@@ -81,6 +81,7 @@ export function renderReportHtml(document: ReportDocument): string {
     `<p class="sub">Started ${escapeHtml(report.startedAt)} · ${escapeHtml(imageLine(report))}</p>`,
     '<div class="cards">',
     card('Accelerator', accel.accel.toUpperCase(), accel.reason),
+    report.cpus ? card('vCPUs', String(report.cpus.count), `${report.cpus.chosenBy}: ${report.cpus.reason}`) : '',
     card('Run time', formatMs(totalMs(report)), `furthest phase: ${lastPhaseBeforeStop(report)}`),
     card('Checks', `${passed} / ${report.checks.length}`, report.checks.length ? (passed === report.checks.length ? 'all passed' : `${report.checks.length - passed} failed`) : 'none ran'),
     card('SSH', report.sshPort ? `:${report.sshPort}` : 'off', `key: ${report.keyInjection}`),

@@ -11,6 +11,7 @@ export function renderReportMarkdown(document: ReportDocument): string {
   out.push(`- Started: ${report.startedAt}`);
   out.push(`- Image: ${inlineCode(imageLine(report))}`);
   out.push(`- Accelerator: **${accel.accel}** — ${escapeText(accel.reason)}`);
+  if (report.cpus) out.push(`- vCPUs: **${report.cpus.count}** (${report.cpus.chosenBy}) — ${escapeText(report.cpus.reason)}`);
   out.push(`- SSH key: ${escapeText(report.keyInjection)}${report.sshPort ? `, port 127.0.0.1:${report.sshPort}` : ''}`);
   out.push(`- Checks: ${passedCount} of ${report.checks.length} passed; run time ${formatMs(totalMs(report))}, furthest phase ${lastPhaseBeforeStop(report)}`);
   for (const line of nicLines(report)) out.push(`- ${escapeText(line)}`);

@@ -55,7 +55,13 @@ export class SshCommandTimeoutError extends HarnessError {
   }
 }
 
+/** The longest one SSH connection attempt may take before the next starts. */
+const maxAttemptTimeoutMs = 10_000;
+
 export class SshSession implements CommandRunner {
+  /** The command waitUntilReady ran to prove the session works, with its result. */
+  readyProbe: CommandResult | undefined;
+
   private constructor(
     private readonly client: Client,
     readonly target: SshTarget,
@@ -90,23 +96,41 @@ export class SshSession implements CommandRunner {
     });
   }
 
-  /** Retries connect + `true` until it works or the budget is spent. */
-  static async waitUntilReady(target: SshTarget, timeoutMs: number, intervalMs = 500): Promise<SshSession> {
+  /**
+   * Retries connect + `probe` (default `true`) until it exits 0, the budget is spent or `signal` aborts (then
+   * no further attempt starts). A caller with a command to run anyway passes it as the probe and reads its
+   * result from `readyProbe`: one exchange fewer.
+   */
+  static async waitUntilReady(
+    target: SshTarget,
+    timeoutMs: number,
+    intervalMs = 500,
+    signal?: AbortSignal,
+    probeCommand = 'true',
+    firstAttemptTimeoutMs = maxAttemptTimeoutMs,
+  ): Promise<SshSession> {
     const parsedKey = ssh2.utils.parseKey(target.privateKey);
     if (parsedKey instanceof Error) throw new SshKeyUnusableError(publicPartOf(target), parsedKey.message);
     const deadline = Deadline.after(timeoutMs);
     let attempts = 0;
     let lastError = 'no attempt made';
+    let attemptTimeoutMs = Math.min(firstAttemptTimeoutMs, maxAttemptTimeoutMs);
     while (!deadline.expired) {
+      signal?.throwIfAborted();
       attempts += 1;
+      const attemptStartedAtMs = monotonicNowMs();
       try {
-        const session = await SshSession.connectOnce(target, Math.min(10_000, deadline.remainingMs));
-        const probe = await session.execute('true', { timeoutMs: Math.max(1000, deadline.remainingMs) });
-        if (probe.exitCode === 0) return session;
-        lastError = `\`true\` exited ${probe.exitCode}`;
+        const session = await SshSession.connectOnce(target, Math.min(attemptTimeoutMs, deadline.remainingMs));
+        const probe = await session.execute(probeCommand, { timeoutMs: Math.max(1000, deadline.remainingMs) });
+        session.readyProbe = probe;
+        if (probe.exitCode === 0 && !signal?.aborted) return session;
+        lastError = `\`${probeCommand}\` exited ${probe.exitCode}`;
         session.close();
       } catch (error) {
         lastError = (error as Error).message;
+        // An attempt that used its whole budget hung (a guest whose network is not up yet leaves slirp's
+        // connection unanswered): the next one gets twice as long, so a slow handshake still fits.
+        if (monotonicNowMs() - attemptStartedAtMs >= attemptTimeoutMs - 50) attemptTimeoutMs = Math.min(maxAttemptTimeoutMs, attemptTimeoutMs * 2);
       }
       if (deadline.remainingMs <= intervalMs) break;
       await sleep(intervalMs);

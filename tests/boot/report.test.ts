@@ -62,6 +62,11 @@ describe('reports of a real boot', () => {
     const markdown = await readFile(written.markdown, 'utf8');
     expect(markdown).toMatch(/^# Boot report: report-default-iso — PASSED/);
     expect(markdown).toContain('| kernel |');
+    // No `cpus` given: the guest got the free host vCPU slots, and the report says so and why.
+    const cpus = vm.report.cpus!;
+    expect(cpus.chosenBy).toBe('automatic');
+    expect(vm.report.qemu.argv.join(' ')).toContain(`-smp ${cpus.count}`);
+    expect(markdown).toMatch(new RegExp(`^- vCPUs: \\*\\*${cpus.count}\\*\\* \\(automatic\\) — .*${cpus.count} of \\d+ host vCPU slots held`, 'm'));
     expect(markdown).toContain('[screen.png — VGA screen](screen.png)');
     expect(markdown).toContain('[checks.cast](checks.cast)');
 

@@ -64,8 +64,8 @@ describe('harness <command> --help', () => {
     expect(listed.filter((name) => name!.startsWith('HARNESS_')).sort()).toEqual(readByCommand[command]);
   });
 
-  it('the derivation finds what the code reads (e.g. HARNESS_MAX_BOOTS, read where boots queue for a slot)', () => {
-    expect(readByCommand.boot).toEqual(expect.arrayContaining(['HARNESS_ACCEL', 'HARNESS_MAX_BOOTS']));
+  it('the derivation finds what the code reads (e.g. HARNESS_MAX_VCPUS, read where boots queue for vCPU slots)', () => {
+    expect(readByCommand.boot).toEqual(expect.arrayContaining(['HARNESS_ACCEL', 'HARNESS_MAX_VCPUS']));
     expect(readByCommand.replay).toEqual([]);
   });
 });

@@ -32,8 +32,9 @@ describe('PtyTransport writes after the child is gone', () => {
   it('are dropped quietly and counted, never printed as "Unhandled pty write error EBADF"', async () => {
     const printed = vi.spyOn(console, 'error');
     try {
-      // The child reads nothing and exits while a megabyte is still queued for it.
-      await using transport = PtyTransport.spawn('sh', ['-c', 'sleep 0.3; exit 0'], {});
+      // The child reads nothing and exits while a megabyte is still queued for it. Raw mode: a canonical-mode
+      // line discipline may throw input away once its line buffer is full, and the megabyte would "succeed".
+      await using transport = PtyTransport.spawn('sh', ['-c', 'stty raw -echo; sleep 0.3; exit 0'], {});
       transport.write(Buffer.alloc(1 << 20, 0x61));
       await transport.exited;
       transport.write('after the exit');

@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HostCpuSlots } from '../../../harness/qemu/host-cpu-slots.ts';
+
+const holderScript = new URL('./support/slot-holder.ts', import.meta.url).pathname;
+
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'harness-slots-'));
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+function holder(capacity: number, vcpus: number, hold: number | 'forever'): { child: ChildProcess; lines: string[]; line: (prefix: string) => Promise<string>; exited: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', holderScript, dir, String(capacity), String(vcpus), String(hold)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const lines: string[] = [];
+  const waiters: (() => void)[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (data: Buffer) => {
+    buffer += data.toString();
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    lines.push(...parts);
+    for (const waiter of waiters.splice(0)) waiter();
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const line = async (prefix: string) => {
+    for (;;) {
+      const found = lines.find((l) => l.startsWith(prefix));
+      if (found) return found;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return { child, lines, line, exited };
+}
+
+/** Whether `acquire` is still waiting after `ms` (then it is aborted). */
+async function stillWaitingAfter(slots: HostCpuSlots, request: Parameters<HostCpuSlots['acquire']>[0], ms: number): Promise<boolean> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('waited')), ms);
+  try {
+    const grant = await slots.acquire(request, controller.signal);
+    grant.release();
+    return false;
+  } catch (error) {
+    if ((error as Error).message !== 'waited') throw error;
+    return true;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('HostCpuSlots', () => {
+  it('an automatic request takes what is free, at least one slot; an exact one waits for all it asks', async () => {
+    const slots = new HostCpuSlots({ dir, capacity: 3, pollMs: 20 });
+    const first = await slots.acquire({ vcpus: 2 });
+    expect(first.vcpus).toBe(2);
+    const second = await slots.acquire({ upTo: 4 });
+    expect(second.vcpus).toBe(1);
+    expect(await stillWaitingAfter(slots, { upTo: 2 }, 300)).toBe(true);
+    second.release();
+    second.release(); // idempotent
+    expect(await stillWaitingAfter(slots, { vcpus: 2 }, 300)).toBe(true);
+    first.release();
+    const third = await slots.acquire({ vcpus: 8 });
+    expect(third.vcpus).toBe(3); // more than the host has: all of it
+    third.release();
+  });
+
+  it('several processes never hold more slots than the host has', async () => {
+    const holders = Array.from({ length: 4 }, () => holder(2, 1, 400));
+    await Promise.all(holders.map((h) => h.exited));
+    const events: { atMs: number; delta: number }[] = [];
+    for (const h of holders) {
+      const acquired = h.lines.find((l) => l.startsWith('acquired'));
+      const released = h.lines.find((l) => l.startsWith('released'));
+      expect(acquired, h.lines.join('\n')).toBeDefined();
+      expect(released).toBeDefined();
+      events.push({ atMs: Number(acquired!.split(' ')[1]), delta: 1 }, { atMs: Number(released!.split(' ')[1]), delta: -1 });
+    }
+    // A release is printed just before the slot is freed, so at equal times it counts first.
+    events.sort((a, b) => a.atMs - b.atMs || a.delta - b.delta);
+    let held = 0;
+    let most = 0;
+    for (const event of events) most = Math.max(most, (held += event.delta));
+    expect(most).toBe(2);
+  }, 60_000);
+
+  it('slots held by a process that is SIGKILLed are free again at once', async () => {
+    const slots = new HostCpuSlots({ dir, capacity: 2, pollMs: 20 });
+    const victim = holder(2, 2, 'forever');
+    await victim.line('acquired');
+    expect(await stillWaitingAfter(slots, { upTo: 2 }, 300)).toBe(true);
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const grant = await slots.acquire({ vcpus: 2 }, AbortSignal.timeout(5000));
+    expect(grant.vcpus).toBe(2);
+    grant.release();
+  }, 60_000);
+});
