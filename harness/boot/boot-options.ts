@@ -4,6 +4,7 @@ import { resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { parseAcceleratorRequest, type AcceleratorRequest } from '../qemu/accelerator-probe.ts';
 import { locateQemuBinary } from '../qemu/qemu-binary.ts';
+import { validateExtraQemuArgs } from '../qemu/extra-qemu-args.ts';
 import type { ShellLogin } from '../console/shell-session.ts';
 import { checkImageFile } from './image-file-check.ts';
 import { deterministicMac, parseMac } from '../net/mac-address.ts';
@@ -272,7 +273,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     logRoot,
     cacheDir,
     qemuBinary: options.qemuBinary ?? (await locateQemuBinary(env)),
-    extraQemuArgs: options.extraQemuArgs ?? [],
+    extraQemuArgs: validateExtraQemuArgs(options.extraQemuArgs),
   };
 }
 

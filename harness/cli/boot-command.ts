@@ -14,6 +14,7 @@ import { DefaultImageMissingError } from '../boot/default-image.ts';
 import { DiskOverlayError } from '../boot/disk-overlay.ts';
 import { runPreNixosChecks } from '../checks/pre-nixos-suite.ts';
 import { parseAcceleratorRequest } from '../qemu/accelerator-probe.ts';
+import { validateExtraQemuArgs } from '../qemu/extra-qemu-args.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
 import type { ExitHolder } from './main.ts';
 import { formatBootSummary, formatCheckTable } from './boot-output.ts';
@@ -42,6 +43,8 @@ interface BootCommandOptions {
   expect?: string;
   timeoutMs?: string;
   memory?: string;
+  cpus?: string;
+  qemuArg: string[];
   sshPort?: string;
   firmware?: 'bios' | 'uefi';
   keyInjection?: 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
@@ -79,6 +82,8 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--expect <regex>', 'only wait for this console text (any image; no pre-nixos checks)')
     .option('--timeout-ms <ms>', 'budget for the boot to reach its prompt')
     .option('--memory <MiB>', 'guest memory in MiB (default 512)')
+    .option('--cpus <N>', 'guest vCPUs (QEMU -smp), 1 to 64')
+    .option('--qemu-arg <arg>', 'one extra argument for QEMU, appended to its command line (repeatable: --qemu-arg -device --qemu-arg virtio-balloon)', collect, [])
     .addOption(new Option('--firmware <firmware>', 'bios (SeaBIOS) or uefi (OVMF, q35)').choices(['bios', 'uefi']))
     .addOption(new Option('--key-injection <how>', 'how the run key reaches the guest (auto: kernel command line when the harness owns it, else SMBIOS credential)').choices(['auto', 'cmdline', 'smbios', 'fw_cfg', 'none']))
     .option('--nic <spec>', nicOptionHelp, collect, [])
@@ -213,6 +218,8 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (options.expect) bootOptions.waitFor = regexOption('--expect', options.expect);
   if (options.timeoutMs) bootOptions.bootTimeoutMs = integerOption('--timeout-ms', options.timeoutMs);
   if (options.memory) bootOptions.memoryMiB = integerOption('--memory', options.memory);
+  if (options.cpus !== undefined) bootOptions.cpus = boundedIntegerOption('--cpus', options.cpus, 1, 64);
+  if (options.qemuArg.length > 0) bootOptions.extraQemuArgs = validateExtraQemuArgs(options.qemuArg, '--qemu-arg');
   if (options.firmware) bootOptions.firmware = options.firmware;
   if (options.login) {
     const colon = options.login.indexOf(':');
@@ -245,6 +252,12 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
 function integerOption(name: string, value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new UsageError(name, `expected a whole number, got \`${value}\``, `pass e.g. ${name} 512`);
   return Number(value);
+}
+
+function boundedIntegerOption(name: string, value: string, min: number, max: number): number {
+  const number = integerOption(name, value);
+  if (number < min || number > max) throw new UsageError(name, `expected a whole number from ${min} to ${max}, got \`${value}\``, `pass e.g. ${name} ${min}`);
+  return number;
 }
 
 function regexOption(name: string, value: string): RegExp {
