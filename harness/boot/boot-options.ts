@@ -9,6 +9,7 @@ import type { ShellLogin } from '../console/shell-session.ts';
 import { checkImageFile } from './image-file-check.ts';
 import { deterministicMac, parseMac } from '../net/mac-address.ts';
 import { defaultRepoRoot, type FixtureFlavour, locateDefaultImage } from './default-image.ts';
+import { parseTimeoutScale, type TimeoutScaleRequest } from './timeout-scale.ts';
 
 export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
 
@@ -82,6 +83,12 @@ export interface BootOptions {
   failurePatterns?: boolean;
   bootTimeoutMs?: number;
   sshTimeoutMs?: number;
+  /**
+   * Multiplies every budget of the run (boot, SSH, the checks'): a factor, or `auto` (the default, also
+   * from `HARNESS_TIMEOUT_SCALE`): under TCG, how much slower than a reference this host runs the default
+   * image's kernel; under KVM 1. The report records the factor and why.
+   */
+  timeoutScale?: TimeoutScaleRequest;
   /** BIOS (default) or UEFI with OVMF. */
   firmware?: 'bios' | 'uefi';
   /**
@@ -139,8 +146,13 @@ export interface BootPlan {
   promptPattern: RegExp | undefined;
   login: ShellLogin | undefined;
   failurePatterns: boolean;
+  /** Unscaled; BootedVm.bootTimeoutMs is the budget after the timeout scale. */
   bootTimeoutMs: number;
+  /** Unscaled; BootedVm.sshTimeoutMs is the budget after the timeout scale. */
   sshTimeoutMs: number;
+  timeoutScale: { requested: TimeoutScaleRequest; source: string };
+  /** The default image's kernel, whose TCG speed against a reference sets the auto timeout scale. */
+  referenceKernel: string | undefined;
   sshPort: number;
   firmware: 'bios' | 'uefi';
   credentials: { name: string; file: string }[];
@@ -166,6 +178,12 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   const bootTimeoutMs = positiveInteger(options.bootTimeoutMs ?? defaultBootTimeoutMs, 'bootTimeoutMs', 1, 24 * 3600_000);
   const sshTimeoutMs = positiveInteger(options.sshTimeoutMs ?? defaultSshTimeoutMs, 'sshTimeoutMs', 1, 24 * 3600_000);
   const accel = options.accel ?? parseAcceleratorRequest(env.HARNESS_ACCEL || 'auto', 'HARNESS_ACCEL');
+  const timeoutScale =
+    options.timeoutScale !== undefined
+      ? { requested: parseTimeoutScale(options.timeoutScale, 'timeoutScale'), source: 'timeoutScale' }
+      : env.HARNESS_TIMEOUT_SCALE
+        ? { requested: parseTimeoutScale(env.HARNESS_TIMEOUT_SCALE, 'HARNESS_TIMEOUT_SCALE'), source: 'HARNESS_TIMEOUT_SCALE' }
+        : { requested: 'auto' as const, source: 'default' };
 
   if (options.iso && (options.kernel || options.initrd)) {
     throw new UsageError('--iso with --kernel/--initrd', 'two boot sources were given', 'boot either an ISO or a kernel+initrd, not both');
@@ -267,6 +285,8 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     failurePatterns: options.failurePatterns ?? true,
     bootTimeoutMs,
     sshTimeoutMs,
+    timeoutScale,
+    referenceKernel: timeoutScale.requested === 'auto' ? await locateDefaultImage({ cacheDir, repoRoot }).then((image) => image.kernel, () => undefined) : undefined,
     firmware: parseFirmware(options.firmware ?? 'bios'),
     credentials: await resolveCredentials(options.credentials ?? {}),
     sshPort: options.sshPort === undefined || options.sshPort === 0 ? 0 : await freeLoopbackPort(positiveInteger(options.sshPort, 'sshPort', 1, 65535)),

@@ -2,6 +2,7 @@
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import type { PhaseMark } from './boot-phase.ts';
 import type { NicRecord } from './nic-setup.ts';
+import type { TimeoutScale } from './timeout-scale.ts';
 
 /** One request the local chain server answered; `atMs` is since QEMU started, like the phases. */
 export interface IpxeRequestRecord {
@@ -43,6 +44,8 @@ export interface BootReport {
   startedAt: string;
   image: Record<string, unknown>;
   accelerator: AcceleratorVerdict | undefined;
+  /** The factor every budget was multiplied by, and why (auto: TCG speed measured against a reference). */
+  timeoutScale?: TimeoutScale | undefined;
   keyInjection: string;
   phases: PhaseMark[];
   qemu: { argv: string[]; pid: number | undefined; exit?: { exitCode: number | null; signal: number | null } | undefined };

@@ -30,6 +30,8 @@ import type { RunDirectories } from './run-directory.ts';
 import { prepareNics, type PreparedNics } from './nic-setup.ts';
 import type { UserNic } from '../qemu/vm-spec.ts';
 import type { Duplex } from 'node:stream';
+import { resolveTimeoutScale } from './resolve-timeout-scale.ts';
+import { fixedTimeoutScale, scaledMs, type TimeoutScale } from './timeout-scale.ts';
 
 export interface BootHooks {
   /** Called as each boot phase is reached (for progress output). */
@@ -63,6 +65,7 @@ export class BootedVm implements AsyncDisposable {
   private cast: AsciicastWriter | undefined;
   private chain: IpxeChain | undefined;
   private preparedNics: PreparedNics | undefined;
+  private scale: TimeoutScale = fixedTimeoutScale(1, 'not yet resolved');
 
   constructor(
     readonly plan: BootPlan,
@@ -120,6 +123,21 @@ export class BootedVm implements AsyncDisposable {
     return this.qemuProcess?.pid;
   }
 
+  /** How much every budget of this run is stretched (known once the accelerator is chosen). */
+  get timeoutScale(): TimeoutScale {
+    return this.scale;
+  }
+
+  /** The budget to reach the prompt, after the timeout scale. */
+  get bootTimeoutMs(): number {
+    return scaledMs(this.plan.bootTimeoutMs, this.scale);
+  }
+
+  /** The budget for SSH to answer, after the timeout scale. */
+  get sshTimeoutMs(): number {
+    return scaledMs(this.plan.sshTimeoutMs, this.scale);
+  }
+
   get sshPort(): number | undefined {
     return this.report.sshPort;
   }
@@ -157,6 +175,8 @@ export class BootedVm implements AsyncDisposable {
       cacheDir: plan.cacheDir,
     });
     this.report.accelerator = this.verdict;
+    this.scale = await resolveTimeoutScale(plan, this.verdict);
+    this.report.timeoutScale = this.scale;
 
     const restore = plan.restoreFrom;
     // A restored guest trusts the key of the run that saved it; the command line must carry the same key.
@@ -371,26 +391,26 @@ export class BootedVm implements AsyncDisposable {
     const plan = this.plan;
     try {
       if (plan.bootMenu && !plan.restoreFrom) {
-        const menu = await this.console.expectScreen(plan.bootMenu.waitFor, { timeoutMs: plan.bootTimeoutMs });
+        const menu = await this.console.expectScreen(plan.bootMenu.waitFor, { timeoutMs: this.bootTimeoutMs });
         this.console.send(plan.bootMenu.keys);
         this.markPhase('menu', `chose ${menu.matchText.slice(0, 100)}`);
       }
       if (plan.restoreFrom) {
         const shell = new ShellSession(this.console);
-        await shell.resume({ prompt: plan.restoreFrom.prompt, timeoutMs: plan.bootTimeoutMs });
+        await shell.resume({ prompt: plan.restoreFrom.prompt, timeoutMs: this.bootTimeoutMs });
         this.shellSession = shell;
         this.markPhase('prompt', `restored from snapshot ${plan.restoreFrom.snapshotName}`);
       } else if (plan.waitFor === 'shell') {
         const shell = new ShellSession(this.console);
         await shell.initialize({
-          timeoutMs: plan.bootTimeoutMs,
+          timeoutMs: this.bootTimeoutMs,
           ...(plan.promptPattern ? { promptPattern: plan.promptPattern } : {}),
           ...(plan.login ? { login: plan.login } : {}),
         });
         this.shellSession = shell;
         this.markPhase('prompt', 'harness prompt installed');
       } else if (plan.waitFor instanceof RegExp) {
-        const match = await this.console.expect(plan.waitFor, { timeoutMs: plan.bootTimeoutMs });
+        const match = await this.console.expect(plan.waitFor, { timeoutMs: this.bootTimeoutMs });
         this.markPhase('prompt', match.matchText.slice(0, 160));
       }
     } catch (error) {
@@ -403,7 +423,7 @@ export class BootedVm implements AsyncDisposable {
   }
 
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
-  async ssh(timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
+  async ssh(timeoutMs = this.sshTimeoutMs): Promise<SshSession> {
     if (this.sshSession) return this.sshSession;
     if (!this.report.sshPort || !this.key) {
       throw new HarnessError(
@@ -431,7 +451,7 @@ export class BootedVm implements AsyncDisposable {
    * SSH as root with the run's key over a byte stream the caller opens (e.g. `SegmentHost.openStream`
    * to a guest on an L2 test segment), retried until a real exchange works. The caller closes it.
    */
-  async sshThrough(openStream: () => Duplex, label: { host: string; port?: number }, timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
+  async sshThrough(openStream: () => Duplex, label: { host: string; port?: number }, timeoutMs = this.sshTimeoutMs): Promise<SshSession> {
     if (!this.key) throw new HarnessError('sshThrough used before the VM started');
     return SshSession.waitUntilReady({ host: label.host, port: label.port ?? 22, username: 'root', privateKey: this.key.privateKey, openStream }, timeoutMs);
   }
@@ -494,7 +514,7 @@ export class BootedVm implements AsyncDisposable {
       await this.textLog?.close();
       await writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`).catch(() => undefined);
       await this.cast?.close().catch(() => undefined);
-      await writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.plan.bootTimeoutMs } }).catch(() => undefined);
+      await writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.bootTimeoutMs } }).catch(() => undefined);
       await this.directories.remove();
     }
   }

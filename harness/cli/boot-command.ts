@@ -15,6 +15,7 @@ import { DiskOverlayError } from '../boot/disk-overlay.ts';
 import { runPreNixosChecks } from '../checks/pre-nixos-suite.ts';
 import { parseAcceleratorRequest } from '../qemu/accelerator-probe.ts';
 import { validateExtraQemuArgs } from '../qemu/extra-qemu-args.ts';
+import { parseTimeoutScale } from '../boot/timeout-scale.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
 import type { ExitHolder } from './main.ts';
 import { formatBootSummary, formatCheckTable } from './boot-output.ts';
@@ -42,6 +43,7 @@ interface BootCommandOptions {
   expectStorage?: 'plan-only' | 'applied';
   expect?: string;
   timeoutMs?: string;
+  timeoutScale?: string;
   memory?: string;
   cpus?: string;
   qemuArg: string[];
@@ -81,6 +83,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .addOption(new Option('--expect-storage <status>', 'expected /run/pre-nixos/storage-status').choices(['plan-only', 'applied']))
     .option('--expect <regex>', 'only wait for this console text (any image; no pre-nixos checks)')
     .option('--timeout-ms <ms>', 'budget for the boot to reach its prompt')
+    .option('--timeout-scale <factor|auto>', 'multiply every budget (boot, SSH, checks) by this factor; auto (default, or HARNESS_TIMEOUT_SCALE): by how much slower than a reference TCG runs here')
     .option('--memory <MiB>', 'guest memory in MiB (default 512)')
     .option('--cpus <N>', 'guest vCPUs (QEMU -smp), 1 to 64')
     .option('--qemu-arg <arg>', 'one extra argument for QEMU, appended to its command line (repeatable: --qemu-arg -device --qemu-arg virtio-balloon)', collect, [])
@@ -217,6 +220,7 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (!options.key) bootOptions.keyInjection = 'none';
   if (options.expect) bootOptions.waitFor = regexOption('--expect', options.expect);
   if (options.timeoutMs) bootOptions.bootTimeoutMs = integerOption('--timeout-ms', options.timeoutMs);
+  if (options.timeoutScale !== undefined) bootOptions.timeoutScale = parseTimeoutScale(options.timeoutScale, '--timeout-scale');
   if (options.memory) bootOptions.memoryMiB = integerOption('--memory', options.memory);
   if (options.cpus !== undefined) bootOptions.cpus = boundedIntegerOption('--cpus', options.cpus, 1, 64);
   if (options.qemuArg.length > 0) bootOptions.extraQemuArgs = validateExtraQemuArgs(options.qemuArg, '--qemu-arg');

@@ -82,6 +82,7 @@ export function renderReportHtml(document: ReportDocument): string {
     '<div class="cards">',
     card('Accelerator', accel.accel.toUpperCase(), accel.reason),
     card('Run time', formatMs(totalMs(report)), `furthest phase: ${lastPhaseBeforeStop(report)}`),
+    report.timeoutScale ? card('Budgets', `×${report.timeoutScale.factor}`, report.timeoutScale.reason) : '',
     card('Checks', `${passed} / ${report.checks.length}`, report.checks.length ? (passed === report.checks.length ? 'all passed' : `${report.checks.length - passed} failed`) : 'none ran'),
     card('SSH', report.sshPort ? `:${report.sshPort}` : 'off', `key: ${report.keyInjection}`),
     '</div>',

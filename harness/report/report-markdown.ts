@@ -1,5 +1,6 @@
 // report.md: a BootReport as Markdown for people reading a CI log or a pull request. Pure.
 import type { CheckResult } from '../boot/boot-report.ts';
+import { timeoutScaleLine } from '../boot/timeout-scale.ts';
 import { acceleratorLine, formatMs, imageLine, lastPhaseBeforeStop, nicLines, phaseRows, shellCommand, totalMs, type ReportDocument } from './report-model.ts';
 
 export function renderReportMarkdown(document: ReportDocument): string {
@@ -11,6 +12,7 @@ export function renderReportMarkdown(document: ReportDocument): string {
   out.push(`- Started: ${report.startedAt}`);
   out.push(`- Image: ${inlineCode(imageLine(report))}`);
   out.push(`- Accelerator: **${accel.accel}** — ${escapeText(accel.reason)}`);
+  if (report.timeoutScale) out.push(`- Budgets: ${escapeText(timeoutScaleLine(report.timeoutScale))}`);
   out.push(`- SSH key: ${escapeText(report.keyInjection)}${report.sshPort ? `, port 127.0.0.1:${report.sshPort}` : ''}`);
   out.push(`- Checks: ${passedCount} of ${report.checks.length} passed; run time ${formatMs(totalMs(report))}, furthest phase ${lastPhaseBeforeStop(report)}`);
   for (const line of nicLines(report)) out.push(`- ${escapeText(line)}`);

@@ -13,7 +13,7 @@ async function help(args: string[]) {
 }
 
 const commands = Object.keys(commandEnvironment) as (keyof typeof commandEnvironment)[];
-const allHarnessVariables = ['HARNESS_ACCEL', 'HARNESS_QEMU', 'HARNESS_LOG_DIR', 'HARNESS_CACHE_DIR', 'HARNESS_MAX_BOOTS'];
+const allHarnessVariables = ['HARNESS_ACCEL', 'HARNESS_QEMU', 'HARNESS_LOG_DIR', 'HARNESS_CACHE_DIR', 'HARNESS_MAX_BOOTS', 'HARNESS_TIMEOUT_SCALE'];
 
 describe('harness <command> --help', () => {
   it('the top-level help lists every command and every HARNESS_* variable', async () => {
