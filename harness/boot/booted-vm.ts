@@ -31,6 +31,7 @@ import { prepareNics, type PreparedNics } from './nic-setup.ts';
 import type { UserNic } from '../qemu/vm-spec.ts';
 import type { Duplex } from 'node:stream';
 import { resolveTimeoutScale } from './resolve-timeout-scale.ts';
+import { identifyImage } from './image-identity.ts';
 import { fixedTimeoutScale, scaledMs, type TimeoutScale } from './timeout-scale.ts';
 
 export interface BootHooks {
@@ -177,6 +178,7 @@ export class BootedVm implements AsyncDisposable {
     this.report.accelerator = this.verdict;
     this.scale = await resolveTimeoutScale(plan, this.verdict);
     this.report.timeoutScale = this.scale;
+    this.report.imageIdentity = await identifyImage(plan.source);
 
     const restore = plan.restoreFrom;
     // A restored guest trusts the key of the run that saved it; the command line must carry the same key.

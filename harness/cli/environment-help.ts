@@ -21,6 +21,7 @@ export const commandEnvironment = {
   attach: ['HARNESS_LOG_DIR'],
   doctor: ['HARNESS_QEMU', 'HARNESS_LOG_DIR', 'HARNESS_CACHE_DIR', 'NO_COLOR'],
   replay: [],
+  compare: ['HARNESS_LOG_DIR'],
 } as const satisfies Record<string, readonly EnvironmentVariable[]>;
 
 export function environmentHelp(variables: readonly EnvironmentVariable[] = allVariables): string {
