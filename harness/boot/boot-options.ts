@@ -89,6 +89,13 @@ export interface BootOptions {
    * image's kernel; under KVM 1. The report records the factor and why.
    */
   timeoutScale?: TimeoutScaleRequest;
+  /**
+   * Boot again, up to this many times, when a boot fails for a reason in the infrastructure (QEMU could
+   * not start or was killed with no guest cause, the host out of memory or disk, a port or lock race, a
+   * silent guest on an overloaded host). Never for an image failure. Default 0. The report says which
+   * attempt passed and why the first one failed.
+   */
+  retries?: number;
   /** BIOS (default) or UEFI with OVMF. */
   firmware?: 'bios' | 'uefi';
   /**

@@ -1,5 +1,8 @@
 // bootVm(): options in, a booted guest out; on any failure QEMU is stopped, the run dir removed, logs kept.
-import { type BootOptions, resolveBootOptions } from './boot-options.ts';
+import { type BootOptions, type BootPlan, resolveBootOptions } from './boot-options.ts';
+import { recordFailureClass, rewriteReports } from './failure-facts.ts';
+import type { AttemptRecord } from './failure-class.ts';
+import { UsageError } from '../errors.ts';
 import { BootedVm, type BootHooks } from './booted-vm.ts';
 import { createRunDirectories } from './run-directory.ts';
 import { sweepStaleRuns } from './stale-run-sweep.ts';
@@ -22,9 +25,48 @@ export function maxConcurrentBoots(env: NodeJS.ProcessEnv): number {
 
 export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): Promise<BootedVm> {
   const plan = await resolveBootOptions(options);
+  const retries = retryCount(options.retries);
+  const attempts: AttemptRecord[] = [];
+  for (let attempt = 1; ; attempt++) {
+    hooks.onAttempt?.(attempt);
+    let vm: BootedVm | undefined;
+    try {
+      vm = await bootOnce(plan, hooks, (started) => (vm = started));
+      if (attempts.length > 0) {
+        vm.report.retry = { attempt, firstAttempt: attempts[0]!, attempts: [...attempts] };
+      }
+      return vm;
+    } catch (error) {
+      if (!vm) throw error;
+      // Only a failure the infrastructure caused is retried: an image failure is the answer, not noise.
+      const failure = await recordFailureClass(error, vm.report, vm.bootTimeoutMs);
+      if (attempts.length > 0) {
+        vm.report.retry = { attempt, firstAttempt: attempts[0]!, attempts: [...attempts] };
+        await rewriteReports(vm.report, vm.bootTimeoutMs);
+      }
+      if (failure.failureClass !== 'infrastructure' || attempt > retries) {
+        if (error instanceof Error) error.message += `\nFailure class: ${failure.failureClass}: ${failure.reason}${attempt > 1 ? ` (attempt ${attempt} of ${retries + 1})` : ''}`;
+        throw error;
+      }
+      attempts.push({ attempt, ...failure, logDir: vm.logDir });
+    }
+  }
+}
+
+function retryCount(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 10) {
+    throw new UsageError('retries', `expected a whole number from 0 to 10, got \`${String(value)}\` (${typeof value})`, 'pass e.g. retries: 2 (infrastructure failures only are retried)');
+  }
+  return value;
+}
+
+async function bootOnce(plan: BootPlan, hooks: BootHooks, created: (vm: BootedVm) => void): Promise<BootedVm> {
   await sweepStaleRuns();
   const directories = await createRunDirectories({ name: plan.name, logRoot: plan.logRoot });
   const vm = new BootedVm(plan, directories);
+  created(vm);
+  hooks.onRunFolder?.(directories.logDir);
   trackRun({
     runDir: directories.runDir,
     qemuPid: () => vm.qemuPid,

@@ -39,6 +39,12 @@ export interface BootHooks {
   onPhase?: (mark: PhaseMark) => void;
   /** Called once a local iPXE chain is ready, before QEMU starts: to look at (or add to) what it serves. */
   onIpxeChain?: (chain: IpxeChain) => void | Promise<void>;
+  /** Called as each boot attempt begins (1, then 2… when `retries` retries an infrastructure failure). */
+  onAttempt?: (attempt: number) => void;
+  /** Called with each attempt's run folder as soon as it exists (its report.json is there after a failure too). */
+  onRunFolder?: (logDir: string) => void;
+  /** Called once QEMU runs (still paused), with its pid. */
+  onQemuStarted?: (pid: number) => void;
 }
 
 const vmStateFile = 'vmstate.qcow2';
@@ -293,6 +299,7 @@ export class BootedVm implements AsyncDisposable {
       pidFilePath: join(runDir, 'qemu.pid'),
     });
     this.report.qemu = { argv: this.qemuProcess.commandLine, pid: this.qemuProcess.pid };
+    hooks.onQemuStarted?.(this.qemuProcess.pid);
     // Subscribed before the guest is resumed, so the recording misses no byte.
     const cast = new AsciicastWriter(join(this.logDir, 'console.cast'), { columns: 120, rows: 40, title: plan.name });
     this.cast = cast;

@@ -1,5 +1,8 @@
 // `harness boot`: boot an image (the default one when none is given), print phases, checks and the log path.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { renderJunit } from '../report/junit-report.ts';
 import { HarnessError, UsageError } from '../errors.ts';
 import { L2UnavailableError } from '../net/l2/l2-capability.ts';
 import { NetworkSetupError } from '../net/l2/ip-command.ts';
@@ -44,6 +47,8 @@ interface BootCommandOptions {
   expect?: string;
   timeoutMs?: string;
   timeoutScale?: string;
+  retries?: string;
+  junit?: string;
   memory?: string;
   cpus?: string;
   qemuArg: string[];
@@ -84,6 +89,8 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--expect <regex>', 'only wait for this console text (any image; no pre-nixos checks)')
     .option('--timeout-ms <ms>', 'budget for the boot to reach its prompt')
     .option('--timeout-scale <factor|auto>', 'multiply every budget (boot, SSH, checks) by this factor; auto (default, or HARNESS_TIMEOUT_SCALE): by how much slower than a reference TCG runs here')
+    .option('--retries <N>', 'boot again up to N times (0 to 10) when the infrastructure failed (QEMU killed or unable to start, host out of memory or disk, port or lock race, silent guest on an overloaded host); never for an image failure')
+    .option('--junit <file>', 'also write the run as JUnit XML to this file (retries and the failure class included)')
     .option('--memory <MiB>', 'guest memory in MiB (default 512)')
     .option('--cpus <N>', 'guest vCPUs (QEMU -smp), 1 to 64')
     .option('--qemu-arg <arg>', 'one extra argument for QEMU, appended to its command line (repeatable: --qemu-arg -device --qemu-arg virtio-balloon)', collect, [])
@@ -120,6 +127,7 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
   };
   let vm: BootedVm | undefined;
   let report: BootReport | undefined;
+  let runFolder: string | undefined;
   try {
     const bootOptions = toBootOptions(options, io);
     const line = new ProgressLine({
@@ -133,7 +141,13 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     progress = line;
     line.start();
     line.print(`Booting ${describeSource(bootOptions)} …\n`);
-    vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => line.phaseReached(mark) });
+    vm = await bootVm(bootOptions, {
+      onPhase: (mark: PhaseMark) => line.phaseReached(mark),
+      onRunFolder: (logDir) => (runFolder = logDir),
+      onAttempt: (attempt) => {
+        if (attempt > 1) line.print(`Retrying (attempt ${attempt}): the last attempt failed in the infrastructure, not the image.\n`);
+      },
+    });
     // Said as soon as it is known (a TCG run is slow); the summary repeats it with the reason.
     line.print(`Running under ${(vm.accelerator?.accel ?? 'an unknown accelerator').toUpperCase()}.\n`);
     let passed = true;
@@ -154,6 +168,7 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     report = vm.report;
     // A kept-running VM stopped by a signal is recorded as interrupted; the exit code agrees with the report.
     passed &&= report.passed;
+    await writeJunit(options.junit, report, io);
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else io.stdout(formatBootSummary(report, io));
     return passed ? ExitCode.ok : ExitCode.failed;
@@ -169,8 +184,11 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
       error instanceof NetworkSetupError ||
       error instanceof MacCollisionError;
     const text = error instanceof Error ? error.message : String(error);
+    // A failed boot's report is in its run folder (written at stop, with the failure class).
+    const failedReport = vm?.report ?? (runFolder ? await readReport(runFolder) : undefined);
+    if (failedReport) await writeJunit(options.junit, failedReport, io).catch(() => undefined);
     if (json) {
-      io.stdout(`${JSON.stringify({ ...(vm?.report ?? {}), passed: false, error: { name: (error as Error).name, message: text } }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ ...(failedReport ?? {}), passed: false, error: { name: (error as Error).name, message: text } }, null, 2)}\n`);
     }
     io.stderr(`${usage ? 'Error' : 'Boot failed'}: ${text}\n`);
     if (!(error instanceof HarnessError) && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
@@ -220,6 +238,7 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (!options.key) bootOptions.keyInjection = 'none';
   if (options.expect) bootOptions.waitFor = regexOption('--expect', options.expect);
   if (options.timeoutMs) bootOptions.bootTimeoutMs = integerOption('--timeout-ms', options.timeoutMs);
+  if (options.retries !== undefined) bootOptions.retries = boundedIntegerOption('--retries', options.retries, 0, 10);
   if (options.timeoutScale !== undefined) bootOptions.timeoutScale = parseTimeoutScale(options.timeoutScale, '--timeout-scale');
   if (options.memory) bootOptions.memoryMiB = integerOption('--memory', options.memory);
   if (options.cpus !== undefined) bootOptions.cpus = boundedIntegerOption('--cpus', options.cpus, 1, 64);
@@ -251,6 +270,17 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
     throw new UsageError('--expect with --expect-storage', '--expect skips the pre-nixos checks', 'use one of them');
   }
   return bootOptions;
+}
+
+async function readReport(logDir: string): Promise<BootReport | undefined> {
+  return readFile(join(logDir, 'report.json'), 'utf8').then((text) => JSON.parse(text) as BootReport, () => undefined);
+}
+
+async function writeJunit(file: string | undefined, report: BootReport, io: CliIO): Promise<void> {
+  if (!file) return;
+  const path = resolve(io.cwd, file);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, renderJunit([report]));
 }
 
 function integerOption(name: string, value: string): number {

@@ -1,0 +1,50 @@
+// Gathers what classifyFailure needs about a failed run from its error, report, logs and the host, and
+// records the verdict in the run's report (report.json, report.md, report.html are rewritten).
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import type { BootReport } from './boot-report.ts';
+import { classifyFailure, type FailureClassification, type FailureFacts } from './failure-class.ts';
+import { writeReports } from '../report/write-reports.ts';
+
+export async function gatherFailureFacts(error: unknown, report: BootReport): Promise<FailureFacts> {
+  const consoleText = await readFile(report.logs.consoleText, 'utf8').catch(() => '');
+  const rawBytes = await stat(report.logs.consoleRaw).then((info) => info.size, () => 0);
+  const lastLineSeconds = [...consoleText.matchAll(/^\[\s*(\d+\.\d+)\]/gm)].at(-1)?.[1];
+  const failedAtMs = report.phases.find((mark) => mark.phase === 'stopped')?.atMs ?? report.phases.at(-1)?.atMs;
+  const consoleSilentMs = lastLineSeconds !== undefined && failedAtMs !== undefined ? Math.max(0, failedAtMs - Number(lastLineSeconds) * 1000) : undefined;
+  return {
+    errorName: error instanceof Error ? error.name : typeof error,
+    errorMessage: error instanceof Error ? error.message : String(error),
+    errorCode: errnoCode(error),
+    failedChecks: report.checks.filter((check) => !check.passed).map((check) => check.title),
+    qemuExit: report.qemu.exit,
+    qemuStderr: await readFile(report.logs.qemuStderr, 'utf8').catch(() => ''),
+    consoleSilentMs,
+    guestPrinted: rawBytes > 0 || consoleText.length > 0,
+    loadAverage: loadavg()[0] ?? 0,
+    cpus: availableParallelism(),
+  };
+}
+
+/** The first errno-style `code` in the error's cause chain. */
+function errnoCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** Classifies the failure of a stopped run and writes the verdict into its reports. */
+export async function recordFailureClass(error: unknown, report: BootReport, promptBudgetMs?: number): Promise<FailureClassification & { loadAverage: number; cpus: number }> {
+  const facts = await gatherFailureFacts(error, report);
+  const classification = classifyFailure(facts);
+  report.failure = classification;
+  await rewriteReports(report, promptBudgetMs);
+  return { ...classification, loadAverage: facts.loadAverage, cpus: facts.cpus };
+}
+
+export async function rewriteReports(report: BootReport, promptBudgetMs?: number): Promise<void> {
+  await writeFile(report.logs.report, `${JSON.stringify(report, null, 2)}\n`).catch(() => undefined);
+  await writeReports(report, report.logs.dir, promptBudgetMs === undefined ? {} : { budgetsMs: { prompt: promptBudgetMs } }).catch(() => undefined);
+}
