@@ -22,6 +22,7 @@ export const commandEnvironment = {
   doctor: ['HARNESS_QEMU', 'HARNESS_LOG_DIR', 'HARNESS_CACHE_DIR', 'NO_COLOR'],
   replay: [],
   compare: ['HARNESS_LOG_DIR'],
+  summary: [],
 } as const satisfies Record<string, readonly EnvironmentVariable[]>;
 
 export function environmentHelp(variables: readonly EnvironmentVariable[] = allVariables): string {
