@@ -9,6 +9,9 @@ export interface FailureClassification {
   failureClass: FailureClass;
   /** One line a person reads: what happened and why it is that class. */
   reason: string;
+  /** The host's 1-minute load average and CPU count when the failure was classified. */
+  loadAverage?: number;
+  cpus?: number;
 }
 
 /** What the caller knows about a failure, gathered from the error, the run's logs and the host. */

@@ -39,7 +39,7 @@ function errnoCode(error: unknown): string | undefined {
 export async function recordFailureClass(error: unknown, report: BootReport, promptBudgetMs?: number): Promise<FailureClassification & { loadAverage: number; cpus: number }> {
   const facts = await gatherFailureFacts(error, report);
   const classification = classifyFailure(facts);
-  report.failure = classification;
+  report.failure = { ...classification, loadAverage: Math.round(facts.loadAverage * 100) / 100, cpus: facts.cpus };
   await rewriteReports(report, promptBudgetMs);
   return { ...classification, loadAverage: facts.loadAverage, cpus: facts.cpus };
 }

@@ -35,10 +35,24 @@ export async function identifyImage(source: ResolvedBootSource): Promise<ImageId
   return identity;
 }
 
+/** Digests by path, size and mtime: snapshot restores and suites boot the same image many times a process. */
+const digests = new Map<string, Promise<string>>();
+
 async function fileDigest(path: string): Promise<{ sha256: string; sizeBytes: number }> {
+  const info = await stat(path);
+  const key = `${path}\0${info.size}\0${info.mtimeMs}`;
+  let digest = digests.get(key);
+  if (!digest) {
+    digest = sha256Of(path);
+    digests.set(key, digest);
+  }
+  return { sha256: await digest, sizeBytes: info.size };
+}
+
+async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return { sha256: hash.digest('hex'), sizeBytes: (await stat(path)).size };
+  return hash.digest('hex');
 }
 
 /** ISO 9660 primary volume descriptor at sector 16: type 1, `CD001`, volume id at bytes 40–71. */
