@@ -32,6 +32,7 @@ import type { UserNic } from '../qemu/vm-spec.ts';
 import type { Duplex } from 'node:stream';
 import { resolveTimeoutScale } from './resolve-timeout-scale.ts';
 import { identifyImage } from './image-identity.ts';
+import { classifyStoppedRun } from './failure-facts.ts';
 import { fixedTimeoutScale, scaledMs, type TimeoutScale } from './timeout-scale.ts';
 
 export interface BootHooks {
@@ -521,6 +522,8 @@ export class BootedVm implements AsyncDisposable {
       if (failure instanceof Error) this.report.error = { name: failure.name, message: failure.message };
       this.report.passed = !failure && this.report.checks.every((check) => check.passed);
       await this.textLog?.close();
+      // Every failed run says whose fault it was (a failed check is the image's); bootVm refines boot failures.
+      if (!this.report.passed) this.report.failure = await classifyStoppedRun(failure, this.report).catch(() => undefined);
       await writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`).catch(() => undefined);
       await this.cast?.close().catch(() => undefined);
       await writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.bootTimeoutMs } }).catch(() => undefined);

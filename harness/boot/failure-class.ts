@@ -75,6 +75,7 @@ export function classifyFailure(facts: FailureFacts): FailureClassification {
     if (facts.loadAverage > facts.cpus) return infrastructure(`timeout with ${silent} and the host overloaded (${load})`);
     return image(`timeout with ${silent} on a host that was not overloaded (${load}): the guest hung`);
   }
+  if (facts.errorName === 'none') return image(facts.errorMessage);
   // Anything else (an SSH that never answered, a failed command): the image's until shown otherwise.
   return image(`${facts.errorName}: ${firstLine(facts.errorMessage)}`);
 }

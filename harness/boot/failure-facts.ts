@@ -13,8 +13,8 @@ export async function gatherFailureFacts(error: unknown, report: BootReport): Pr
   const failedAtMs = report.phases.find((mark) => mark.phase === 'stopped')?.atMs ?? report.phases.at(-1)?.atMs;
   const consoleSilentMs = lastLineSeconds !== undefined && failedAtMs !== undefined ? Math.max(0, failedAtMs - Number(lastLineSeconds) * 1000) : undefined;
   return {
-    errorName: error instanceof Error ? error.name : typeof error,
-    errorMessage: error instanceof Error ? error.message : String(error),
+    errorName: error instanceof Error ? error.name : error === undefined ? 'none' : typeof error,
+    errorMessage: error instanceof Error ? error.message : error === undefined ? 'the run did not pass, with no failed check and no error' : String(error),
     errorCode: errnoCode(error),
     failedChecks: report.checks.filter((check) => !check.passed).map((check) => check.title),
     qemuExit: report.qemu.exit,
@@ -33,6 +33,12 @@ function errnoCode(error: unknown): string | undefined {
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
   }
   return undefined;
+}
+
+/** The failure class of a run that has just stopped, with the host's load when it was decided. */
+export async function classifyStoppedRun(error: unknown, report: BootReport): Promise<FailureClassification> {
+  const facts = await gatherFailureFacts(error, report);
+  return { ...classifyFailure(facts), loadAverage: Math.round(facts.loadAverage * 100) / 100, cpus: facts.cpus };
 }
 
 /** Classifies the failure of a stopped run and writes the verdict into its reports. */

@@ -112,6 +112,7 @@ describe('the boot-harness action, run locally from a throwaway repository', () 
     expect(junit).toMatch(/<failure message="[^"]*applied[^"]*">/);
     const summary = await readFile(join(runnerTemp, 'job-summary.md'), 'utf8');
     expect(summary).toMatch(/^# Boot harness: ❌ FAILED — 1 run/);
+    expect(summary).toContain('- Failure class: **image**: check failed: pre-nixos storage status');
     expect(summary).toMatch(/### ✗ pre-nixos storage status[^\n]*\n\n[^\n]*applied/);
     expect(summary).toContain('cat /run/pre-nixos/storage-status');
     expect(summary).toMatch(/## Compared with the last good run: PASSED → FAILED/);
