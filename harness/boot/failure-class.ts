@@ -3,7 +3,8 @@
 // of memory or disk, a port or lock race, a silent guest on an overloaded host). Only the second kind may
 // be retried: a retry must never hide a regression. Pure: the caller gathers the facts.
 
-export type FailureClass = 'image' | 'infrastructure';
+/** `configuration`: the options or the host's set-up cannot run this boot at all (fix them; never retried). */
+export type FailureClass = 'image' | 'infrastructure' | 'configuration';
 
 export interface FailureClassification {
   failureClass: FailureClass;
@@ -39,6 +40,9 @@ export interface FailureFacts {
 /** A guest that printed within this long before a timeout was alive, not starved. */
 export const aliveWithinMs = 30_000;
 
+/** Errors that mean "fix the options or the host", which a retry cannot change. */
+const configurationErrors = new Set(['UsageError', 'L2UnavailableError', 'MacCollisionError', 'NetworkSetupError', 'BridgeMissingError', 'DefaultImageMissingError']);
+
 const hostResourceWords = /Cannot allocate memory|Out of memory|No space left on device|Disk quota exceeded|failed to (?:allocate|mmap)/i;
 const raceWords = /Address already in use|Failed to get "write" lock|Failed to get shared "write" lock|Is another process using the image|Resource temporarily unavailable|Device or resource busy/i;
 
@@ -48,6 +52,9 @@ export function classifyFailure(facts: FailureFacts): FailureClassification {
   const load = `load average ${facts.loadAverage.toFixed(2)} on ${facts.cpus} CPUs`;
 
   if (facts.failedChecks.length > 0) return image(`check failed: ${facts.failedChecks.join(', ')}`);
+  if (configurationErrors.has(facts.errorName)) {
+    return { failureClass: 'configuration', reason: `the options or the host's set-up cannot run this boot: ${firstLine(facts.errorMessage)}` };
+  }
   // The guest said why: a panic, an Oops, emergency mode, a failed unit.
   if (facts.errorName === 'ConsoleFailureError') return image(`the guest failed: ${firstLine(facts.errorMessage)}`);
   if (facts.errorCode === 'ENOMEM' || facts.errorCode === 'ENOSPC' || hostResourceWords.test(facts.qemuStderr) || hostResourceWords.test(facts.errorMessage)) {

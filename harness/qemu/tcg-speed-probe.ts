@@ -1,5 +1,5 @@
 // Measures how fast TCG runs here: the time a reference kernel takes to print its banner under TCG.
-// Remembered for a minute per process, so a suite of boots pays for one measurement, not one each.
+// Remembered for five minutes per process, so a suite of boots and restores pays for few measurements.
 import { monotonicNowMs } from '../util/clock.ts';
 import { runUntilOutput, type GuestRunResult } from './accelerator-probe.ts';
 
@@ -11,7 +11,7 @@ export interface TcgSpeed {
 
 export type GuestRunner = (binary: string, args: readonly string[], pattern: RegExp, timeoutMs: number) => Promise<GuestRunResult>;
 
-const rememberMs = 60_000;
+const rememberMs = 300_000;
 const remembered = new Map<string, { atMs: number; speed: Promise<TcgSpeed> }>();
 
 export function tcgSpeedProbeArgs(kernelPath: string): string[] {

@@ -17,7 +17,8 @@ const base: FailureFacts = {
 };
 
 describe('classifyFailure', () => {
-  it.each<[string, Partial<FailureFacts>, 'image' | 'infrastructure', RegExp]>([
+  it.each<[string, Partial<FailureFacts>, 'image' | 'infrastructure' | 'configuration', RegExp]>([
+    ['L2 networking this host cannot make', { errorName: 'L2UnavailableError', errorMessage: 'bridge NICs need CAP_NET_ADMIN' }, 'configuration', /cannot run this boot: bridge NICs need CAP_NET_ADMIN/],
     ['a kernel panic', { errorName: 'ConsoleFailureError', errorMessage: 'Boot failed: kernel panic: Kernel panic - not syncing: No working init found' }, 'image', /the guest failed: .*Kernel panic/],
     ['a failed check, even with QEMU gone', { failedChecks: ['pre-nixos service succeeded'], qemuExit: { exitCode: null, signal: 9 } }, 'image', /check failed: pre-nixos service succeeded/],
     ['QEMU killed from outside while the guest printed', { errorName: 'QemuExitedError', errorMessage: 'QEMU exited while booting (phase kernel) (signal 9)', qemuExit: { exitCode: null, signal: 9 } }, 'infrastructure', /QEMU died of signal 9 with no guest cause/],
