@@ -60,7 +60,20 @@ export { succeed, fail, waitUntilSucceeds, CommandFailedError, CommandRetryTimeo
 // Errors
 export { HarnessError, UsageError } from './errors.ts';
 
+// Failure classes, retries and timeout scale
+export { classifyFailure, retryLine, type AttemptRecord, type FailureClass, type FailureClassification, type FailureFacts, type RetryRecord } from './boot/failure-class.ts';
+export { parseTimeoutScale, type TimeoutScale, type TimeoutScaleRequest } from './boot/timeout-scale.ts';
+export type { ImageFileIdentity, ImageIdentity } from './boot/image-identity.ts';
+
+// Comparing runs (last good against first bad)
+export { compareRuns, type RecordedRun, type RunComparison, type CheckDifference, type PhaseDifference, type ConsoleDivergence } from './compare/run-comparison.ts';
+export { loadRun, locateRun } from './compare/load-run.ts';
+export { renderComparisonMarkdown, renderComparisonText } from './compare/comparison-text.ts';
+export { maskConsoleNoise } from './compare/console-noise.ts';
+
 // Reports
+export { renderJunit } from './report/junit-report.ts';
+export { renderStepSummary, type StepSummaryInput } from './report/step-summary.ts';
 export { writeReports, type WriteReportsOptions } from './report/write-reports.ts';
 export { AsciicastWriter } from './report/asciicast-writer.ts';
 export { captureScreen } from './report/screendump.ts';

@@ -4,10 +4,12 @@ import { resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { parseAcceleratorRequest, type AcceleratorRequest } from '../qemu/accelerator-probe.ts';
 import { locateQemuBinary } from '../qemu/qemu-binary.ts';
+import { validateExtraQemuArgs } from '../qemu/extra-qemu-args.ts';
 import type { ShellLogin } from '../console/shell-session.ts';
 import { checkImageFile } from './image-file-check.ts';
 import { deterministicMac, parseMac } from '../net/mac-address.ts';
 import { defaultRepoRoot, type FixtureFlavour, locateDefaultImage } from './default-image.ts';
+import { parseTimeoutScale, type TimeoutScaleRequest } from './timeout-scale.ts';
 
 export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
 
@@ -86,6 +88,19 @@ export interface BootOptions {
   failurePatterns?: boolean;
   bootTimeoutMs?: number;
   sshTimeoutMs?: number;
+  /**
+   * Multiplies every budget of the run (boot, SSH, the checks'): a factor, or `auto` (the default, also
+   * from `HARNESS_TIMEOUT_SCALE`): under TCG, how much slower than a reference this host runs the default
+   * image's kernel; under KVM 1. The report records the factor and why.
+   */
+  timeoutScale?: TimeoutScaleRequest;
+  /**
+   * Boot again, up to this many times, when a boot fails for a reason in the infrastructure (QEMU could
+   * not start or was killed with no guest cause, the host out of memory or disk, a port or lock race, a
+   * silent guest on an overloaded host). Never for an image failure. Default 0. The report says which
+   * attempt passed and why the first one failed.
+   */
+  retries?: number;
   /** BIOS (default) or UEFI with OVMF. */
   firmware?: 'bios' | 'uefi';
   /**
@@ -144,8 +159,13 @@ export interface BootPlan {
   promptPattern: RegExp | undefined;
   login: ShellLogin | undefined;
   failurePatterns: boolean;
+  /** Unscaled; BootedVm.bootTimeoutMs is the budget after the timeout scale. */
   bootTimeoutMs: number;
+  /** Unscaled; BootedVm.sshTimeoutMs is the budget after the timeout scale. */
   sshTimeoutMs: number;
+  timeoutScale: { requested: TimeoutScaleRequest; source: string };
+  /** The default image's kernel, whose TCG speed against a reference sets the auto timeout scale. */
+  referenceKernel: string | undefined;
   sshPort: number;
   firmware: 'bios' | 'uefi';
   credentials: { name: string; file: string }[];
@@ -172,6 +192,12 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   const bootTimeoutMs = positiveInteger(options.bootTimeoutMs ?? defaultBootTimeoutMs, 'bootTimeoutMs', 1, 24 * 3600_000);
   const sshTimeoutMs = positiveInteger(options.sshTimeoutMs ?? defaultSshTimeoutMs, 'sshTimeoutMs', 1, 24 * 3600_000);
   const accel = options.accel ?? parseAcceleratorRequest(env.HARNESS_ACCEL || 'auto', 'HARNESS_ACCEL');
+  const timeoutScale =
+    options.timeoutScale !== undefined
+      ? { requested: parseTimeoutScale(options.timeoutScale, 'timeoutScale'), source: 'timeoutScale' }
+      : env.HARNESS_TIMEOUT_SCALE
+        ? { requested: parseTimeoutScale(env.HARNESS_TIMEOUT_SCALE, 'HARNESS_TIMEOUT_SCALE'), source: 'HARNESS_TIMEOUT_SCALE' }
+        : { requested: 'auto' as const, source: 'default' };
 
   if (options.iso && (options.kernel || options.initrd)) {
     throw new UsageError('--iso with --kernel/--initrd', 'two boot sources were given', 'boot either an ISO or a kernel+initrd, not both');
@@ -273,13 +299,15 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     failurePatterns: options.failurePatterns ?? true,
     bootTimeoutMs,
     sshTimeoutMs,
+    timeoutScale,
+    referenceKernel: timeoutScale.requested === 'auto' ? await locateDefaultImage({ cacheDir, repoRoot }).then((image) => image.kernel, () => undefined) : undefined,
     firmware: parseFirmware(options.firmware ?? 'bios'),
     credentials: await resolveCredentials(options.credentials ?? {}),
     sshPort: options.sshPort === undefined || options.sshPort === 0 ? 0 : await freeLoopbackPort(positiveInteger(options.sshPort, 'sshPort', 1, 65535)),
     logRoot,
     cacheDir,
     qemuBinary: options.qemuBinary ?? (await locateQemuBinary(env)),
-    extraQemuArgs: options.extraQemuArgs ?? [],
+    extraQemuArgs: validateExtraQemuArgs(options.extraQemuArgs),
   };
 }
 

@@ -2,6 +2,9 @@
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import type { PhaseMark } from './boot-phase.ts';
 import type { NicRecord } from './nic-setup.ts';
+import type { TimeoutScale } from './timeout-scale.ts';
+import type { ImageIdentity } from './image-identity.ts';
+import type { FailureClassification, RetryRecord } from './failure-class.ts';
 
 /** One request the local chain server answered; `atMs` is since QEMU started, like the phases. */
 export interface IpxeRequestRecord {
@@ -56,7 +59,11 @@ export interface BootReport {
   name: string;
   startedAt: string;
   image: Record<string, unknown>;
+  /** sha256 and size of each image file, and the ISO's volume id: whether two runs booted the same image. */
+  imageIdentity?: ImageIdentity | undefined;
   accelerator: AcceleratorVerdict | undefined;
+  /** The factor every budget was multiplied by, and why (auto: TCG speed measured against a reference). */
+  timeoutScale?: TimeoutScale | undefined;
   keyInjection: string;
   /** The guest's vCPUs: how many, chosen by whom and why. */
   cpus?: CpuChoice | undefined;
@@ -83,5 +90,9 @@ export interface BootReport {
   /** True only when checks ran and every one passed (zero checks is not a pass). */
   passed: boolean;
   error?: { name: string; message: string } | undefined;
+  /** A failed run: whether the image or the infrastructure failed, and why (only infrastructure is retried). */
+  failure?: FailureClassification | undefined;
+  /** This run followed failed attempts (infrastructure failures only): which, and why they failed. */
+  retry?: RetryRecord | undefined;
   logs: { dir: string; consoleRaw: string; consoleText: string; qemuStderr: string; qemuArgv: string; report: string };
 }

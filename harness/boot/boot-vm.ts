@@ -2,6 +2,9 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type BootOptions, type BootPlan, resolveBootOptions } from './boot-options.ts';
+import { recordFailureClass, rewriteReports } from './failure-facts.ts';
+import type { AttemptRecord } from './failure-class.ts';
+import { UsageError } from '../errors.ts';
 import { BootedVm, type BootHooks } from './booted-vm.ts';
 import type { CpuChoice } from './boot-report.ts';
 import { createRunDirectories } from './run-directory.ts';
@@ -28,11 +31,50 @@ export const maxAutomaticVcpus = 4;
 
 export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): Promise<BootedVm> {
   const plan = await resolveBootOptions(options);
+  const retries = retryCount(options.retries);
+  const attempts: AttemptRecord[] = [];
+  for (let attempt = 1; ; attempt++) {
+    hooks.onAttempt?.(attempt);
+    let vm: BootedVm | undefined;
+    try {
+      vm = await bootOnce(plan, options, hooks, (started) => (vm = started));
+      if (attempts.length > 0) {
+        vm.report.retry = { attempt, firstAttempt: attempts[0]!, attempts: [...attempts] };
+      }
+      return vm;
+    } catch (error) {
+      if (!vm) throw error;
+      // Only a failure the infrastructure caused is retried: an image failure is the answer, not noise.
+      const failure = await recordFailureClass(error, vm.report, vm.bootTimeoutMs);
+      if (attempts.length > 0) {
+        vm.report.retry = { attempt, firstAttempt: attempts[0]!, attempts: [...attempts] };
+        await rewriteReports(vm.report, vm.bootTimeoutMs);
+      }
+      if (failure.failureClass !== 'infrastructure' || attempt > retries) {
+        if (error instanceof Error) error.message += `\nFailure class: ${failure.failureClass}: ${failure.reason}${attempt > 1 ? ` (attempt ${attempt} of ${retries + 1})` : ''}`;
+        throw error;
+      }
+      attempts.push({ attempt, ...failure, logDir: vm.logDir });
+    }
+  }
+}
+
+function retryCount(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 10) {
+    throw new UsageError('retries', `expected a whole number from 0 to 10, got \`${String(value)}\` (${typeof value})`, 'pass e.g. retries: 2 (infrastructure failures only are retried)');
+  }
+  return value;
+}
+
+async function bootOnce(plan: BootPlan, options: BootOptions, hooks: BootHooks, created: (vm: BootedVm) => void): Promise<BootedVm> {
   const sweep = await sweepStaleRuns();
   const directories = await createRunDirectories({ name: plan.name, logRoot: plan.logRoot });
   const vm = new BootedVm(plan, directories);
+  created(vm);
   vm.onWarning = hooks.onWarning;
   for (const problem of sweep.problems) vm.warn(problem);
+  hooks.onRunFolder?.(directories.logDir);
   trackRun({
     runDir: directories.runDir,
     qemuPid: () => vm.qemuPid,

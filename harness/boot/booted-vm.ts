@@ -32,6 +32,10 @@ import type { RunDirectories } from './run-directory.ts';
 import { prepareNics, type PreparedNics } from './nic-setup.ts';
 import type { UserNic } from '../qemu/vm-spec.ts';
 import type { Duplex } from 'node:stream';
+import { resolveTimeoutScale } from './resolve-timeout-scale.ts';
+import { identifyImage } from './image-identity.ts';
+import { classifyStoppedRun } from './failure-facts.ts';
+import { fixedTimeoutScale, scaledMs, type TimeoutScale } from './timeout-scale.ts';
 
 export interface BootHooks {
   /** Called as each boot phase is reached (for progress output). */
@@ -40,6 +44,12 @@ export interface BootHooks {
   onWarning?: (text: string) => void;
   /** Called once a local iPXE chain is ready, before QEMU starts: to look at (or add to) what it serves. */
   onIpxeChain?: (chain: IpxeChain) => void | Promise<void>;
+  /** Called as each boot attempt begins (1, then 2… when `retries` retries an infrastructure failure). */
+  onAttempt?: (attempt: number) => void;
+  /** Called with each attempt's run folder as soon as it exists (its report.json is there after a failure too). */
+  onRunFolder?: (logDir: string) => void;
+  /** Called once QEMU runs (still paused), with its pid. */
+  onQemuStarted?: (pid: number) => void;
 }
 
 const vmStateFile = 'vmstate.qcow2';
@@ -72,6 +82,7 @@ export class BootedVm implements AsyncDisposable {
   private preparedNics: PreparedNics | undefined;
   /** Where warnings go besides the report (the CLI: stderr); unset, they are emitted as process warnings. */
   onWarning: ((text: string) => void) | undefined;
+  private scale: TimeoutScale = fixedTimeoutScale(1, 'not yet resolved');
 
   constructor(
     readonly plan: BootPlan,
@@ -129,6 +140,21 @@ export class BootedVm implements AsyncDisposable {
     return this.qemuProcess?.pid;
   }
 
+  /** How much every budget of this run is stretched (known once the accelerator is chosen). */
+  get timeoutScale(): TimeoutScale {
+    return this.scale;
+  }
+
+  /** The budget to reach the prompt, after the timeout scale. */
+  get bootTimeoutMs(): number {
+    return scaledMs(this.plan.bootTimeoutMs, this.scale);
+  }
+
+  /** The budget for SSH to answer, after the timeout scale. */
+  get sshTimeoutMs(): number {
+    return scaledMs(this.plan.sshTimeoutMs, this.scale);
+  }
+
   get sshPort(): number | undefined {
     return this.report.sshPort;
   }
@@ -168,6 +194,9 @@ export class BootedVm implements AsyncDisposable {
       cacheDir: plan.cacheDir,
     });
     this.report.accelerator = this.verdict;
+    this.scale = await resolveTimeoutScale(plan, this.verdict);
+    this.report.timeoutScale = this.scale;
+    this.report.imageIdentity = await identifyImage(plan.source);
 
     const restore = plan.restoreFrom;
     // A restored guest trusts the key of the run that saved it; the command line must carry the same key.
@@ -282,6 +311,7 @@ export class BootedVm implements AsyncDisposable {
       pidFilePath: join(runDir, 'qemu.pid'),
     });
     this.report.qemu = { argv: this.qemuProcess.commandLine, pid: this.qemuProcess.pid };
+    hooks.onQemuStarted?.(this.qemuProcess.pid);
     // Subscribed before the guest is resumed, so the recording misses no byte.
     const cast = new AsciicastWriter(join(this.logDir, 'console.cast'), { columns: 120, rows: 40, title: plan.name });
     this.cast = cast;
@@ -319,7 +349,7 @@ export class BootedVm implements AsyncDisposable {
       // not after it; for a restored guest, whose sshd is up already, while its shell is taken over.
       const target = { host: '127.0.0.1' as const, port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey };
       // Attempts start at 2 s: one made while the guest's network is still down hangs instead of failing.
-      this.earlySsh = SshSession.waitUntilReady(target, plan.bootTimeoutMs + plan.sshTimeoutMs, 250, this.stopSignal.signal, 'true', 2000);
+      this.earlySsh = SshSession.waitUntilReady(target, this.bootTimeoutMs + this.sshTimeoutMs, 250, this.stopSignal.signal, 'true', 2000);
       // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
       this.earlySsh.catch(() => undefined);
     }
@@ -410,26 +440,26 @@ export class BootedVm implements AsyncDisposable {
     const plan = this.plan;
     try {
       if (plan.bootMenu && !plan.restoreFrom) {
-        const menu = await this.console.expectScreen(plan.bootMenu.waitFor, { timeoutMs: plan.bootTimeoutMs });
+        const menu = await this.console.expectScreen(plan.bootMenu.waitFor, { timeoutMs: this.bootTimeoutMs });
         this.console.send(plan.bootMenu.keys);
         this.markPhase('menu', `chose ${menu.matchText.slice(0, 100)}`);
       }
       if (plan.restoreFrom) {
         const shell = new ShellSession(this.console);
-        await shell.resume({ prompt: plan.restoreFrom.prompt, timeoutMs: plan.bootTimeoutMs });
+        await shell.resume({ prompt: plan.restoreFrom.prompt, timeoutMs: this.bootTimeoutMs });
         this.shellSession = shell;
         this.markPhase('prompt', `restored from snapshot ${plan.restoreFrom.snapshotName}`);
       } else if (plan.waitFor === 'shell') {
         const shell = new ShellSession(this.console);
         await shell.initialize({
-          timeoutMs: plan.bootTimeoutMs,
+          timeoutMs: this.bootTimeoutMs,
           ...(plan.promptPattern ? { promptPattern: plan.promptPattern } : {}),
           ...(plan.login ? { login: plan.login } : {}),
         });
         this.shellSession = shell;
         this.markPhase('prompt', 'harness prompt installed');
       } else if (plan.waitFor instanceof RegExp) {
-        const match = await this.console.expect(plan.waitFor, { timeoutMs: plan.bootTimeoutMs });
+        const match = await this.console.expect(plan.waitFor, { timeoutMs: this.bootTimeoutMs });
         this.markPhase('prompt', match.matchText.slice(0, 160));
       }
     } catch (error) {
@@ -442,7 +472,7 @@ export class BootedVm implements AsyncDisposable {
   }
 
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
-  async ssh(timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
+  async ssh(timeoutMs = this.sshTimeoutMs): Promise<SshSession> {
     if (this.sshSession) return this.sshSession;
     if (!this.report.sshPort || !this.key) {
       throw new HarnessError(
@@ -476,7 +506,7 @@ export class BootedVm implements AsyncDisposable {
    * SSH as root with the run's key over a byte stream the caller opens (e.g. `SegmentHost.openStream`
    * to a guest on an L2 test segment), retried until a real exchange works. The caller closes it.
    */
-  async sshThrough(openStream: () => Duplex, label: { host: string; port?: number }, timeoutMs = this.plan.sshTimeoutMs): Promise<SshSession> {
+  async sshThrough(openStream: () => Duplex, label: { host: string; port?: number }, timeoutMs = this.sshTimeoutMs): Promise<SshSession> {
     if (!this.key) throw new HarnessError('sshThrough used before the VM started');
     return SshSession.waitUntilReady({ host: label.host, port: label.port ?? 22, username: 'root', privateKey: this.key.privateKey, openStream }, timeoutMs);
   }
@@ -575,9 +605,11 @@ export class BootedVm implements AsyncDisposable {
     this.report.outcome = runOutcome({ failed: Boolean(ended), checks: this.report.checks, waitFor: this.plan.waitFor, promptReached: this.timeline.reached('prompt') });
     this.report.passed = this.report.outcome === 'passed';
     await this.attempt('writing console.txt', () => this.textLog?.close());
+    // Every failed run says whose fault it was (a failed check is the image's); bootVm refines boot failures.
+    if (this.report.outcome === 'failed') await this.attempt('classifying the failure', async () => void (this.report.failure = await classifyStoppedRun(ended, this.report)));
     await this.attempt('writing console.cast', () => this.cast?.close());
     await this.attempt(`writing ${this.report.logs.report}`, () => writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`));
-    await this.attempt('writing report.md and report.html', () => writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.plan.bootTimeoutMs } }));
+    await this.attempt('writing report.md and report.html', () => writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.bootTimeoutMs } }));
     await this.attempt('removing the run dir', () => this.directories.remove());
     // Never over an earlier error: the caller's failure is what it needs to see (the others are warnings).
     if (stopError && !failure) throw stopError;

@@ -15,12 +15,13 @@ import {
   type LeaseExpectation,
   type StorageStatus,
 } from './pre-nixos-checks.ts';
-import { systemRunning, unitSucceeded } from './systemd-unit.ts';
+import { systemRunning, systemRunningCommand, unitSucceeded } from './systemd-unit.ts';
 import type { Duplex } from 'node:stream';
 import type { SshTarget } from '../ssh/ssh-client.ts';
 import type { StorageStatusFormat } from './storage-status-parser.ts';
 import { skippedCheck } from './check-runner.ts';
 import { PrefetchedRunner, type PrefetchedCommand } from './prefetched-runner.ts';
+import { scaledMs } from '../boot/timeout-scale.ts';
 
 export interface PreNixosExpectations {
   /** With a root key pre-nixos renames the NIC to lan, gets a lease and starts sshd; without one it does none of that. */
@@ -45,17 +46,17 @@ export interface PreNixosOutcome {
 }
 
 /** What the checks read from a booted VM (a BootedVm; a fake in unit tests). */
-export type PreNixosTarget = Pick<BootedVm, 'shell' | 'ssh' | 'sshPort' | 'sshKey' | 'report' | 'plan' | 'markPhase' | 'recordChecks'>;
+export type PreNixosTarget = Pick<BootedVm, 'shell' | 'ssh' | 'sshPort' | 'sshKey' | 'sshTimeoutMs' | 'timeoutScale' | 'report' | 'plan' | 'markPhase' | 'recordChecks'>;
 
 /**
  * The first command each serial-shell check runs, in the order the suite runs them: all answered by one
  * round trip (a check that has to wait, e.g. for a late lease, polls on its own after that). They must
  * equal what the checks send, letter for letter, or they simply run again (the unit test pins this).
  */
-export function preNixosPrefetch(expected: PreNixosExpectations, nic = 'lan'): PrefetchedCommand[] {
+export function preNixosPrefetch(expected: PreNixosExpectations, nic = 'lan', systemRunningBudgetMs = 120_000): PrefetchedCommand[] {
   return [
     // First: boot-up finished, so what follows reads final state.
-    { command: 'timeout 119 systemctl is-system-running --wait 2>&1', timeoutMs: 120_000 },
+    { command: systemRunningCommand(systemRunningBudgetMs), timeoutMs: systemRunningBudgetMs },
     { command: 'systemctl show pre-nixos -p ActiveState,SubState,Result,ExecMainStatus,ExecMainExitTimestampMonotonic --no-pager' },
     { command: 'ip -o link show' },
     ...(expected.keyPresent
@@ -73,22 +74,24 @@ export async function runPreNixosChecks(vm: PreNixosTarget, expected: PreNixosEx
   // SSH has its own channel: its check runs while the serial-shell checks do, and is listed in its place.
   // vm.ssh(): the session the VM has been setting up since the guest started (over the forwarded port only).
   const earlySession = expected.ssh ? undefined : () => vm.ssh();
-  const sshCheck = typeof target !== 'string' && expected.keyPresent ? sshReachable(target, vm.plan.sshTimeoutMs, earlySession) : undefined;
-  const shell = await PrefetchedRunner.prefetch(vm.shell, preNixosPrefetch(expected));
+  const sshCheck = typeof target !== 'string' && expected.keyPresent ? sshReachable(target, vm.sshTimeoutMs, earlySession) : undefined;
+  // The checks' own budgets stretch with the run's timeout scale, like the boot's.
+  const budgetMs = (ms: number) => scaledMs(ms, vm.timeoutScale);
+  const shell = await PrefetchedRunner.prefetch(vm.shell, preNixosPrefetch(expected, 'lan', budgetMs(120_000)));
   const checks: CheckResult[] = [];
   // Boot-up finished, then the oneshot's outcome: every other promise depends on it having run.
-  checks.push(await systemRunning(shell));
-  checks.push(await unitSucceeded(shell, 'pre-nixos'));
+  checks.push(await systemRunning(shell, budgetMs(120_000)));
+  checks.push(await unitSucceeded(shell, 'pre-nixos', budgetMs(120_000)));
   if (expected.keyPresent) {
     checks.push(await nicRenamed(shell, 'lan'));
     const primaryOnL2 = vm.report.nics?.[0] !== undefined && vm.report.nics[0].mode !== 'user';
-    checks.push(await dhcpLease(shell, 'lan', expected.lease ?? (primaryOnL2 ? anyLease : {})));
+    checks.push(await dhcpLease(shell, 'lan', { timeoutMs: budgetMs(30_000), ...(expected.lease ?? (primaryOnL2 ? anyLease : {})) }));
     checks.push(sshCheck ? await sshCheck : skippedCheck('ssh-reachable', 'SSH reachable with the run key', typeof target === 'string' ? target : 'no SSH check was started'));
   } else {
     checks.push(await nicNotRenamed(shell, 'lan'));
     checks.push(typeof target === 'string' ? skippedCheck('ssh-unreachable', 'SSH not reachable (no key, no sshd)', target) : await sshUnreachable(target, shell));
   }
-  checks.push(await storageStatus(shell, expected.storage, { format: expected.storageStatus }));
+  checks.push(await storageStatus(shell, expected.storage, { timeoutMs: budgetMs(60_000), format: expected.storageStatus }));
   const passed = checks.every((check) => check.passed);
   // Kept on success too: it is the evidence of what the service did.
   const serviceLog = await collectServiceLog(shell).catch((error: Error) => `(could not collect: ${error.message})`);

@@ -73,14 +73,19 @@ export function unitSucceeded(runner: CommandRunner, unit: string, timeoutMs = 1
   });
 }
 
+/** The guest gives up a second before the harness does, so a hung wait still answers. */
+export function systemRunningCommand(timeoutMs: number): string {
+  const seconds = Math.max(1, Math.floor(timeoutMs / 1000) - 1);
+  return `timeout ${seconds} systemctl is-system-running --wait 2>&1`;
+}
+
 /**
  * `systemctl is-system-running --wait`: blocks until boot-up finished, then says `running` or `degraded`
  * (some unit failed; the failed units are listed as evidence).
  */
 export function systemRunning(runner: CommandRunner, timeoutMs = 120_000): Promise<CheckResult> {
   return runCheck('system-running', 'system finished booting (is-system-running)', async () => {
-    const seconds = Math.max(1, Math.floor(timeoutMs / 1000) - 1);
-    const result = await runner.execute(`timeout ${seconds} systemctl is-system-running --wait 2>&1`, { timeoutMs });
+    const result = await runner.execute(systemRunningCommand(timeoutMs), { timeoutMs });
     const state = result.stdout.trim().split('\n').pop() ?? '';
     const evidence = [evidenceOf(result)];
     if (state !== 'running') evidence.push(evidenceOf(await runner.execute('systemctl --failed --no-legend --no-pager 2>&1')));

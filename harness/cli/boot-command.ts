@@ -1,5 +1,8 @@
 // `harness boot`: boot an image (the default one when none is given), print phases, checks and the log path.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { renderJunit } from '../report/junit-report.ts';
 import { HarnessError, UsageError } from '../errors.ts';
 import { L2UnavailableError } from '../net/l2/l2-capability.ts';
 import { NetworkSetupError } from '../net/l2/ip-command.ts';
@@ -14,6 +17,8 @@ import { DefaultImageMissingError } from '../boot/default-image.ts';
 import { DiskOverlayError } from '../boot/disk-overlay.ts';
 import { runPreNixosChecks } from '../checks/pre-nixos-suite.ts';
 import { parseAcceleratorRequest } from '../qemu/accelerator-probe.ts';
+import { validateExtraQemuArgs } from '../qemu/extra-qemu-args.ts';
+import { parseTimeoutScale } from '../boot/timeout-scale.ts';
 import { type CliIO, ExitCode } from './cli-io.ts';
 import type { ExitHolder } from './main.ts';
 import { formatBootSummary, formatCheckTable } from './boot-output.ts';
@@ -42,7 +47,12 @@ interface BootCommandOptions {
   storagePattern?: string;
   expect?: string;
   timeoutMs?: string;
+  timeoutScale?: string;
+  retries?: string;
+  junit?: string;
   memory?: string;
+  cpus?: string;
+  qemuArg: string[];
   sshPort?: string;
   firmware?: 'bios' | 'uefi';
   keyInjection?: 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
@@ -80,7 +90,12 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--storage-pattern <regex>', 'how the image writes /run/pre-nixos/storage-status: the regex\'s group `state` (else its first group) is the state; ^ and $ match at each line')
     .option('--expect <regex>', 'only wait for this console text (any image; no pre-nixos checks)')
     .option('--timeout-ms <ms>', 'budget for the boot to reach its prompt')
+    .option('--timeout-scale <factor|auto>', 'multiply every budget (boot, SSH, checks) by this factor; auto (default, or HARNESS_TIMEOUT_SCALE): by how much slower than a reference TCG runs here')
+    .option('--retries <N>', 'boot again up to N times (0 to 10) when the infrastructure failed (QEMU killed or unable to start, host out of memory or disk, port or lock race, silent guest on an overloaded host); never for an image failure')
+    .option('--junit <file>', 'also write the run as JUnit XML to this file (retries and the failure class included)')
     .option('--memory <MiB>', 'guest memory in MiB (default 512)')
+    .option('--cpus <N>', 'guest vCPUs (QEMU -smp), 1 to 64')
+    .option('--qemu-arg <arg>', 'one extra argument for QEMU, appended to its command line (repeatable: --qemu-arg -device --qemu-arg virtio-balloon)', collect, [])
     .addOption(new Option('--firmware <firmware>', 'bios (SeaBIOS) or uefi (OVMF, q35)').choices(['bios', 'uefi']))
     .addOption(new Option('--key-injection <how>', 'how the run key reaches the guest (auto: kernel command line when the harness owns it, else SMBIOS credential)').choices(['auto', 'cmdline', 'smbios', 'fw_cfg', 'none']))
     .option('--nic <spec>', nicOptionHelp, collect, [])
@@ -114,6 +129,7 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
   };
   let vm: BootedVm | undefined;
   let report: BootReport | undefined;
+  let runFolder: string | undefined;
   try {
     const bootOptions = toBootOptions(options, io);
     const line = new ProgressLine({
@@ -127,7 +143,16 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     progress = line;
     line.start();
     line.print(`Booting ${describeSource(bootOptions)} …\n`);
-    vm = await bootVm(bootOptions, { onPhase: (mark: PhaseMark) => line.phaseReached(mark), onWarning: (text) => io.stderr(`Warning: ${text}\n`) });
+    vm = await bootVm(bootOptions, {
+      onPhase: (mark: PhaseMark) => line.phaseReached(mark),
+      onWarning: (text) => io.stderr(`Warning: ${text}
+`),
+      onRunFolder: (logDir) => (runFolder = logDir),
+      onAttempt: (attempt) => {
+        if (attempt > 1) line.print(`Retrying (attempt ${attempt}): the last attempt failed in the infrastructure, not the image.
+`);
+      },
+    });
     // Said as soon as it is known (a TCG run is slow); the summary repeats it with the reason.
     line.print(`Running under ${(vm.accelerator?.accel ?? 'an unknown accelerator').toUpperCase()}.\n`);
     const checksWanted = options.checks && (!bootOptions.waitFor || bootOptions.waitFor === 'shell');
@@ -149,6 +174,7 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     // The exit code agrees with the report (a kept-running VM stopped by a signal is recorded as interrupted).
     // Zero checks is never a pass: only a run that asked for none (--no-checks, --expect) exits 0 on BOOTED/MATCHED.
     const passed = checksWanted ? report.outcome === 'passed' : report.outcome === 'booted' || report.outcome === 'matched';
+    await writeJunit(options.junit, report, io);
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else io.stdout(formatBootSummary(report, io));
     return passed ? ExitCode.ok : ExitCode.failed;
@@ -165,8 +191,11 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
       error instanceof NetworkSetupError ||
       error instanceof MacCollisionError;
     const text = error instanceof Error ? error.message : String(error);
+    // A failed boot's report is in its run folder (written at stop, with the failure class).
+    const failedReport = vm?.report ?? (runFolder ? await readReport(runFolder) : undefined);
+    if (failedReport) await writeJunit(options.junit, failedReport, io).catch((junitError: Error) => io.stderr(`Warning: writing --junit ${options.junit} failed: ${junitError.message}\n`));
     if (json) {
-      io.stdout(`${JSON.stringify({ ...(vm?.report ?? {}), passed: false, error: { name: (error as Error).name, message: text } }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ ...(failedReport ?? {}), passed: false, error: { name: (error as Error).name, message: text } }, null, 2)}\n`);
     }
     io.stderr(`${usage ? 'Error' : 'Boot failed'}: ${text}\n`);
     if (!(error instanceof HarnessError) && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
@@ -216,7 +245,11 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (!options.key) bootOptions.keyInjection = 'none';
   if (options.expect) bootOptions.waitFor = regexOption('--expect', options.expect);
   if (options.timeoutMs) bootOptions.bootTimeoutMs = integerOption('--timeout-ms', options.timeoutMs);
+  if (options.retries !== undefined) bootOptions.retries = boundedIntegerOption('--retries', options.retries, 0, 10);
+  if (options.timeoutScale !== undefined) bootOptions.timeoutScale = parseTimeoutScale(options.timeoutScale, '--timeout-scale');
   if (options.memory) bootOptions.memoryMiB = integerOption('--memory', options.memory);
+  if (options.cpus !== undefined) bootOptions.cpus = boundedIntegerOption('--cpus', options.cpus, 1, 64);
+  if (options.qemuArg.length > 0) bootOptions.extraQemuArgs = validateExtraQemuArgs(options.qemuArg, '--qemu-arg');
   if (options.firmware) bootOptions.firmware = options.firmware;
   if (options.login) {
     const colon = options.login.indexOf(':');
@@ -252,9 +285,26 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   return bootOptions;
 }
 
+async function readReport(logDir: string): Promise<BootReport | undefined> {
+  return readFile(join(logDir, 'report.json'), 'utf8').then((text) => JSON.parse(text) as BootReport, () => undefined);
+}
+
+async function writeJunit(file: string | undefined, report: BootReport, io: CliIO): Promise<void> {
+  if (!file) return;
+  const path = resolve(io.cwd, file);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, renderJunit([report]));
+}
+
 function integerOption(name: string, value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new UsageError(name, `expected a whole number, got \`${value}\``, `pass e.g. ${name} 512`);
   return Number(value);
+}
+
+function boundedIntegerOption(name: string, value: string, min: number, max: number): number {
+  const number = integerOption(name, value);
+  if (number < min || number > max) throw new UsageError(name, `expected a whole number from ${min} to ${max}, got \`${value}\``, `pass e.g. ${name} ${min}`);
+  return number;
 }
 
 function regexOption(name: string, value: string, flags = ''): RegExp {

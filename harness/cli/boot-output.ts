@@ -2,6 +2,8 @@
 import type { PhaseMark } from '../boot/boot-phase.ts';
 import type { BootReport, CheckResult } from '../boot/boot-report.ts';
 import type { CliIO } from './cli-io.ts';
+import { timeoutScaleLine } from '../boot/timeout-scale.ts';
+import { retryLine } from '../boot/failure-class.ts';
 
 export function formatPhase(mark: PhaseMark): string {
   return `  [${(mark.atMs / 1000).toFixed(1).padStart(6)} s] ${mark.phase.padEnd(11)} ${mark.evidence.slice(0, 100)}\n`;
@@ -40,6 +42,9 @@ export function formatBootSummary(report: BootReport, io: CliIO): string {
   }
   lines.push('');
   lines.push(`Accelerator: ${report.accelerator?.accel ?? 'unknown'} — ${report.accelerator?.reason ?? ''}`);
+  if (report.timeoutScale) lines.push(`Budgets: ${timeoutScaleLine(report.timeoutScale)}`);
+  if (report.retry) lines.push(`Retried: ${retryLine(report.retry, report.passed)}`);
+  if (report.failure) lines.push(`Failure class: ${report.failure.failureClass}: ${report.failure.reason}`);
   lines.push(`Result: ${resultLine(report, paint)}`);
   lines.push(`Logs: ${report.logs.dir}`);
   return `${lines.join('\n')}\n`;

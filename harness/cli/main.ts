@@ -5,6 +5,8 @@ import { registerBootCommand } from './boot-command.ts';
 import { registerReplayCommand } from './replay-command.ts';
 import { registerDoctorCommand } from './doctor-command.ts';
 import { registerAttachCommand } from './attach-command.ts';
+import { registerCompareCommand } from './compare-command.ts';
+import { registerSummaryCommand } from './summary-command.ts';
 import { environmentHelp } from './environment-help.ts';
 
 /** A command action reports its exit code through this holder; commander's own errors map to 2. */
@@ -24,6 +26,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   registerReplayCommand(program, io, exit);
   registerDoctorCommand(program, io, exit);
   registerAttachCommand(program, io, exit);
+  registerCompareCommand(program, io, exit);
+  registerSummaryCommand(program, io, exit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

@@ -1,5 +1,6 @@
 // report.html: a BootReport as one self-contained page (inline CSS, no scripts, no external assets). Pure.
 import type { CheckResult, IpxeReport } from '../boot/boot-report.ts';
+import { retryLine } from '../boot/failure-class.ts';
 import { acceleratorLine, checkMark, formatMs, imageLine, lastPhaseBeforeStop, nicLines, outcomeLabel, phaseRows, shellCommand, totalMs, type PhaseRow, type ReportDocument } from './report-model.ts';
 
 export function escapeHtml(text: string): string {
@@ -83,6 +84,9 @@ export function renderReportHtml(document: ReportDocument): string {
     card('Accelerator', accel.accel.toUpperCase(), accel.reason),
     report.cpus ? card('vCPUs', String(report.cpus.count), `${report.cpus.chosenBy}: ${report.cpus.reason}`) : '',
     card('Run time', formatMs(totalMs(report)), `furthest phase: ${lastPhaseBeforeStop(report)}`),
+    report.timeoutScale ? card('Budgets', `×${report.timeoutScale.factor}`, report.timeoutScale.reason) : '',
+    report.retry ? card('Attempt', `${report.retry.attempt}`, retryLine(report.retry, report.passed)) : '',
+    report.failure ? card('Failure class', report.failure.failureClass, report.failure.reason) : '',
     card('Checks', `${passed} / ${report.checks.length}`, report.checks.length ? (passed === report.checks.length ? 'all passed' : `${report.checks.length - passed} failed`) : 'none ran'),
     card('SSH', report.sshPort ? `:${report.sshPort}` : 'off', `key: ${report.keyInjection}`),
     '</div>',

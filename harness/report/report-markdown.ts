@@ -1,5 +1,7 @@
 // report.md: a BootReport as Markdown for people reading a CI log or a pull request. Pure.
 import type { CheckResult } from '../boot/boot-report.ts';
+import { timeoutScaleLine } from '../boot/timeout-scale.ts';
+import { retryLine } from '../boot/failure-class.ts';
 import { acceleratorLine, checkMark, formatMs, imageLine, lastPhaseBeforeStop, nicLines, outcomeLabel, phaseRows, shellCommand, totalMs, type ReportDocument } from './report-model.ts';
 
 export function renderReportMarkdown(document: ReportDocument): string {
@@ -12,6 +14,9 @@ export function renderReportMarkdown(document: ReportDocument): string {
   out.push(`- Image: ${inlineCode(imageLine(report))}`);
   out.push(`- Accelerator: **${accel.accel}** — ${escapeText(accel.reason)}`);
   if (report.cpus) out.push(`- vCPUs: **${report.cpus.count}** (${report.cpus.chosenBy}) — ${escapeText(report.cpus.reason)}`);
+  if (report.timeoutScale) out.push(`- Budgets: ${escapeText(timeoutScaleLine(report.timeoutScale))}`);
+  if (report.retry) out.push(`- Retried: ${escapeText(retryLine(report.retry, report.passed))} (logs of that attempt: ${inlineCode(report.retry.firstAttempt.logDir)})`);
+  if (report.failure) out.push(`- Failure class: **${report.failure.failureClass}** — ${escapeText(report.failure.reason)}`);
   out.push(`- SSH key: ${escapeText(report.keyInjection)}${report.sshPort ? `, port 127.0.0.1:${report.sshPort}` : ''}`);
   out.push(`- Checks: ${passedCount} of ${report.checks.length} passed; run time ${formatMs(totalMs(report))}, furthest phase ${lastPhaseBeforeStop(report)}`);
   for (const line of nicLines(report)) out.push(`- ${escapeText(line)}`);

@@ -48,6 +48,8 @@ function fakeVm(shell: CommandRunner): PreNixosTarget & { recorded: unknown[] } 
     sshKey: undefined,
     report: { nics: [] },
     plan: { sshTimeoutMs: 1000 },
+    sshTimeoutMs: 1000,
+    timeoutScale: { factor: 1 },
     markPhase: () => undefined,
     recordChecks: (checks: unknown) => recorded.push(checks),
     recorded,
@@ -70,6 +72,15 @@ describe('runPreNixosChecks', () => {
     // Evidence names each command as if it had run alone.
     const lease = outcome.checks.find((check) => check.id === 'dhcp-lease');
     if (lease) expect(lease.evidence.map((e) => e.command)).toEqual(['ip -4 -o addr show dev lan', 'ip -4 route show default']);
+  });
+
+  it('budgets stretched by the timeout scale still cost one round trip (the prefetched command carries the same timeout)', async () => {
+    const shell = new BashRunner(guest('lan'));
+    const vm = { ...fakeVm(shell), timeoutScale: { factor: 2.5 } };
+    const outcome = await runPreNixosChecks(vm as never, { keyPresent: true, storage: 'plan-only' });
+    expect(shell.commands).toHaveLength(1);
+    expect(shell.commands[0]).toContain('timeout 299 systemctl is-system-running');
+    expect(outcome.checks.find((check) => check.id === 'system-running')?.evidence[0]?.command).toBe('timeout 299 systemctl is-system-running --wait 2>&1');
   });
 
   it('a check that must wait (no lease yet) polls on its own after the round trip, and says what it saw', async () => {

@@ -1,0 +1,234 @@
+// Comparing two recorded runs: noise masked (timestamps, addresses, MACs, ports, keys, markers), the
+// changed check named, phases side by side, QEMU argument and image differences, the first real divergence.
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BootReport } from '../../../harness/boot/boot-report.ts';
+import { maskConsoleNoise, normaliseConsole } from '../../../harness/compare/console-noise.ts';
+import { compareRuns, firstDivergence, normaliseArgv, type RecordedRun } from '../../../harness/compare/run-comparison.ts';
+import { renderComparisonMarkdown, renderComparisonText } from '../../../harness/compare/comparison-text.ts';
+import { loadRun, locateRun } from '../../../harness/compare/load-run.ts';
+import { main } from '../../../harness/cli/main.ts';
+import type { CliIO } from '../../../harness/cli/cli-io.ts';
+import { UsageError } from '../../../harness/errors.ts';
+
+describe('maskConsoleNoise', () => {
+  it.each([
+    ['harness and printk timestamps', '[    1.280] [    0.000000] Linux version 6.1.0-57-cloud-amd64', '[<time>] Linux version 6.1.0-57-cloud-amd64'],
+    ['MAC addresses', '[    8.166] 2: lan: link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff', '2: lan: link/ether <mac> brd <mac>'],
+    ['forwarded ports', '[    9.000] Accepted publickey for root from 10.0.2.2:43122 port 43122 ssh2', 'Accepted publickey for root from 10.0.2.2:<port> port <port> ssh2'],
+    ['SSH keys', '[    9.100] ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFPNuMwqB1cu6gH/PGTdK+lmgwPX6fR3Gf0qxT21059A boot-harness-a', 'ssh-ed25519 <key> boot-harness-a'],
+    ['a key on the kernel command line', '[    1.280] [    0.000000] Command line: console=ttyS0 pre_nixos.root_key=c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSUZQ', '[<time>] Command line: console=ttyS0 pre_nixos.root_key=<blob>'],
+    ['key fingerprints', 'Server host key: SHA256:4Vq1mEq2fOQ7rVbC3c3x2mZl1bS0yW3rXx9YbPq0Fh8', 'Server host key: SHA256:<fingerprint>'],
+    ['memory addresses', '[    1.281] [    0.000000] BIOS-e820: [mem 0x0000000000100000-0x000000001ffdffff] usable', '[<time>] BIOS-e820: [mem 0x<hex>-0x<hex>] usable'],
+    ['the harness markers and prompt', `[    7.811] <hp-TWGEGKLUGC># echo 'QXHWH''HJVNZ''{'; eval 'echo x'; echo "}""QXHWH""HJVNZ"" $?"`, `<hp-<marker>># echo <marker>'{'; eval 'echo x'; echo "}"<marker>" $?"`],
+    ['marker frames', '[    7.836] }QXHWHHJVNZ 0', '}<marker> 0'],
+    ['lease lifetimes and calibration', '[    8.276] inet 10.0.2.15/24 valid_lft 86399sec tsc: 2399.998 MHz', 'inet 10.0.2.15/24 valid_lft <n> sec tsc: <n> MHz'],
+    ['PIDs', '[    9.000] sshd[123]: Server listening on 0.0.0.0 port 22.', 'sshd[<pid>]: Server listening on 0.0.0.0 port <port>.'],
+  ])('masks %s', (_what, line, masked) => {
+    expect(maskConsoleNoise(line)).toBe(masked);
+  });
+
+  it('keeps what matters: addresses, versions, service results', () => {
+    for (const line of ['udhcpc: lease of 10.0.2.15 obtained', 'Linux version 6.1.0-57-cloud-amd64', "[FAILED] Failed to start pre-nixos.service."]) {
+      expect(maskConsoleNoise(line)).toBe(line);
+    }
+  });
+});
+
+const dir = '/logs/2026-12-01T03-23-00Z-nightly';
+function report(overrides: Partial<BootReport> = {}, logDir = dir): BootReport {
+  return {
+    name: 'nightly',
+    startedAt: '2026-12-01T03:23:00.000Z',
+    image: { kind: 'iso', iso: '/images/pre-nixos.iso' },
+    imageIdentity: { files: [{ role: 'iso', path: '/images/pre-nixos.iso', sha256: 'a'.repeat(64), sizeBytes: 1000 }], volumeId: 'PRE_NIXOS_1' },
+    accelerator: { accel: 'tcg', requested: 'auto', kvmUsable: false, reason: 'KVM unusable', fromCache: true },
+    timeoutScale: { factor: 1.4, requested: 'auto', source: 'default', reason: 'auto' },
+    keyInjection: 'smbios',
+    phases: [
+      { phase: 'qemu', atMs: 0, evidence: '' },
+      { phase: 'kernel', atMs: 2000, evidence: '[    0.000000] Linux version 6.1.0-57-cloud-amd64 (gcc)' },
+      { phase: 'userspace', atMs: 6000, evidence: '' },
+      { phase: 'prompt', atMs: 8000, evidence: '' },
+      { phase: 'stopped', atMs: 9000, evidence: '' },
+    ],
+    qemu: { argv: ['/usr/bin/qemu-system-x86_64', '-m', '512', '-smp', '1', '-chardev', `stdio,id=console0,logfile=${logDir}/console.raw`, '-qmp', 'unix:/tmp/boot-harness-Ab12Cd/qmp.sock,server=on', '-netdev', 'user,id=net0,hostfwd=tcp:127.0.0.1:40123-:22'], pid: 1 },
+    sshPort: 40123,
+    checks: [
+      { id: 'unit-pre-nixos', title: 'pre-nixos service succeeded', passed: true, verdict: 'active', evidence: [], durationMs: 10 },
+      { id: 'nic-renamed', title: 'primary NIC renamed to lan', passed: true, verdict: 'lan present', evidence: [], durationMs: 10 },
+    ],
+    passed: true,
+    logs: { dir: logDir, consoleRaw: '', consoleText: '', qemuStderr: '', qemuArgv: '', report: '' },
+    ...overrides,
+  };
+}
+
+const goodConsole = [
+  '[    2.000] [    0.000000] Linux version 6.1.0-57-cloud-amd64 (gcc)',
+  '[    2.100] [    0.012345] tsc: Detected 2399.998 MHz processor',
+  '[    3.000] [    1.100000] virtio_net virtio0: link/ether 52:54:00:12:34:56',
+  '[    6.000] [  OK  ] Started pre-nixos.service.',
+  '[    7.000] pre-nixos: done (storage=plan-only, lan=yes, ssh=yes)',
+  '[    8.000] <hp-TWGEGKLUGC># echo ok',
+];
+
+describe('compareRuns', () => {
+  const before: RecordedRun = { dir, report: report(), consoleLines: goodConsole };
+  const afterDir = '/logs/2026-12-02T03-23-00Z-nightly';
+  const after: RecordedRun = {
+    dir: afterDir,
+    report: report(
+      {
+        startedAt: '2026-12-02T03:23:00.000Z',
+        imageIdentity: { files: [{ role: 'iso', path: '/images/pre-nixos.iso', sha256: 'b'.repeat(64), sizeBytes: 1200 }], volumeId: 'PRE_NIXOS_2' },
+        phases: [
+          { phase: 'qemu', atMs: 0, evidence: '' },
+          { phase: 'kernel', atMs: 2000, evidence: '[    0.000000] Linux version 6.1.0-58-cloud-amd64 (gcc)' },
+          { phase: 'userspace', atMs: 12_000, evidence: '' },
+          { phase: 'prompt', atMs: 14_000, evidence: '' },
+          { phase: 'stopped', atMs: 15_000, evidence: '' },
+        ],
+        qemu: { ...report().qemu, argv: [...report({}, afterDir).qemu.argv.map((arg) => arg.replace('40123', '41999').replace('Ab12Cd', 'Zz99Yy')), '-device', 'virtio-balloon-pci'] },
+        checks: [
+          { id: 'unit-pre-nixos', title: 'pre-nixos service succeeded', passed: false, verdict: 'failed: exit-code', evidence: [], durationMs: 10 },
+          { id: 'nic-renamed', title: 'primary NIC renamed to lan', passed: true, verdict: 'lan present', evidence: [], durationMs: 10 },
+        ],
+        passed: false,
+      },
+      afterDir,
+    ),
+    consoleLines: [
+      '[    2.400] [    0.000000] Linux version 6.1.0-57-cloud-amd64 (gcc)',
+      '[    2.500] [    0.013001] tsc: Detected 2400.012 MHz processor',
+      '[    3.900] [    1.300000] virtio_net virtio0: link/ether 52:54:00:ab:cd:ef',
+      '[    4.000] random: crng init done',
+      '[   11.000] [FAILED] Failed to start pre-nixos.service.',
+      "[   11.100] See 'systemctl status pre-nixos.service' for details.",
+    ],
+  };
+  const comparison = compareRuns(before, after);
+
+  it('names the check that changed, and only that one', () => {
+    expect(comparison.checks.filter((check) => check.changed)).toEqual([
+      { id: 'unit-pre-nixos', title: 'pre-nixos service succeeded', before: 'passed', after: 'failed', verdictBefore: 'active', verdictAfter: 'failed: exit-code', changed: true },
+    ]);
+    expect(comparison.before.passed).toBe(true);
+    expect(comparison.after.passed).toBe(false);
+  });
+
+  it('puts phase durations side by side with the change in per cent', () => {
+    expect(comparison.phases.find((phase) => phase.phase === 'userspace')).toMatchObject({ durationBeforeMs: 2000, durationAfterMs: 2000, changePercent: 0 });
+    expect(comparison.phases.find((phase) => phase.phase === 'kernel')).toMatchObject({ durationBeforeMs: 4000, durationAfterMs: 10_000, changePercent: 150 });
+  });
+
+  it('QEMU arguments: the added device, not the run dir, log folder or port', () => {
+    expect(comparison.qemuArguments).toEqual({ removed: [], added: ['-device virtio-balloon-pci'] });
+  });
+
+  it('image identity: different digests, volume ids and kernel versions', () => {
+    expect(comparison.image.same).toBe(false);
+    expect(comparison.image.before).toMatchObject({ volumeId: 'PRE_NIXOS_1', kernelVersion: '6.1.0-57-cloud-amd64' });
+    expect(comparison.image.after).toMatchObject({ volumeId: 'PRE_NIXOS_2', kernelVersion: '6.1.0-58-cloud-amd64' });
+  });
+
+  it('the first console divergence is the failed service, past timestamp, MAC and crng noise', () => {
+    expect(comparison.console).toMatchObject({
+      lineBefore: 4,
+      lineAfter: 5,
+      textBefore: '[  OK  ] Started pre-nixos.service.',
+      textAfter: '[FAILED] Failed to start pre-nixos.service.',
+      commonContext: ['[<time>] Linux version 6.1.0-57-cloud-amd64 (gcc)', '[<time>] tsc: Detected <n> MHz processor', '[<time>] virtio_net virtio0: link/ether <mac>'],
+    });
+  });
+
+  it('identical runs apart from noise do not diverge', () => {
+    const again = goodConsole.map((line) => line.replace('52:54:00:12:34:56', '52:54:00:65:43:21').replace(/^\[\s*[\d.]+\]/, '[   99.999]'));
+    expect(firstDivergence(normaliseConsole(goodConsole), normaliseConsole(again))).toBeUndefined();
+  });
+
+  it('steps over timing-dependent kernel lines in one run only, never a warning or a userspace line', () => {
+    const noisy = [...goodConsole.slice(0, 2), '[    2.200] [    0.300000] APIC calibration not consistent with PM-Timer: 139ms instead of 100ms', '[    2.210] [    0.300100] APIC delta adjusted to PM-Timer: 6249596 (5862438)', ...goodConsole.slice(2)];
+    expect(firstDivergence(normaliseConsole(goodConsole), normaliseConsole(noisy))).toBeUndefined();
+    const calibration = [goodConsole[0]!, '[    2.050] [    0.000000] tsc: Fast TSC calibration failed', ...goodConsole.slice(1)];
+    expect(firstDivergence(normaliseConsole(calibration), normaliseConsole(goodConsole))).toBeUndefined();
+    const otherCalibration = [goodConsole[0]!, '[    2.050] [    0.000000] tsc: Fast TSC calibration using PIT', '[    2.060] [    0.000000] tsc: Detected 2399.998 MHz processor', ...goodConsole.slice(2)];
+    expect(firstDivergence(normaliseConsole(calibration), normaliseConsole(otherCalibration))).toBeUndefined();
+    const swapped = [goodConsole[0]!, goodConsole[2]!, goodConsole[1]!, ...goodConsole.slice(3)];
+    expect(firstDivergence(normaliseConsole(goodConsole), normaliseConsole(swapped))).toBeUndefined();
+    const warned = [...goodConsole.slice(0, 2), '[    2.200] [    0.300000] WARNING: CPU: 0 PID: 1 at mm/slub.c:123', ...goodConsole.slice(2)];
+    expect(firstDivergence(normaliseConsole(goodConsole), normaliseConsole(warned))).toMatchObject({ lineAfter: 3, textAfter: '[<time>] WARNING: CPU: 0 PID: <pid> at mm/slub.c:123' });
+    const extraUserspace = [...goodConsole.slice(0, 4), 'pre-nixos: retrying disk probe', ...goodConsole.slice(4)];
+    expect(firstDivergence(normaliseConsole(goodConsole), normaliseConsole(extraUserspace))).toMatchObject({ textAfter: 'pre-nixos: retrying disk probe' });
+  });
+
+  it('a console that ends early diverges at its end', () => {
+    const divergence = firstDivergence(normaliseConsole(goodConsole), normaliseConsole(goodConsole.slice(0, 3)));
+    expect(divergence).toMatchObject({ lineBefore: 4, lineAfter: undefined, followingAfter: [] });
+  });
+
+  it('text and Markdown name the changed check and the diverging lines', () => {
+    const text = renderComparisonText(comparison);
+    expect(text).toMatch(/! pre-nixos service succeeded\s+passed\s+→ failed\s+failed: exit-code/);
+    expect(text).toMatch(/kernel\s+4\.00 s →\s+10\.00 s\s+\+150%/);
+    expect(text).toMatch(/- \[  OK  \] Started pre-nixos.service.\n[\s\S]*\+ \[FAILED\] Failed to start pre-nixos.service./);
+    expect(text).toMatch(/\+ -device virtio-balloon-pci/);
+    const markdown = renderComparisonMarkdown(comparison);
+    expect(markdown).toMatch(/^## Compared with the last good run: PASSED → FAILED/);
+    expect(markdown).toMatch(/\| \*\*pre-nixos service succeeded\*\* \| ✓ passed \| ✗ failed: failed: exit-code \|/);
+    expect(markdown).toMatch(/\| kernel \| 4\.00 s \| 10\.00 s \| \+150% \|/);
+    expect(markdown).toContain('+ [FAILED] Failed to start pre-nixos.service.');
+  });
+
+  it('normaliseArgv pairs options with values', () => {
+    expect(normaliseArgv(report())).toContain('-qmp unix:<run-dir>/qmp.sock,server=on');
+  });
+});
+
+describe('harness compare on recorded run folders', () => {
+  let root: string;
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  async function record(name: string, value: BootReport, consoleLines: string[]): Promise<string> {
+    const runDir = join(root, name);
+    await mkdir(runDir, { recursive: true });
+    await writeFile(join(runDir, 'report.json'), JSON.stringify(value));
+    await writeFile(join(runDir, 'console.txt'), `${consoleLines.join('\n')}\n`);
+    return runDir;
+  }
+
+  async function cli(args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIO = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env: {}, cwd: root };
+    return { code: await main(args, io), stdout: () => stdout, stderr: () => stderr };
+  }
+
+  it('compares by folder and by name, in text, JSON and Markdown; bad input exits 2', async () => {
+    root = await mkdtemp(join(tmpdir(), 'compare-cli-'));
+    await record('2026-12-01T03-23-00Z-nightly', report({}, join(root, '2026-12-01T03-23-00Z-nightly')), goodConsole);
+    const bad = report({ passed: false, checks: [{ ...report().checks[0]!, passed: false, verdict: 'failed' }, report().checks[1]!] });
+    const badDir = await record('2026-12-02T03-23-00Z-broken', bad, goodConsole.slice(0, 3).concat(['[FAILED] Failed to start pre-nixos.service.']));
+
+    const json = await cli(['compare', 'nightly', badDir, '--json', '--log-dir', root]);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout());
+    expect(parsed.checks.filter((check: { changed: boolean }) => check.changed).map((check: { id: string }) => check.id)).toEqual(['unit-pre-nixos']);
+    expect(parsed.console.textAfter).toBe('[FAILED] Failed to start pre-nixos.service.');
+
+    const markdown = await cli(['compare', 'nightly', 'broken', '--markdown', '--log-dir', root]);
+    expect(markdown.stdout()).toMatch(/^## Compared with the last good run/);
+
+    const missing = await cli(['compare', 'nightly', 'no-such-run', '--log-dir', root]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr()).toMatch(/run `no-such-run`: is neither a folder nor the name of a run[\s\S]*Fix:/);
+
+    const notARun = await cli(['compare', root, badDir]);
+    expect(notARun.code).toBe(2);
+    expect(notARun.stderr()).toMatch(/has no report\.json[\s\S]*Fix:/);
+    await expect(loadRun(root)).rejects.toThrow(UsageError);
+    expect(await locateRun('broken', { cwd: root, logRoot: root })).toBe(badDir);
+  });
+});
