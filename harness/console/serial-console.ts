@@ -3,6 +3,7 @@
 import { type ConsoleContext, HarnessError } from '../errors.ts';
 import { type Clock, monotonicNowMs } from '../util/clock.ts';
 import { AnsiNormalizer } from './ansi-normalizer.ts';
+import type { LineDrawing } from './dec-special-graphics.ts';
 import {
   ConsoleClosedError,
   ConsoleFailureError,
@@ -69,6 +70,8 @@ export interface SerialConsoleOptions {
   failureTraceMs?: number;
   /** How many lines of trace to collect after a failure line, the failure line included (default 60). */
   failureTraceLines?: number;
+  /** What DEC Special Graphics (TUI box-drawing) bytes become in the matched text (default 'unicode': ┌─┐│└┘). */
+  lineDrawing?: LineDrawing;
 }
 
 interface PendingExpect {
@@ -166,7 +169,7 @@ export class SerialConsole implements Disposable {
         unfiltered.control(code, rawEnd);
         splitter.control(code, rawEnd);
       },
-    });
+    }, { lineDrawing: options.lineDrawing ?? 'unicode' });
     this.unsubscribe = [
       transport.onData((chunk) => this.receive(chunk)),
       transport.onExit((exit) => this.close(exit)),
@@ -442,7 +445,8 @@ export class SerialConsole implements Disposable {
       );
       return;
     }
-    const screen = pending.kind === 'screen' ? this.screen?.text() : undefined;
+    // A text UI places words with cursor moves: the stream is one flattened line, the screen is what a person saw.
+    const screen = pending.kind === 'screen' || this.screen?.cursorAddressed ? this.screen?.text() : undefined;
     this.settle(pending, () =>
       pending.reject(new ExpectTimeoutError(pending.patterns, elapsedMs, pending.budgetMs, this.tail(40), this.context, screen)),
     );
