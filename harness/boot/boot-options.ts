@@ -80,6 +80,11 @@ export interface BootOptions {
   /** Console patterns that fail the boot at once (default: kernel panic, Oops, emergency mode, …); false turns them off. */
   failurePatterns?: boolean;
   bootTimeoutMs?: number;
+  /**
+   * Give up on the prompt when the serial console has printed nothing for this long (default 120 s, never
+   * more than bootTimeoutMs; 0: off). The error then says what the VGA screen shows.
+   */
+  serialSilenceTimeoutMs?: number;
   sshTimeoutMs?: number;
   /** BIOS (default) or UEFI with OVMF. */
   firmware?: 'bios' | 'uefi';
@@ -139,6 +144,8 @@ export interface BootPlan {
   login: ShellLogin | undefined;
   failurePatterns: boolean;
   bootTimeoutMs: number;
+  /** 0: no silence watch. */
+  serialSilenceTimeoutMs: number;
   sshTimeoutMs: number;
   sshPort: number;
   firmware: 'bios' | 'uefi';
@@ -152,6 +159,8 @@ export interface BootPlan {
 /** TCG on a busy 2-core machine: a real systemd image needs 40–80 s to its prompt, so budgets are wide. */
 export const defaultBootTimeoutMs = 240_000;
 export const defaultSshTimeoutMs = 90_000;
+/** Longer than any quiet stretch of a booting image under TCG (an XZ kernel unpacking: 5-9 s), far shorter than the boot budget. */
+export const defaultSerialSilenceTimeoutMs = 120_000;
 
 export async function resolveBootOptions(options: BootOptions): Promise<BootPlan> {
   const env = options.env ?? process.env;
@@ -164,6 +173,8 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   const cpus = positiveInteger(options.cpus ?? 1, 'cpus', 1, 64);
   const bootTimeoutMs = positiveInteger(options.bootTimeoutMs ?? defaultBootTimeoutMs, 'bootTimeoutMs', 1, 24 * 3600_000);
   const sshTimeoutMs = positiveInteger(options.sshTimeoutMs ?? defaultSshTimeoutMs, 'sshTimeoutMs', 1, 24 * 3600_000);
+  const serialSilenceTimeoutMs =
+    options.serialSilenceTimeoutMs === 0 ? 0 : positiveInteger(options.serialSilenceTimeoutMs ?? defaultSerialSilenceTimeoutMs, 'serialSilenceTimeoutMs', 1000, 24 * 3600_000);
   const accel = options.accel ?? parseAcceleratorRequest(env.HARNESS_ACCEL || 'auto', 'HARNESS_ACCEL');
 
   if (options.iso && (options.kernel || options.initrd)) {
@@ -265,6 +276,8 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     login: options.login,
     failurePatterns: options.failurePatterns ?? true,
     bootTimeoutMs,
+    // Past the boot budget the prompt timeout fires first and says the same.
+    serialSilenceTimeoutMs: serialSilenceTimeoutMs >= bootTimeoutMs ? 0 : serialSilenceTimeoutMs,
     sshTimeoutMs,
     firmware: parseFirmware(options.firmware ?? 'bios'),
     credentials: await resolveCredentials(options.credentials ?? {}),

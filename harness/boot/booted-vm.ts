@@ -4,7 +4,7 @@ import { constants, copyFile, mkdir, readFile, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { SerialConsole } from '../console/serial-console.ts';
 import { ShellSession } from '../console/shell-session.ts';
-import { ConsoleClosedError, ConsoleFailureError } from '../console/console-errors.ts';
+import { ConsoleClosedError, ConsoleFailureError, ExpectTimeoutError } from '../console/console-errors.ts';
 import type { ChainRequest } from '../net/chain-server.ts';
 import { findIpxeFailure } from '../net/ipxe-messages.ts';
 import { slirpHostAddress } from '../net/tftp-layout.ts';
@@ -30,6 +30,8 @@ import type { RunDirectories } from './run-directory.ts';
 import { prepareNics, type PreparedNics } from './nic-setup.ts';
 import type { UserNic } from '../qemu/vm-spec.ts';
 import type { Duplex } from 'node:stream';
+import { type ExpectVgaOptions, type VgaMatch, VgaScreen, type VgaText } from '../qemu/vga-screen.ts';
+import { BootTimeoutError, diagnoseSilentBoot } from './silent-boot.ts';
 
 export interface BootHooks {
   /** Called as each boot phase is reached (for progress output). */
@@ -63,6 +65,9 @@ export class BootedVm implements AsyncDisposable {
   private cast: AsciicastWriter | undefined;
   private chain: IpxeChain | undefined;
   private preparedNics: PreparedNics | undefined;
+  private vgaScreen: VgaScreen | undefined;
+  /** When the serial console last printed (monotonic ms), for the silent-serial watch. */
+  private lastSerialAtMs = 0;
 
   constructor(
     readonly plan: BootPlan,
@@ -274,7 +279,10 @@ export class BootedVm implements AsyncDisposable {
     // Subscribed before the guest is resumed, so the recording misses no byte.
     const cast = new AsciicastWriter(join(this.logDir, 'console.cast'), { columns: 120, rows: 40, title: plan.name });
     this.cast = cast;
-    this.qemuProcess.transport.onData((chunk) => cast.write(chunk));
+    this.qemuProcess.transport.onData((chunk) => {
+      cast.write(chunk);
+      this.lastSerialAtMs = monotonicNowMs();
+    });
     await writeFile(this.report.logs.qemuArgv, `${JSON.stringify(this.qemuProcess.commandLine, null, 2)}\n`);
 
     const textLog = this.textLog;
@@ -300,6 +308,7 @@ export class BootedVm implements AsyncDisposable {
     }
     await this.preparedNics.attachAfterStart();
     await this.qemuProcess.resume();
+    this.lastSerialAtMs = monotonicNowMs();
     await this.waitForGuest();
   }
 
@@ -367,7 +376,65 @@ export class BootedVm implements AsyncDisposable {
     return { method, path, status, bytes, durationMs: Math.round(durationMs), atMs: Math.round(request.startedAtMs - this.startedAtMs) };
   }
 
+  /**
+   * The prompt wait, watched: when it times out, or the serial line stays silent for
+   * `serialSilenceTimeoutMs`, the error says what the VGA screen shows and names the likely cause.
+   */
   private async waitForPrompt(): Promise<void> {
+    const waiting = this.waitForPromptOnSerial();
+    const watched = this.plan.serialSilenceTimeoutMs > 0 && !this.plan.restoreFrom && this.plan.waitFor !== 'nothing';
+    let watch: NodeJS.Timeout | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      if (!watched) return;
+      watch = setInterval(() => {
+        const silentForMs = monotonicNowMs() - this.lastSerialAtMs;
+        if (silentForMs >= this.plan.serialSilenceTimeoutMs) reject(new SerialSilence(silentForMs));
+      }, 1000);
+    });
+    // After a silence the prompt wait is abandoned; it ends when the console is disposed at stop.
+    waiting.catch(() => undefined);
+    try {
+      await Promise.race([waiting, silence]);
+    } catch (error) {
+      if (error instanceof SerialSilence) throw await this.explainBootTimeout('serial-silent', error);
+      if (error instanceof ExpectTimeoutError) throw await this.explainBootTimeout('prompt-timeout', error);
+      throw error;
+    } finally {
+      clearInterval(watch);
+    }
+  }
+
+  private async explainBootTimeout(kind: 'prompt-timeout' | 'serial-silent', cause: ExpectTimeoutError | SerialSilence): Promise<BootTimeoutError> {
+    let vga: VgaText | undefined;
+    let vgaError: string | undefined;
+    try {
+      vga = await withTimeout(this.vga.read(), vgaReadBudgetMs, 'reading the VGA screen');
+    } catch (error) {
+      vgaError = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    }
+    const screenshotPath = join(this.logDir, 'screen.png');
+    const captured = await captureScreen(this.qemu.qmp, screenshotPath).then(
+      () => true,
+      () => false,
+    );
+    const serialSawKernel = this.timeline.reached('kernel');
+    const console = this.serialConsole;
+    return new BootTimeoutError({
+      kind,
+      cause,
+      causeShortMessage: cause instanceof ExpectTimeoutError ? cause.shortMessage : cause.message,
+      serialSilentForMs: monotonicNowMs() - this.lastSerialAtMs,
+      serialBytes: console?.bytesSeen ?? 0,
+      vga,
+      vgaError,
+      screenshotPath: captured ? screenshotPath : undefined,
+      diagnosis: vga ? diagnoseSilentBoot(vga.text, serialSawKernel) : undefined,
+      context: console?.context ?? {},
+      tail: console?.tail(40) ?? [],
+    });
+  }
+
+  private async waitForPromptOnSerial(): Promise<void> {
     const plan = this.plan;
     try {
       if (plan.bootMenu && !plan.restoreFrom) {
@@ -400,6 +467,25 @@ export class BootedVm implements AsyncDisposable {
       }
       throw error;
     }
+  }
+
+  /** The VGA screen reader (text mode from video memory, graphics modes by OCR). */
+  get vga(): VgaScreen {
+    this.vgaScreen ??= new VgaScreen(this.qemu.qmp, { scratchDir: this.directories.runDir });
+    return this.vgaScreen;
+  }
+
+  /** The text on the VGA screen now, and which method read it (`vga-memory` or `ocr`). */
+  vgaText(): Promise<VgaText> {
+    return this.vga.read();
+  }
+
+  /** Waits until the VGA screen matches; nothing is consumed (the screen is a state, as in `console.expectScreen`). */
+  expectVga(pattern: string | RegExp, options: Omit<ExpectVgaOptions, 'describe'>): Promise<VgaMatch> {
+    return this.vga.expect(pattern, {
+      ...options,
+      describe: () => ({ context: this.serialConsole?.context ?? {}, tail: this.serialConsole?.tail(40) ?? [] }),
+    });
   }
 
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
@@ -502,6 +588,24 @@ export class BootedVm implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/** The serial line was silent for longer than the plan allows while the boot waited for its prompt. */
+class SerialSilence extends Error {
+  constructor(readonly silentForMs: number) {
+    super(`serial console silent for ${Math.round(silentForMs)} ms`);
+  }
+}
+
+/** Reading the screen must not hang an error path (OCR of a large screen takes seconds). */
+const vgaReadBudgetMs = 30_000;
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HarnessError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timedOut]).finally(() => clearTimeout(timer));
 }
 
 function readTextSync(path: string): string {
