@@ -2,11 +2,12 @@
 // card's registers through HMP port reads, the cells through `pmemsave`), in milliseconds and without
 // OCR; in a graphics mode (GRUB gfxterm, a framebuffer console, vesamenu) the screendump goes through
 // tesseract. Every result says which method produced it.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { type ConsoleContext, HarnessError, describeContext } from '../errors.ts';
 import { type Clock, monotonicNowMs, sleep } from '../util/clock.ts';
+import { upscalePpm } from './ocr-image.ts';
 import type { QmpClient } from './qmp-client.ts';
 import { type VgaDisplayMode, type VgaRegisters, decodeVgaMode, decodeVgaText, parsePortRead, vgaTextSpanBytes } from './vga-text-mode.ts';
 
@@ -202,6 +203,7 @@ export class VgaScreen {
     const ppm = this.scratchFile('vga-ocr.ppm');
     try {
       await this.qmp.execute('screendump', { filename: ppm });
+      await writeFile(ppm, upscalePpm(await readFile(ppm)));
       let stdout: string;
       try {
         // --psm 4: one column of text of variable sizes, as on a boot screen; more faithful than the default here.

@@ -52,6 +52,37 @@ describe('vm.vgaText()', () => {
   }, 300_000);
 });
 
+/**
+ * isolinux's vesamenu: a 640x480 graphics-mode menu. White on black without the default shadows and
+ * gradient, which no OCR reads well (nor does a person, much).
+ */
+const graphicsMenu = [
+  'UI vesamenu.c32',
+  'PROMPT 0',
+  'TIMEOUT 0',
+  'MENU BACKGROUND #ff000000',
+  ...['screen', 'border', 'title', 'unsel', 'tabmsg'].map((element) => `MENU COLOR ${element} 0 #ffffffff #ff000000 none`),
+  'MENU COLOR sel 0 #ff000000 #ffffffff none',
+  'MENU TITLE boot-harness graphics menu',
+  'LABEL pre-nixos',
+  '  MENU LABEL Install pre-nixos (framebuffer)',
+  '  KERNEL /boot/vmlinuz',
+  '  INITRD /boot/initrd.img',
+  '',
+].join('\n');
+
+describe('vm.vgaText() in a graphics mode', () => {
+  it('falls back to OCR of the screendump and says so: the isolinux vesamenu', async () => {
+    const iso = await isos.build('vga-vesamenu', { config: graphicsMenu, modules: ['vesamenu.c32', 'libutil.c32', 'libcom32.c32'] });
+    await using vm = await bootVm({ name: 'vga-ocr-vesamenu', iso, waitFor: 'nothing' });
+    const menu = await vm.expectVga('Press [Tab] to edit options', { timeoutMs: 120_000 });
+    expect(menu.screen.method).toBe('ocr');
+    expect(menu.screen.mode).toEqual({ kind: 'graphics', reason: 'a VBE (linear framebuffer) mode is set' });
+    expect(menu.screen.text).toMatch(/boot-harness graphics menu/);
+    expect(menu.screen.text).toMatch(/Install pre-nixos \(framebuffer\)/);
+  }, 300_000);
+});
+
 describe('a silent serial console is explained by the VGA screen', () => {
   it('an ISO whose kernel line has no console=ttyS0: named as the cause, with the screen and the PNG', async () => {
     const iso = await isos.build('no-serial-console', {
