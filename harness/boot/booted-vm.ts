@@ -32,6 +32,7 @@ import type { UserNic } from '../qemu/vm-spec.ts';
 import type { Duplex } from 'node:stream';
 import { type ExpectVgaOptions, type VgaMatch, VgaScreen, type VgaText } from '../qemu/vga-screen.ts';
 import { BootTimeoutError, diagnoseSilentBoot } from './silent-boot.ts';
+import { netdevId } from '../qemu/qemu-argv.ts';
 
 export interface BootHooks {
   /** Called as each boot phase is reached (for progress output). */
@@ -486,6 +487,21 @@ export class BootedVm implements AsyncDisposable {
       ...options,
       describe: () => ({ context: this.serialConsole?.context ?? {}, tail: this.serialConsole?.tail(40) ?? [] }),
     });
+  }
+
+  /**
+   * Takes the link of the guest's NIC number `nic` (in `nics` order, from 0) down or up, as a pulled
+   * cable would (QMP `set_link`): the guest sees the carrier go and come back.
+   */
+  async setLink(nic: number, up: boolean): Promise<void> {
+    const count = this.qemu.spec.nics.length;
+    if (!Number.isInteger(nic) || nic < 0 || nic >= count) {
+      throw new HarnessError(
+        `setLink: this VM has no NIC number ${String(nic)}`,
+        count === 0 ? 'It has no NIC at all (network: false or nics: []).' : `Fix: pass a NIC number from 0 to ${count - 1} (the order of \`nics\`).`,
+      );
+    }
+    await this.qemu.qmp.execute('set_link', { name: netdevId(nic), up });
   }
 
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
