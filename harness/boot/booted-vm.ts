@@ -4,7 +4,7 @@ import { constants, copyFile, mkdir, readFile, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { SerialConsole } from '../console/serial-console.ts';
 import { ShellSession } from '../console/shell-session.ts';
-import { ConsoleClosedError, ConsoleFailureError, ExpectTimeoutError } from '../console/console-errors.ts';
+import { ConsoleClosedError, ConsoleFailureError, ExpectTimeoutError, TIMEOUT } from '../console/console-errors.ts';
 import type { ChainRequest } from '../net/chain-server.ts';
 import { findIpxeFailure } from '../net/ipxe-messages.ts';
 import { slirpHostAddress } from '../net/tftp-layout.ts';
@@ -33,6 +33,7 @@ import type { Duplex } from 'node:stream';
 import { type ExpectVgaOptions, type VgaMatch, VgaScreen, type VgaText } from '../qemu/vga-screen.ts';
 import { BootTimeoutError, diagnoseSilentBoot } from './silent-boot.ts';
 import { netdevId } from '../qemu/qemu-argv.ts';
+import { type BootOrder, crashGuest, powerOffGuest, resetGuest } from './power-control.ts';
 
 export interface BootHooks {
   /** Called as each boot phase is reached (for progress output). */
@@ -502,6 +503,52 @@ export class BootedVm implements AsyncDisposable {
       );
     }
     await this.qemu.qmp.execute('set_link', { name: netdevId(nic), up });
+  }
+
+  /**
+   * Reboots the guest and waits for the next boot's prompt, as a second boot of the same run: the
+   * timeline marks `reboot` and the phases again (`boot: 2`), the report and the cast show both boots,
+   * and the console (with its expects) carries on. `guest`: types `command` (default `reboot`) on the
+   * console; `reset` (default): QMP system_reset. `bootOrder` changes where the next boot comes from
+   * (e.g. `c`: the disk an installer wrote, after booting its ISO). `waitForPrompt: false` returns once
+   * the guest was reset (to watch the next boot's firmware on the VGA screen, say); a reboot the guest
+   * then does by itself resets it again instead of ending the run, until the next `reboot()`.
+   */
+  async reboot(
+    options: { how?: 'reset' | 'guest'; command?: string; bootOrder?: BootOrder; timeoutMs?: number; waitForPrompt?: boolean } = {},
+  ): Promise<void> {
+    const how = options.how ?? 'reset';
+    const describe = () => ({ context: this.console.context, tail: this.console.tail(40) });
+    const restoreNoReboot = await resetGuest(this.qemu, how === 'reset' ? { kind: 'reset' } : { kind: 'guest', send: () => this.console.sendLine(options.command ?? 'reboot') }, {
+      timeoutMs: options.timeoutMs ?? this.plan.bootTimeoutMs,
+      bootOrder: options.bootOrder,
+      describe,
+    });
+    this.sshSession?.close();
+    this.sshSession = undefined;
+    this.shellSession = undefined;
+    this.timeline.startNextBoot(this.elapsedMs(), `${how === 'reset' ? 'system_reset' : `guest ran \`${options.command ?? 'reboot'}\``}${options.bootOrder ? `, boot order ${options.bootOrder}` : ''}`);
+    // What the first boot printed up to the reset (its last prompt among it) must not pass for the next boot's.
+    await this.console.expect([/[\s\S]+$/, TIMEOUT], { timeoutMs: 1, failurePatterns: false });
+    this.lastSerialAtMs = monotonicNowMs();
+    if (options.waitForPrompt ?? true) {
+      await this.waitForPrompt();
+      await restoreNoReboot();
+    }
+  }
+
+  /** ACPI power button (QMP system_powerdown), then waits up to `timeoutMs` for the guest to stop QEMU. */
+  async powerOff(timeoutMs = 60_000): Promise<void> {
+    this.sshSession?.close();
+    await powerOffGuest(this.qemu, { timeoutMs, describe: () => ({ context: this.console.context, tail: this.console.tail(40) }) });
+    this.markPhase('stopped', 'the guest powered off (ACPI power button)');
+  }
+
+  /** Stops the machine at once, as a power cut would (no shutdown inside the guest). */
+  async crash(): Promise<void> {
+    this.sshSession?.close();
+    await crashGuest(this.qemu);
+    this.markPhase('stopped', 'crashed: QEMU stopped at once, no shutdown in the guest');
   }
 
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
