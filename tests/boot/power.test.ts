@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootVm } from '../../harness/boot/boot-vm.ts';
+import type { BootReport } from '../../harness/boot/boot-report.ts';
+import { harness } from '../support/run-cli.ts';
 
 describe('power and boot control', () => {
   it('vm.reboot(): the guest reboots itself, the run goes on as a second boot with both timelines', async () => {
@@ -52,5 +54,16 @@ describe('power and boot control', () => {
     await vm.crash();
     expect(vm.qemu.hasExited).toBe(true);
     expect(vm.timeline.all.at(-1)).toMatchObject({ phase: 'stopped', evidence: 'crashed: QEMU stopped at once, no shutdown in the guest' });
+  }, 300_000);
+
+  it('harness boot --reboot-after-checks: the checks pass in both boots, reported as two boots', async () => {
+    const result = await harness(['boot', '--direct', '--reboot-after-checks', '--json', '--name', 'power-cli-reboot']);
+    expect(result.stderr).toContain('Rebooting the guest (its own `reboot`) for a second boot');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as BootReport;
+    const ids = report.checks.map((check) => check.id);
+    expect(ids.filter((id) => id.endsWith('@boot2'))).toEqual(ids.filter((id) => !id.includes('@')).map((id) => `${id}@boot2`));
+    expect(report.checks.every((check) => check.passed)).toBe(true);
+    expect(report.phases.filter((mark) => mark.phase === 'prompt').map((mark) => mark.boot ?? 1)).toEqual([1, 2]);
   }, 300_000);
 });
