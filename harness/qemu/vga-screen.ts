@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { type ConsoleContext, HarnessError, describeContext } from '../errors.ts';
 import { type Clock, monotonicNowMs, sleep } from '../util/clock.ts';
+import { Semaphore } from '../util/semaphore.ts';
 import { upscalePpm } from './ocr-image.ts';
 import type { QmpClient } from './qmp-client.ts';
 import { type VgaDisplayMode, type VgaRegisters, decodeVgaMode, decodeVgaText, parsePortRead, vgaTextSpanBytes } from './vga-text-mode.ts';
@@ -102,6 +103,8 @@ export class VgaScreen {
   private readonly clock: Clock;
   private readonly tesseractPath: string;
   private reads = 0;
+  // Two reads at once would interleave their writes to the card's index registers.
+  private readonly oneReadAtATime = new Semaphore(1);
 
   constructor(
     private readonly qmp: QmpClient,
@@ -113,6 +116,15 @@ export class VgaScreen {
 
   /** The screen now: exact from video memory in a text mode, by OCR in a graphics mode. */
   async read(): Promise<VgaText> {
+    const release = await this.oneReadAtATime.acquire();
+    try {
+      return await this.readNow();
+    } finally {
+      release();
+    }
+  }
+
+  private async readNow(): Promise<VgaText> {
     const textMode = await this.paused(async () => {
       const mode = decodeVgaMode(await this.readRegisters());
       if (mode.kind !== 'text') return { mode };
