@@ -23,8 +23,9 @@ export interface TestIsos extends AsyncDisposable {
 }
 
 export async function testIsos(): Promise<TestIsos> {
-  const dir = await mkdtemp(join(tmpdir(), 'harness-test-iso-'));
+  // Looked up first: a missing image must not leave an empty temp dir behind.
   const image = await locateDefaultImage();
+  const dir = await mkdtemp(join(tmpdir(), 'harness-test-iso-'));
   return {
     async build(name, spec) {
       const root = join(dir, `${name}-root`);
