@@ -528,6 +528,7 @@ export class BootedVm implements AsyncDisposable {
     this.sshSession = undefined;
     this.shellSession = undefined;
     this.timeline.startNextBoot(this.elapsedMs(), `${how === 'reset' ? 'system_reset' : `guest ran \`${options.command ?? 'reboot'}\``}${options.bootOrder ? `, boot order ${options.bootOrder}` : ''}`);
+    this.cast?.marker(`boot ${this.timeline.bootNumber}`);
     // What the first boot printed up to the reset (its last prompt among it) must not pass for the next boot's.
     await this.console.expect([/[\s\S]+$/, TIMEOUT], { timeoutMs: 1, failurePatterns: false });
     this.lastSerialAtMs = monotonicNowMs();

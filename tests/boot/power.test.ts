@@ -30,6 +30,7 @@ describe('power and boot control', () => {
     expect(await readFile(join(vm.logDir, 'report.md'), 'utf8')).toMatch(/\| reboot \|[^\n]*boot 2: guest ran `reboot`/);
     const cast = await readFile(join(vm.logDir, 'console.cast'), 'utf8');
     expect(cast.match(/Linux version \d/g)).toHaveLength(2);
+    expect(cast).toMatch(/^\[[\d.]+,"m","boot 2"\]$/m);
   }, 300_000);
 
   it('vm.reboot({ bootOrder }): from the ISO to the disk, seen on the VGA screen', async () => {
