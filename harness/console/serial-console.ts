@@ -213,6 +213,14 @@ export class SerialConsole implements Disposable {
     return this.screen.text();
   }
 
+  /**
+   * The rendered screen when the output has placed its cursor absolutely (a text UI, a bootloader menu),
+   * for error messages: there the stream is one flattened line and the screen is what a person saw.
+   */
+  cursorAddressedScreen(): string | undefined {
+    return this.screen?.cursorAddressed ? this.screen.text() : undefined;
+  }
+
   expect(patterns: Pattern | readonly Pattern[], options: ExpectOptions): Promise<ExpectMatch> {
     const list: readonly Pattern[] = Array.isArray(patterns) ? patterns : [patterns as Pattern];
     const view = (options.printkFilter ?? this.printkFilter) ? this.filtered : this.unfiltered;
@@ -445,8 +453,7 @@ export class SerialConsole implements Disposable {
       );
       return;
     }
-    // A text UI places words with cursor moves: the stream is one flattened line, the screen is what a person saw.
-    const screen = pending.kind === 'screen' || this.screen?.cursorAddressed ? this.screen?.text() : undefined;
+    const screen = pending.kind === 'screen' ? this.screen?.text() : this.cursorAddressedScreen();
     this.settle(pending, () =>
       pending.reject(new ExpectTimeoutError(pending.patterns, elapsedMs, pending.budgetMs, this.tail(40), this.context, screen)),
     );
