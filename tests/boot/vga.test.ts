@@ -81,6 +81,34 @@ describe('vm.vgaText() in a graphics mode', () => {
     expect(menu.screen.text).toMatch(/boot-harness graphics menu/);
     expect(menu.screen.text).toMatch(/Install pre-nixos \(framebuffer\)/);
   }, 300_000);
+
+  it('reads a GRUB gfxterm menu by OCR', async () => {
+    const iso = await isos.buildGrub(
+      'vga-gfxterm',
+      [
+        'insmod all_video',
+        'insmod gfxterm',
+        'loadfont unicode',
+        'set gfxmode=640x480',
+        'terminal_output gfxterm',
+        'set timeout=-1',
+        "menuentry 'Install pre-nixos (gfxterm)' {",
+        '  linux /boot/vmlinuz',
+        '  initrd /boot/initrd.img',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    await using vm = await bootVm({ name: 'vga-ocr-gfxterm', iso, waitFor: 'nothing' });
+    // GRUB's help text is drawn below the entries, so the whole menu is there when it is.
+    const menu = await vm.expectVga(/to edit the commands/, { timeoutMs: 120_000 });
+    expect(menu.screen.method).toBe('ocr');
+    expect(menu.screen.mode.kind).toBe('graphics');
+    expect(menu.screen.text).toMatch(/GNU GRUB/);
+    expect(menu.screen.text).toMatch(/Install pre-nixos/);
+    // Nothing of it on serial: GRUB draws only on the screen here.
+    expect(vm.console.tail().join('\n')).not.toContain('GNU GRUB');
+  }, 300_000);
 });
 
 describe('a silent serial console is explained by the VGA screen', () => {

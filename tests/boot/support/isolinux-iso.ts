@@ -1,4 +1,4 @@
-// Builds small test ISOs (isolinux, the default image's kernel and initrd) into a temp dir with xorriso:
+// Builds small test ISOs (isolinux or GRUB, the default image's kernel and initrd) into a temp dir:
 // images whose bootloader or kernel line differ from the default image's (serial off, no console=ttyS0),
 // or that are not bootable at all. Never into the cache.
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +20,8 @@ export interface TestIsoSpec {
 
 export interface TestIsos extends AsyncDisposable {
   build(name: string, spec: TestIsoSpec): Promise<string>;
+  /** A BIOS GRUB ISO (grub-mkrescue) with this grub.cfg; kernel and initrd at /boot/vmlinuz and /boot/initrd.img. */
+  buildGrub(name: string, grubConfig: string): Promise<string>;
 }
 
 export async function testIsos(): Promise<TestIsos> {
@@ -46,6 +48,17 @@ export async function testIsos(): Promise<TestIsos> {
         '-c', 'isolinux/boot.cat', '-b', 'isolinux/isolinux.bin', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table',
         root,
       ]);
+      await rm(root, { recursive: true });
+      return iso;
+    },
+    async buildGrub(name, grubConfig) {
+      const root = join(dir, `${name}-root`);
+      await mkdir(join(root, 'boot', 'grub'), { recursive: true });
+      await copyFile(image.kernel, join(root, 'boot', 'vmlinuz'));
+      await copyFile(image.initrd, join(root, 'boot', 'initrd.img'));
+      await writeFile(join(root, 'boot', 'grub', 'grub.cfg'), grubConfig);
+      const iso = join(dir, `${name}.iso`);
+      await execa('grub-mkrescue', ['-o', iso, '--locales=', '--themes=', root]);
       await rm(root, { recursive: true });
       return iso;
     },
