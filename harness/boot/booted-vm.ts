@@ -4,7 +4,7 @@ import { constants, copyFile, mkdir, readFile, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { SerialConsole } from '../console/serial-console.ts';
 import { ShellSession } from '../console/shell-session.ts';
-import { ConsoleClosedError, ConsoleFailureError, ExpectTimeoutError, TIMEOUT } from '../console/console-errors.ts';
+import { ConsoleClosedError, ConsoleFailureError, TIMEOUT } from '../console/console-errors.ts';
 import type { ChainRequest } from '../net/chain-server.ts';
 import { findIpxeFailure } from '../net/ipxe-messages.ts';
 import { slirpHostAddress } from '../net/tftp-layout.ts';
@@ -31,7 +31,7 @@ import { prepareNics, type PreparedNics } from './nic-setup.ts';
 import type { UserNic } from '../qemu/vm-spec.ts';
 import type { Duplex } from 'node:stream';
 import { type ExpectVgaOptions, type VgaMatch, VgaScreen, type VgaText } from '../qemu/vga-screen.ts';
-import { BootTimeoutError, diagnoseSilentBoot } from './silent-boot.ts';
+import { explainBootTimeout, watchPromptWait } from './silent-boot.ts';
 import { netdevId } from '../qemu/qemu-argv.ts';
 import { type BootOrder, crashGuest, powerOffGuest, resetGuest } from './power-control.ts';
 
@@ -383,56 +383,25 @@ export class BootedVm implements AsyncDisposable {
    * `serialSilenceTimeoutMs`, the error says what the VGA screen shows and names the likely cause.
    */
   private async waitForPrompt(): Promise<void> {
-    const waiting = this.waitForPromptOnSerial();
     const watched = this.plan.serialSilenceTimeoutMs > 0 && !this.plan.restoreFrom && this.plan.waitFor !== 'nothing';
-    let watch: NodeJS.Timeout | undefined;
-    const silence = new Promise<never>((_, reject) => {
-      if (!watched) return;
-      watch = setInterval(() => {
-        const silentForMs = monotonicNowMs() - this.lastSerialAtMs;
-        if (silentForMs >= this.plan.serialSilenceTimeoutMs) reject(new SerialSilence(silentForMs));
-      }, 1000);
-    });
-    // After a silence the prompt wait is abandoned; it ends when the console is disposed at stop.
-    waiting.catch(() => undefined);
-    try {
-      await Promise.race([waiting, silence]);
-    } catch (error) {
-      if (error instanceof SerialSilence) throw await this.explainBootTimeout('serial-silent', error);
-      if (error instanceof ExpectTimeoutError) throw await this.explainBootTimeout('prompt-timeout', error);
-      throw error;
-    } finally {
-      clearInterval(watch);
-    }
-  }
-
-  private async explainBootTimeout(kind: 'prompt-timeout' | 'serial-silent', cause: ExpectTimeoutError | SerialSilence): Promise<BootTimeoutError> {
-    let vga: VgaText | undefined;
-    let vgaError: string | undefined;
-    try {
-      vga = await withTimeout(this.vga.read(), vgaReadBudgetMs, 'reading the VGA screen');
-    } catch (error) {
-      vgaError = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    }
-    const screenshotPath = join(this.logDir, 'screen.png');
-    const captured = await captureScreen(this.qemu.qmp, screenshotPath).then(
-      () => true,
-      () => false,
-    );
-    const serialSawKernel = this.timeline.reached('kernel');
-    const console = this.serialConsole;
-    return new BootTimeoutError({
-      kind,
-      cause,
-      causeShortMessage: cause instanceof ExpectTimeoutError ? cause.shortMessage : cause.message,
-      serialSilentForMs: monotonicNowMs() - this.lastSerialAtMs,
-      serialBytes: console?.bytesSeen ?? 0,
-      vga,
-      vgaError,
-      screenshotPath: captured ? screenshotPath : undefined,
-      diagnosis: vga ? diagnoseSilentBoot(vga.text, serialSawKernel) : undefined,
-      context: console?.context ?? {},
-      tail: console?.tail(40) ?? [],
+    await watchPromptWait(this.waitForPromptOnSerial(), {
+      silenceTimeoutMs: watched ? this.plan.serialSilenceTimeoutMs : 0,
+      lastSerialAtMs: () => this.lastSerialAtMs,
+      explain: (kind, cause) =>
+        explainBootTimeout({
+          kind,
+          cause,
+          readVga: () => this.vga.read(),
+          captureScreenshot: async () => {
+            const path = join(this.logDir, 'screen.png');
+            return captureScreen(this.qemu.qmp, path).then(() => path);
+          },
+          serialSawKernel: this.timeline.reached('kernel'),
+          serialSilentForMs: monotonicNowMs() - this.lastSerialAtMs,
+          serialBytes: this.serialConsole?.bytesSeen ?? 0,
+          context: this.serialConsole?.context ?? {},
+          tail: this.serialConsole?.tail(40) ?? [],
+        }),
     });
   }
 
@@ -652,24 +621,6 @@ export class BootedVm implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
-}
-
-/** The serial line was silent for longer than the plan allows while the boot waited for its prompt. */
-class SerialSilence extends Error {
-  constructor(readonly silentForMs: number) {
-    super(`serial console silent for ${Math.round(silentForMs)} ms`);
-  }
-}
-
-/** Reading the screen must not hang an error path (OCR of a large screen takes seconds). */
-const vgaReadBudgetMs = 30_000;
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HarnessError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, timedOut]).finally(() => clearTimeout(timer));
 }
 
 function readTextSync(path: string): string {

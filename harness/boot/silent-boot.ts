@@ -1,7 +1,9 @@
 // When the serial console says nothing (or not what was awaited), the VGA screen usually does: a boot
 // that timed out or went silent is explained by what the screen shows, and the likely cause is named.
+import { ExpectTimeoutError } from '../console/console-errors.ts';
 import { type ConsoleContext, HarnessError, describeContext } from '../errors.ts';
 import { type VgaText, describeMethod } from '../qemu/vga-screen.ts';
+import { monotonicNowMs } from '../util/clock.ts';
 
 export type SilentBootCause = 'vga-console-only' | 'no-bootable-device' | 'bootloader-on-vga-only';
 
@@ -118,4 +120,91 @@ export class BootTimeoutError extends HarnessError {
     this.accel = details.context.accel;
     this.tail = details.tail;
   }
+}
+
+/** The serial line was silent for longer than the plan allows while the boot waited for its prompt. */
+export class SerialSilence extends Error {
+  constructor(readonly silentForMs: number) {
+    super(`serial console silent for ${Math.round(silentForMs)} ms`);
+  }
+}
+
+/**
+ * Runs the prompt wait under a silence watch (`silenceTimeoutMs` 0: none). A prompt timeout or a silence
+ * becomes what `explain` makes of it; anything else passes through.
+ */
+export async function watchPromptWait(
+  waiting: Promise<void>,
+  options: {
+    silenceTimeoutMs: number;
+    lastSerialAtMs: () => number;
+    explain: (kind: BootTimeoutDetails['kind'], cause: ExpectTimeoutError | SerialSilence) => Promise<BootTimeoutError>;
+  },
+): Promise<void> {
+  let watch: NodeJS.Timeout | undefined;
+  const silence = new Promise<never>((_, reject) => {
+    if (options.silenceTimeoutMs <= 0) return;
+    watch = setInterval(() => {
+      const silentForMs = monotonicNowMs() - options.lastSerialAtMs();
+      if (silentForMs >= options.silenceTimeoutMs) reject(new SerialSilence(silentForMs));
+    }, 1000);
+  });
+  // After a silence the prompt wait is abandoned; it ends when the console is disposed at stop.
+  waiting.catch(() => undefined);
+  try {
+    await Promise.race([waiting, silence]);
+  } catch (error) {
+    if (error instanceof SerialSilence) throw await options.explain('serial-silent', error);
+    if (error instanceof ExpectTimeoutError) throw await options.explain('prompt-timeout', error);
+    throw error;
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+/** Reading the screen must not hang an error path (OCR of a large screen takes seconds). */
+const vgaReadBudgetMs = 30_000;
+
+/** Reads the screen (and saves a screenshot) for a boot that did not reach its prompt, and names the likely cause. */
+export async function explainBootTimeout(input: {
+  kind: BootTimeoutDetails['kind'];
+  cause: ExpectTimeoutError | SerialSilence;
+  readVga: () => Promise<VgaText>;
+  /** Saves a PNG of the screen; resolves to its path. */
+  captureScreenshot: () => Promise<string>;
+  serialSawKernel: boolean;
+  serialSilentForMs: number;
+  serialBytes: number;
+  context: ConsoleContext;
+  tail: readonly string[];
+}): Promise<BootTimeoutError> {
+  let vga: VgaText | undefined;
+  let vgaError: string | undefined;
+  try {
+    vga = await withTimeout(input.readVga(), vgaReadBudgetMs, 'reading the VGA screen');
+  } catch (error) {
+    vgaError = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  }
+  const screenshotPath = await input.captureScreenshot().catch(() => undefined);
+  return new BootTimeoutError({
+    kind: input.kind,
+    cause: input.cause,
+    causeShortMessage: input.cause instanceof ExpectTimeoutError ? input.cause.shortMessage : input.cause.message,
+    serialSilentForMs: input.serialSilentForMs,
+    serialBytes: input.serialBytes,
+    vga,
+    vgaError,
+    screenshotPath,
+    diagnosis: vga ? diagnoseSilentBoot(vga.text, input.serialSawKernel) : undefined,
+    context: input.context,
+    tail: input.tail,
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HarnessError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timedOut]).finally(() => clearTimeout(timer));
 }

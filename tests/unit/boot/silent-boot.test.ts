@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BootTimeoutError, diagnoseSilentBoot } from '../../../harness/boot/silent-boot.ts';
+import { BootTimeoutError, SerialSilence, diagnoseSilentBoot, watchPromptWait } from '../../../harness/boot/silent-boot.ts';
+import { ExpectTimeoutError } from '../../../harness/console/console-errors.ts';
 
 // Screens as vgaText() read them from real boots (see tests/boot/vga.test.ts).
 const kernelOnVga = [
@@ -73,5 +74,27 @@ describe('BootTimeoutError', () => {
     expect(error.message).toContain('Screenshot: /logs/run/screen.png');
     expect(error.message).toContain('Fix: add console=ttyS0,115200n8');
     expect([error.kind, error.phase, error.accel, error.diagnosis?.cause]).toEqual(['serial-silent', 'qemu', 'tcg', 'vga-console-only']);
+  });
+});
+
+describe('watchPromptWait', () => {
+  const explain = async (kind: 'prompt-timeout' | 'serial-silent', cause: unknown) => ({ kind, cause }) as unknown as BootTimeoutError;
+
+  it('a serial line silent past the limit ends the wait as serial-silent, though the wait goes on', async () => {
+    const never = new Promise<void>(() => undefined);
+    const outcome = await watchPromptWait(never, { silenceTimeoutMs: 1000, lastSerialAtMs: () => performance.now() - 5000, explain }).catch((error: unknown) => error);
+    expect(outcome).toMatchObject({ kind: 'serial-silent', cause: { silentForMs: expect.any(Number) } });
+    expect((outcome as { cause: SerialSilence }).cause).toBeInstanceOf(SerialSilence);
+  });
+
+  it('a prompt timeout is explained; other errors pass through; no watch when the limit is 0', async () => {
+    const timeout = new ExpectTimeoutError(['# '], 10, 10, [], {});
+    expect(await watchPromptWait(Promise.reject(timeout), { silenceTimeoutMs: 0, lastSerialAtMs: () => 0, explain }).catch((error: unknown) => error)).toMatchObject({
+      kind: 'prompt-timeout',
+      cause: timeout,
+    });
+    const other = new Error('QEMU exited');
+    expect(await watchPromptWait(Promise.reject(other), { silenceTimeoutMs: 0, lastSerialAtMs: () => 0, explain }).catch((error: unknown) => error)).toBe(other);
+    await expect(watchPromptWait(Promise.resolve(), { silenceTimeoutMs: 1000, lastSerialAtMs: () => 0, explain })).resolves.toBeUndefined();
   });
 });
