@@ -156,8 +156,8 @@ export class VgaScreen {
       try {
         last = await this.read();
       } catch (error) {
-        // A graphics screen without OCR never becomes readable by waiting: say so now.
-        if (error instanceof OcrUnavailableError) throw error;
+        // Neither a graphics screen without OCR nor a QEMU that is gone gets readable by waiting: say so now.
+        if (error instanceof OcrUnavailableError || this.qmp.closed) throw error;
         if (this.clock() - startedAtMs >= options.timeoutMs) throw error;
       }
       const match = last ? matchScreen(pattern, last) : undefined;
