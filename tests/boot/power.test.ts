@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bootVm } from '../../harness/boot/boot-vm.ts';
 import type { BootReport } from '../../harness/boot/boot-report.ts';
 import { harness } from '../support/run-cli.ts';
+import { PowerControlTimeoutError } from '../../harness/boot/power-control.ts';
 
 describe('power and boot control', () => {
   it('vm.reboot(): the guest reboots itself, the run goes on as a second boot with both timelines', async () => {
@@ -47,6 +48,16 @@ describe('power and boot control', () => {
     await vm.powerOff(60_000);
     expect(vm.qemu.hasExited).toBe(true);
     expect(vm.timeline.all.at(-1)).toMatchObject({ phase: 'stopped', evidence: 'the guest powered off (ACPI power button)' });
+  }, 300_000);
+
+  it('vm.powerOff() on a guest that ignores the power button: PowerControlTimeoutError after the budget', async () => {
+    // A bare shell as init: nothing handles ACPI events.
+    await using vm = await bootVm({ name: 'power-off-ignored', defaultImageAs: 'kernel', append: 'rdinit=/bin/sh', waitFor: /job control turned off[\s\S]*# $/ });
+    const error = await vm.powerOff(3000).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PowerControlTimeoutError);
+    expect((error as PowerControlTimeoutError).shortMessage).toBe('Guest power-off (QEMU exit after ACPI system_powerdown) not seen after 3000 ms');
+    expect((error as Error).message).toMatch(/needs an ACPI daemon[\s\S]*Accelerator: (tcg|kvm)/);
+    expect(vm.qemu.hasExited).toBe(false);
   }, 300_000);
 
   it('vm.crash(): QEMU stops at once, nothing runs in the guest', async () => {
