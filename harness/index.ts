@@ -11,6 +11,12 @@ export { locateDefaultImage, DefaultImageMissingError, type DefaultImage, type L
 export { chooseAccelerator, type Accelerator, type AcceleratorRequest, type AcceleratorVerdict } from './qemu/accelerator-probe.ts';
 export { QemuExitedError } from './qemu/qemu-process.ts';
 
+// The VGA screen, silent boots, power and link control
+export { VgaScreen, VgaTimeoutError, OcrUnavailableError, type VgaText, type VgaTextMethod, type VgaMatch, type ExpectVgaOptions } from './qemu/vga-screen.ts';
+export type { VgaDisplayMode } from './qemu/vga-text-mode.ts';
+export { BootTimeoutError, diagnoseSilentBoot, type SilentBootCause, type SilentBootDiagnosis } from './boot/silent-boot.ts';
+export { PowerControlTimeoutError, type BootOrder } from './boot/power-control.ts';
+
 // L2 networking: MACs, test segments (namespace + bridge + dnsmasq), errors
 export { deterministicMac, parseMac, MacCollisionError, type MacAddress } from './net/mac-address.ts';
 export { TestSegment, SegmentHost, SegmentError, type SegmentLease, type SegmentReservation, type TestSegmentOptions } from './net/l2/test-segment.ts';
@@ -34,6 +40,7 @@ export {
 } from './checks/pre-nixos-checks.ts';
 export { parseStorageStatus, parseStorageStatusWith, type StorageStatusFormat, type StorageStatusReading } from './checks/storage-status-parser.ts';
 export { unitSucceeded } from './checks/systemd-unit.ts';
+export { linkFlapChecks, type LinkFlapOptions, type LinkFlapTarget } from './checks/link-flap.ts';
 
 // Console, shell and SSH
 export {
@@ -50,6 +57,7 @@ export {
   type Pattern,
 } from './console/serial-console.ts';
 export type { ConsoleTransport, TransportExit } from './console/console-transport.ts';
+export type { LineDrawing } from './console/dec-special-graphics.ts';
 export { ShellSession, ShellSessionError, ShellCommandTimeoutError, type ShellLogin } from './console/shell-session.ts';
 export { SshSession, SshNotReadyError, SshKeyUnusableError, SshCommandTimeoutError, type SshTarget } from './ssh/ssh-client.ts';
 

@@ -87,6 +87,11 @@ export interface BootOptions {
   /** Console patterns that fail the boot at once (default: kernel panic, Oops, emergency mode, …); false turns them off. */
   failurePatterns?: boolean;
   bootTimeoutMs?: number;
+  /**
+   * Give up on the prompt when the serial console has printed nothing for this long (default 120 s, never
+   * more than bootTimeoutMs; 0: off). The error then says what the VGA screen shows.
+   */
+  serialSilenceTimeoutMs?: number;
   sshTimeoutMs?: number;
   /**
    * Multiplies every budget of the run (boot, SSH, the checks'): a factor, or `auto` (the default, also
@@ -161,6 +166,8 @@ export interface BootPlan {
   failurePatterns: boolean;
   /** Unscaled; BootedVm.bootTimeoutMs is the budget after the timeout scale. */
   bootTimeoutMs: number;
+  /** 0: no silence watch. */
+  serialSilenceTimeoutMs: number;
   /** Unscaled; BootedVm.sshTimeoutMs is the budget after the timeout scale. */
   sshTimeoutMs: number;
   timeoutScale: { requested: TimeoutScaleRequest; source: string };
@@ -178,6 +185,8 @@ export interface BootPlan {
 /** TCG on a busy 2-core machine: a real systemd image needs 40–80 s to its prompt, so budgets are wide. */
 export const defaultBootTimeoutMs = 240_000;
 export const defaultSshTimeoutMs = 90_000;
+/** Longer than any quiet stretch of a booting image under TCG (an XZ kernel unpacking: 5-9 s), far shorter than the boot budget. */
+export const defaultSerialSilenceTimeoutMs = 120_000;
 
 export async function resolveBootOptions(options: BootOptions): Promise<BootPlan> {
   const env = options.env ?? process.env;
@@ -191,6 +200,8 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   const cpus = options.cpus === undefined ? (snapshotable ? 1 : 'auto') : positiveInteger(options.cpus, 'cpus', 1, 64);
   const bootTimeoutMs = positiveInteger(options.bootTimeoutMs ?? defaultBootTimeoutMs, 'bootTimeoutMs', 1, 24 * 3600_000);
   const sshTimeoutMs = positiveInteger(options.sshTimeoutMs ?? defaultSshTimeoutMs, 'sshTimeoutMs', 1, 24 * 3600_000);
+  const serialSilenceTimeoutMs =
+    options.serialSilenceTimeoutMs === 0 ? 0 : positiveInteger(options.serialSilenceTimeoutMs ?? defaultSerialSilenceTimeoutMs, 'serialSilenceTimeoutMs', 1000, 24 * 3600_000);
   const accel = options.accel ?? parseAcceleratorRequest(env.HARNESS_ACCEL || 'auto', 'HARNESS_ACCEL');
   const timeoutScale =
     options.timeoutScale !== undefined
@@ -298,6 +309,8 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     login: options.login,
     failurePatterns: options.failurePatterns ?? true,
     bootTimeoutMs,
+    // Past the boot budget the prompt timeout fires first and says the same.
+    serialSilenceTimeoutMs: serialSilenceTimeoutMs >= bootTimeoutMs ? 0 : serialSilenceTimeoutMs,
     sshTimeoutMs,
     timeoutScale,
     referenceKernel: timeoutScale.requested === 'auto' ? await locateDefaultImage({ cacheDir, repoRoot }).then((image) => image.kernel, () => undefined) : undefined,

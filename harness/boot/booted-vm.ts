@@ -4,7 +4,7 @@ import { constants, copyFile, mkdir, readFile, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { SerialConsole } from '../console/serial-console.ts';
 import { ShellSession } from '../console/shell-session.ts';
-import { ConsoleClosedError, ConsoleFailureError } from '../console/console-errors.ts';
+import { ConsoleClosedError, ConsoleFailureError, TIMEOUT } from '../console/console-errors.ts';
 import type { ChainRequest } from '../net/chain-server.ts';
 import { findIpxeFailure } from '../net/ipxe-messages.ts';
 import { slirpHostAddress } from '../net/tftp-layout.ts';
@@ -36,6 +36,10 @@ import { resolveTimeoutScale } from './resolve-timeout-scale.ts';
 import { identifyImage } from './image-identity.ts';
 import { classifyStoppedRun } from './failure-facts.ts';
 import { fixedTimeoutScale, scaledMs, type TimeoutScale } from './timeout-scale.ts';
+import { type ExpectVgaOptions, type VgaMatch, VgaScreen, type VgaText } from '../qemu/vga-screen.ts';
+import { explainBootTimeout, watchPromptWait } from './silent-boot.ts';
+import { netdevId } from '../qemu/qemu-argv.ts';
+import { type BootOrder, crashGuest, powerOffGuest, resetGuest } from './power-control.ts';
 
 export interface BootHooks {
   /** Called as each boot phase is reached (for progress output). */
@@ -83,6 +87,9 @@ export class BootedVm implements AsyncDisposable {
   /** Where warnings go besides the report (the CLI: stderr); unset, they are emitted as process warnings. */
   onWarning: ((text: string) => void) | undefined;
   private scale: TimeoutScale = fixedTimeoutScale(1, 'not yet resolved');
+  private vgaScreen: VgaScreen | undefined;
+  /** When the serial console last printed (monotonic ms), for the silent-serial watch. */
+  private lastSerialAtMs = 0;
 
   constructor(
     readonly plan: BootPlan,
@@ -315,7 +322,10 @@ export class BootedVm implements AsyncDisposable {
     // Subscribed before the guest is resumed, so the recording misses no byte.
     const cast = new AsciicastWriter(join(this.logDir, 'console.cast'), { columns: 120, rows: 40, title: plan.name });
     this.cast = cast;
-    this.qemuProcess.transport.onData((chunk) => cast.write(chunk));
+    this.qemuProcess.transport.onData((chunk) => {
+      cast.write(chunk);
+      this.lastSerialAtMs = monotonicNowMs();
+    });
     if (!plan.bootMenu && !plan.restoreFrom) this.passMenuCountdown(this.qemuProcess);
     await writeFile(this.report.logs.qemuArgv, `${JSON.stringify(this.qemuProcess.commandLine, null, 2)}\n`);
 
@@ -342,6 +352,7 @@ export class BootedVm implements AsyncDisposable {
     }
     await this.preparedNics.attachAfterStart();
     await this.qemuProcess.resume();
+    this.lastSerialAtMs = monotonicNowMs();
     const expectsSsh = plan.keyInjection !== 'none' || plan.sshKeyPath !== undefined;
     if (this.report.sshPort && expectsSsh && plan.waitFor === 'shell') {
       // SSH is tried from the moment the guest runs (each early attempt is a refused connection, cheap),
@@ -436,7 +447,34 @@ export class BootedVm implements AsyncDisposable {
     return { method, path, status, bytes, durationMs: Math.round(durationMs), atMs: Math.round(request.startedAtMs - this.startedAtMs) };
   }
 
+  /**
+   * The prompt wait, watched: when it times out, or the serial line stays silent for
+   * `serialSilenceTimeoutMs`, the error says what the VGA screen shows and names the likely cause.
+   */
   private async waitForPrompt(): Promise<void> {
+    const watched = this.plan.serialSilenceTimeoutMs > 0 && !this.plan.restoreFrom && this.plan.waitFor !== 'nothing';
+    await watchPromptWait(this.waitForPromptOnSerial(), {
+      silenceTimeoutMs: watched ? scaledMs(this.plan.serialSilenceTimeoutMs, this.scale) : 0,
+      lastSerialAtMs: () => this.lastSerialAtMs,
+      explain: (kind, cause) =>
+        explainBootTimeout({
+          kind,
+          cause,
+          readVga: () => this.vga.read(),
+          captureScreenshot: async () => {
+            const path = join(this.logDir, 'screen.png');
+            return captureScreen(this.qemu.qmp, path).then(() => path);
+          },
+          serialSawKernel: this.timeline.reached('kernel'),
+          serialSilentForMs: monotonicNowMs() - this.lastSerialAtMs,
+          serialBytes: this.serialConsole?.bytesSeen ?? 0,
+          context: this.serialConsole?.context ?? {},
+          tail: this.serialConsole?.tail(40) ?? [],
+        }),
+    });
+  }
+
+  private async waitForPromptOnSerial(): Promise<void> {
     const plan = this.plan;
     try {
       if (plan.bootMenu && !plan.restoreFrom) {
@@ -469,6 +507,90 @@ export class BootedVm implements AsyncDisposable {
       }
       throw error;
     }
+  }
+
+  /** The VGA screen reader (text mode from video memory, graphics modes by OCR). */
+  get vga(): VgaScreen {
+    this.vgaScreen ??= new VgaScreen(this.qemu.qmp, { scratchDir: this.directories.runDir });
+    return this.vgaScreen;
+  }
+
+  /** The text on the VGA screen now, and which method read it (`vga-memory` or `ocr`). */
+  vgaText(): Promise<VgaText> {
+    return this.vga.read();
+  }
+
+  /** Waits until the VGA screen matches; nothing is consumed (the screen is a state, as in `console.expectScreen`). */
+  expectVga(pattern: string | RegExp, options: Omit<ExpectVgaOptions, 'describe'>): Promise<VgaMatch> {
+    return this.vga.expect(pattern, {
+      ...options,
+      describe: () => ({ context: this.serialConsole?.context ?? {}, tail: this.serialConsole?.tail(40) ?? [] }),
+    });
+  }
+
+  /**
+   * Takes the link of the guest's NIC number `nic` (in `nics` order, from 0) down or up, as a pulled
+   * cable would (QMP `set_link`): the guest sees the carrier go and come back.
+   */
+  async setLink(nic: number, up: boolean): Promise<void> {
+    const count = this.qemu.spec.nics.length;
+    if (!Number.isInteger(nic) || nic < 0 || nic >= count) {
+      throw new HarnessError(
+        `setLink: this VM has no NIC number ${String(nic)}`,
+        count === 0 ? 'It has no NIC at all (network: false or nics: []).' : `Fix: pass a NIC number from 0 to ${count - 1} (the order of \`nics\`).`,
+      );
+    }
+    await this.qemu.qmp.execute('set_link', { name: netdevId(nic), up });
+  }
+
+  /**
+   * Reboots the guest and waits for the next boot's prompt, as a second boot of the same run: the
+   * timeline marks `reboot` and the phases again (`boot: 2`), the report and the cast show both boots,
+   * and the console (with its expects) carries on. `guest`: types `command` (default `reboot`) on the
+   * console; `reset` (default): QMP system_reset. `bootOrder` changes where the next boot comes from
+   * (e.g. `c`: the disk an installer wrote, after booting its ISO). `waitForPrompt: false` returns once
+   * the guest was reset (to watch the next boot's firmware on the VGA screen, say); a reboot the guest
+   * then does by itself resets it again instead of ending the run, until the next `reboot()`.
+   */
+  async reboot(
+    options: { how?: 'reset' | 'guest'; command?: string; bootOrder?: BootOrder; timeoutMs?: number; waitForPrompt?: boolean } = {},
+  ): Promise<void> {
+    const how = options.how ?? 'reset';
+    const describe = () => ({ context: this.console.context, tail: this.console.tail(40) });
+    const restoreNoReboot = await resetGuest(this.qemu, how === 'reset' ? { kind: 'reset' } : { kind: 'guest', send: () => this.console.sendLine(options.command ?? 'reboot') }, {
+      timeoutMs: options.timeoutMs ?? this.bootTimeoutMs,
+      bootOrder: options.bootOrder,
+      describe,
+    });
+    this.sshSession?.close();
+    this.sshSession = undefined;
+    // A session set up early belongs to the boot that just ended; the next ssh() makes a new one.
+    void this.earlySsh?.then((session) => session.close(), () => undefined);
+    this.earlySsh = undefined;
+    this.shellSession = undefined;
+    this.timeline.startNextBoot(this.elapsedMs(), `${how === 'reset' ? 'system_reset' : `guest ran \`${options.command ?? 'reboot'}\``}${options.bootOrder ? `, boot order ${options.bootOrder}` : ''}`);
+    this.cast?.marker(`boot ${this.timeline.bootNumber}`);
+    // What the first boot printed up to the reset (its last prompt among it) must not pass for the next boot's.
+    await this.console.expect([/[\s\S]+$/, TIMEOUT], { timeoutMs: 1, failurePatterns: false });
+    this.lastSerialAtMs = monotonicNowMs();
+    if (options.waitForPrompt ?? true) {
+      await this.waitForPrompt();
+      await restoreNoReboot();
+    }
+  }
+
+  /** ACPI power button (QMP system_powerdown), then waits up to `timeoutMs` for the guest to stop QEMU. */
+  async powerOff(timeoutMs = 60_000): Promise<void> {
+    this.sshSession?.close();
+    await powerOffGuest(this.qemu, { timeoutMs, describe: () => ({ context: this.console.context, tail: this.console.tail(40) }) });
+    this.markPhase('stopped', 'the guest powered off (ACPI power button)');
+  }
+
+  /** Stops the machine at once, as a power cut would (no shutdown inside the guest). */
+  async crash(): Promise<void> {
+    this.sshSession?.close();
+    await crashGuest(this.qemu);
+    this.markPhase('stopped', 'crashed: QEMU stopped at once, no shutdown in the guest');
   }
 
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */

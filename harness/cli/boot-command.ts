@@ -11,7 +11,7 @@ import { nicOptionHelp, parseNicOption } from './nic-option.ts';
 import { bootVm } from '../boot/boot-vm.ts';
 import { type BootOptions, type DiskOption, defaultBootTimeoutMs } from '../boot/boot-options.ts';
 import type { PhaseMark } from '../boot/boot-phase.ts';
-import type { BootReport } from '../boot/boot-report.ts';
+import type { BootReport, CheckResult } from '../boot/boot-report.ts';
 import type { BootedVm } from '../boot/booted-vm.ts';
 import { DefaultImageMissingError } from '../boot/default-image.ts';
 import { DiskOverlayError } from '../boot/disk-overlay.ts';
@@ -66,6 +66,7 @@ interface BootCommandOptions {
   checks: boolean;
   attach?: boolean;
   keepRunning?: boolean;
+  rebootAfterChecks?: boolean;
 }
 
 export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolder): void {
@@ -107,6 +108,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .addOption(new Option('--log-dir <dir>', 'where run folders go').env('HARNESS_LOG_DIR'))
     .option('--json', 'print one JSON report object instead of the table')
     .option('--no-checks', 'skip the pre-nixos checks: only boot to the prompt')
+    .option('--reboot-after-checks', 'run the checks, reboot the guest (its own `reboot`), run them again: reported as two boots')
     .option('--attach', `after the checks, hand the serial console to this terminal (raw mode); ${detachKeyName} detaches and stops the VM`)
     .option('--keep-running', 'after the checks, keep the VM running and serve its console for `harness attach` until stopped')
     .addHelpText('after', `\nOn a terminal a live status line (phase, elapsed, prompt budget) follows the phase lines; with CI set,\nTERM=dumb or stdout not a terminal only the lines are printed.\n${environmentHelp(commandEnvironment.boot)}`)
@@ -159,7 +161,14 @@ export async function bootCommand(options: BootCommandOptions, io: CliIO, clock:
     if (checksWanted) {
       const storage = options.expectStorage ?? (bootOptions.disks?.length ? 'applied' : 'plan-only');
       const storagePattern = options.storagePattern === undefined ? undefined : regexOption('--storage-pattern', options.storagePattern, 'm');
-      await runPreNixosChecks(vm, { keyPresent: options.key, storage, ...(storagePattern ? { storageStatus: { pattern: storagePattern } } : {}) });
+      const expectations = { keyPresent: options.key, storage, ...(storagePattern ? { storageStatus: { pattern: storagePattern } } : {}) };
+      await runPreNixosChecks(vm, expectations);
+      if (options.rebootAfterChecks) {
+        line.print('Rebooting the guest (its own `reboot`) for a second boot …\n');
+        await vm.reboot({ how: 'guest' });
+        const again = await runPreNixosChecks(vm, expectations);
+        labelSecondBoot(again.checks, vm.timeline.bootNumber);
+      }
     }
     if (options.attach || options.keepRunning) {
       line.stop();
@@ -273,6 +282,13 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (options.l2Fallback) bootOptions.l2Fallback = options.l2Fallback;
   if (options.name) bootOptions.name = options.name;
   if (options.logDir) bootOptions.logRoot = options.logDir;
+  if (options.rebootAfterChecks && (!options.checks || options.expect)) {
+    throw new UsageError(
+      `--reboot-after-checks with ${options.expect ? '--expect' : '--no-checks'}`,
+      'there are no checks to run before and after the reboot',
+      'drop one of them: --reboot-after-checks runs the pre-nixos checks in both boots',
+    );
+  }
   if (options.expect && options.expectStorage) {
     throw new UsageError('--expect with --expect-storage', '--expect skips the pre-nixos checks', 'use one of them');
   }
@@ -294,6 +310,14 @@ async function writeJunit(file: string | undefined, report: BootReport, io: CliI
   const path = resolve(io.cwd, file);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, renderJunit([report]));
+}
+
+/** The same checks in the next boot: told apart in the table and report by id and title. */
+function labelSecondBoot(checks: CheckResult[], boot: number): void {
+  for (const check of checks) {
+    check.id = `${check.id}@boot${boot}`;
+    check.title = `${check.title} (boot ${boot})`;
+  }
 }
 
 function integerOption(name: string, value: string): number {

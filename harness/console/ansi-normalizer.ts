@@ -2,6 +2,7 @@
 // controls that need a terminal's judgement (lone CR, BS) out. All parser state (partial escape sequences,
 // partial UTF-8 characters, a CR whose meaning depends on the next byte) is carried across chunks, so the
 // output does not depend on how the stream was split into reads.
+import { DecGraphicsState, type LineDrawing } from './dec-special-graphics.ts';
 import type { Segments } from './text-segments.ts';
 
 /** Receives normalised output. */
@@ -42,6 +43,11 @@ const REPLACEMENT = 0xfffd;
 /** Buffer#latin1Slice without toString's encoding dispatch (a measurable share of a serial-sized read). */
 const latin1Slice = (buffer: Buffer, end: number): string => (buffer as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, end);
 
+export interface AnsiNormalizerOptions {
+  /** What DEC Special Graphics (box-drawing) bytes become: Unicode box drawing (default), ASCII, or the raw letters. */
+  lineDrawing?: LineDrawing;
+}
+
 export class AnsiNormalizer {
   private state = State.Ground;
   private sequenceChars = 0;
@@ -59,8 +65,17 @@ export class AnsiNormalizer {
   /** Length of the output so far in UTF-16 units (the unit of text offsets). */
   private outLength = 0;
   private readonly segments: number[] = [];
+  private readonly decGraphics: DecGraphicsState;
+  /** The intermediate byte of the escape sequence being read (charset designations need it), or 0. */
+  private escapeIntermediate = 0;
+  private escapeExtended = false;
 
-  constructor(private readonly sink: NormalizerSink) {}
+  constructor(
+    private readonly sink: NormalizerSink,
+    options: AnsiNormalizerOptions = {},
+  ) {
+    this.decGraphics = new DecGraphicsState(options.lineDrawing);
+  }
 
   /** Total raw bytes consumed. */
   get bytesSeen(): number {
@@ -74,7 +89,8 @@ export class AnsiNormalizer {
     if (this.out.length < this.outBytes + 3 * n + 8) this.growOut(3 * n + 8);
     let i = 0;
     while (i < n) {
-      if (this.state === State.Ground && this.utf8Need === 0 && !this.pendingCr) {
+      // While DEC graphics are shifted in, printable bytes are not themselves: the slow path maps them.
+      if (this.state === State.Ground && this.utf8Need === 0 && !this.pendingCr && !this.decGraphics.active) {
         // Fast path: printable ASCII, TAB and LF map one byte to one character.
         // Copying while scanning beats slicing: most runs between escape sequences are short.
         const out = this.out;
@@ -281,7 +297,7 @@ export class AnsiNormalizer {
     switch (this.state) {
       case State.Ground:
         if (cp >= 0x20 && cp !== 0x7f && !(cp >= 0x80 && cp <= 0x9f)) {
-          this.pushCodePoint(cp, rawEnd, 0);
+          this.pushCodePoint(cp < 0x80 ? this.decGraphics.map(cp) : cp, rawEnd, 0);
         } else if (cp === ESC) {
           this.enter(State.Escape);
         } else if (cp >= 0x80) {
@@ -294,14 +310,23 @@ export class AnsiNormalizer {
         if (cp === 0x5b) this.enter(State.Csi);
         else if (cp === 0x5d) this.enter(State.Osc);
         else if (cp === 0x50 || cp === 0x58 || cp === 0x5e || cp === 0x5f) this.enter(State.ControlString);
-        else if (cp >= 0x20 && cp <= 0x2f) this.enter(State.EscapeIntermediate);
-        else if (cp >= 0x30 && cp <= 0x7e) this.state = State.Ground;
-        else if (cp === ESC) this.enter(State.Escape);
+        else if (cp >= 0x20 && cp <= 0x2f) {
+          this.enter(State.EscapeIntermediate);
+          this.escapeIntermediate = cp;
+          this.escapeExtended = false;
+        } else if (cp >= 0x30 && cp <= 0x7e) {
+          if (cp === 0x63) this.decGraphics.reset(); // ESC c: full reset
+          this.state = State.Ground;
+        } else if (cp === ESC) this.enter(State.Escape);
         else if (cp < 0x20) this.c0InSequence(cp, rawEnd);
         else this.state = State.Ground;
         return;
       case State.EscapeIntermediate:
-        if (cp >= 0x30 && cp <= 0x7e) this.state = State.Ground;
+        if (cp >= 0x30 && cp <= 0x7e) {
+          // A second intermediate (ESC ( % 5) names some other set: the slot still stops being DEC graphics.
+          this.decGraphics.designate(this.escapeIntermediate, this.escapeExtended ? -1 : cp);
+          this.state = State.Ground;
+        } else if (cp >= 0x20 && cp <= 0x2f) this.escapeExtended = true;
         else if (cp === ESC) this.enter(State.Escape);
         else if (cp < 0x20) this.c0InSequence(cp, rawEnd);
         else if (cp > 0x7e) this.state = State.Ground;
@@ -354,8 +379,10 @@ export class AnsiNormalizer {
       this.sink.control(BS, rawEnd);
     } else if (cp === TAB) {
       this.pushCodePoint(TAB, rawEnd, 1);
+    } else {
+      // SO/SI switch the character set; other C0 controls (BEL, NUL, ...) have no place in the text.
+      this.decGraphics.shift(cp);
     }
-    // Other C0 controls (BEL, NUL, SI/SO, ...) have no place in the text.
   }
 
   /** C0 controls inside CSI/ESC sequences are executed by real terminals; CAN/SUB cancel the sequence. */

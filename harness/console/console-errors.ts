@@ -36,14 +36,21 @@ export class ExpectTimeoutError extends HarnessError {
       [
         `Waited for: ${describePatterns(patterns)}`,
         `Elapsed: ${Math.round(elapsedMs)} ms of a ${budgetMs} ms budget`,
-        ...(screen === undefined ? [] : ['Screen:', ...screen.split('\n').map((row) => `  | ${row}`)]),
-        describeContext(context, tail),
+        ...(screen === undefined ? [] : ['Screen:', ...screen.trimEnd().split('\n').map((row) => `  | ${row}`)]),
+        // With the screen shown, a text UI's stream lines (one flattened line of boxes and words) are only cut short.
+        describeContext(context, screen === undefined ? tail : tail.map(cutLine)),
       ].join('\n'),
     );
     this.phase = context.phase;
     this.accel = context.accel;
     this.logPath = context.logPath;
   }
+}
+
+const maxLineCharsBesideScreen = 160;
+
+function cutLine(line: string): string {
+  return line.length > maxLineCharsBesideScreen ? `${line.slice(0, maxLineCharsBesideScreen)}…` : line;
 }
 
 export class ConsoleFailureError extends HarnessError {

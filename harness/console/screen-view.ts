@@ -9,12 +9,27 @@ export class ScreenView {
   private pendingWrites = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private disposed = false;
+  private addressed = false;
 
   constructor(
     readonly columns: number,
     readonly rows: number,
   ) {
     this.terminal = new xterm.Terminal({ cols: columns, rows, allowProposedApi: true, scrollback: 0 });
+    // Absolute cursor placement (CUP, HVP, VPA) is what full-screen UIs do and line-oriented output never
+    // does (shell line editors move relative to the cursor): from then on the screen, not the stream, is
+    // what a person reads. The handlers only watch; returning false lets the emulator act as usual.
+    for (const final of ['H', 'f', 'd']) {
+      this.terminal.parser.registerCsiHandler({ final }, () => {
+        this.addressed = true;
+        return false;
+      });
+    }
+  }
+
+  /** True once the output has placed the cursor absolutely (a TUI, a bootloader menu, firmware screen mirroring). */
+  get cursorAddressed(): boolean {
+    return this.addressed;
   }
 
   /** Feeds raw bytes; `onRendered` runs once the emulator has processed them. */

@@ -3,6 +3,7 @@
 import { type ConsoleContext, HarnessError } from '../errors.ts';
 import { type Clock, monotonicNowMs } from '../util/clock.ts';
 import { AnsiNormalizer } from './ansi-normalizer.ts';
+import type { LineDrawing } from './dec-special-graphics.ts';
 import {
   ConsoleClosedError,
   ConsoleFailureError,
@@ -69,6 +70,8 @@ export interface SerialConsoleOptions {
   failureTraceMs?: number;
   /** How many lines of trace to collect after a failure line, the failure line included (default 60). */
   failureTraceLines?: number;
+  /** What DEC Special Graphics (TUI box-drawing) bytes become in the matched text (default 'unicode': ┌─┐│└┘). */
+  lineDrawing?: LineDrawing;
 }
 
 interface PendingExpect {
@@ -168,7 +171,7 @@ export class SerialConsole implements Disposable {
         unfiltered.control(code, rawEnd);
         splitter.control(code, rawEnd);
       },
-    });
+    }, { lineDrawing: options.lineDrawing ?? 'unicode' });
     this.unsubscribe = [
       transport.onData((chunk) => this.receive(chunk)),
       transport.onExit((exit) => this.close(exit)),
@@ -210,6 +213,14 @@ export class SerialConsole implements Disposable {
     if (!this.screen) return undefined;
     await this.screen.whenIdle();
     return this.screen.text();
+  }
+
+  /**
+   * The rendered screen when the output has placed its cursor absolutely (a text UI, a bootloader menu),
+   * for error messages: there the stream is one flattened line and the screen is what a person saw.
+   */
+  cursorAddressedScreen(): string | undefined {
+    return this.screen?.cursorAddressed ? this.screen.text() : undefined;
   }
 
   expect(patterns: Pattern | readonly Pattern[], options: ExpectOptions): Promise<ExpectMatch> {
@@ -449,7 +460,7 @@ export class SerialConsole implements Disposable {
       );
       return;
     }
-    const screen = pending.kind === 'screen' ? this.screen?.text() : undefined;
+    const screen = pending.kind === 'screen' ? this.screen?.text() : this.cursorAddressedScreen();
     this.settle(pending, () =>
       pending.reject(new ExpectTimeoutError(pending.patterns, elapsedMs, pending.budgetMs, this.tail(40), this.context, screen)),
     );

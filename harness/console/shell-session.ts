@@ -178,7 +178,14 @@ export class ShellSession implements CommandRunner {
     let candidate = false;
     for (;;) {
       if (deadline.expired) {
-        throw new ExpectTimeoutError(patterns.slice(0, 3), deadline.elapsedMs, deadline.budgetMs, this.console.tail(40), this.console.context);
+        throw new ExpectTimeoutError(
+          patterns.slice(0, 3),
+          deadline.elapsedMs,
+          deadline.budgetMs,
+          this.console.tail(40),
+          this.console.context,
+          this.console.cursorAddressedScreen(),
+        );
       }
       if (nudge) this.console.sendLine('');
       const found = await this.console.expect(patterns, {

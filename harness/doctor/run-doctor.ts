@@ -5,7 +5,7 @@ import { monotonicNowMs, type Clock } from '../util/clock.ts';
 import type { CheckFinding, CheckResult, CheckStatus, DoctorCheck, DoctorContext, DoctorOptions, QemuLookup } from './doctor-check.ts';
 import { DoctorProbeError, type DoctorEnvironment } from './doctor-environment.ts';
 import { fixtureToolsCheck, defaultImageCheck } from './checks/fixture-checks.ts';
-import { cpuCountCheck, diskSpaceCheck, ipxeRomsCheck, memoryCheck, tapNetworkingCheck } from './checks/host-checks.ts';
+import { cpuCountCheck, diskSpaceCheck, ipxeRomsCheck, memoryCheck, tapNetworkingCheck, vgaOcrCheck } from './checks/host-checks.ts';
 import { isoChecks } from './checks/iso-checks.ts';
 import { nodePtyCheck, nodeVersionCheck } from './checks/node-checks.ts';
 import {
@@ -42,6 +42,7 @@ export function doctorChecks(options: Pick<DoctorOptions, 'isoPath'>): DoctorChe
     kvmCheck,
     userNetworkCheck,
     ipxeRomsCheck,
+    vgaOcrCheck,
     fixtureToolsCheck,
     defaultImageCheck,
     diskSpaceCheck,

@@ -6,6 +6,11 @@ export function escapeOptionValue(value: string): string {
   return value.replaceAll(',', ',,');
 }
 
+/** QEMU's id of the netdev behind the guest's NIC number `index` (what QMP `set_link` names). */
+export function netdevId(index: number): string {
+  return `net${index}`;
+}
+
 export function buildQemuArgv(spec: VmSpec): string[] {
   const argv: string[] = ['-name', escapeOptionValue(spec.name)];
   argv.push('-machine', spec.firmware.kind === 'uefi' ? 'q35' : 'pc', '-accel', spec.accel);
@@ -62,7 +67,7 @@ function networkArgs(nics: readonly Nic[]): string[] {
   const descriptors = inheritedNicDescriptors(nics);
   let fdIndex = 0;
   return nics.flatMap((nic, index) => {
-    const id = `net${index}`;
+    const id = netdevId(index);
     let netdev: string[];
     let optionRom = false;
     switch (nic.mode) {

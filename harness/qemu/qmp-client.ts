@@ -81,6 +81,11 @@ export class QmpClient {
     return output;
   }
 
+  /** True once the connection is gone (QEMU exited or the client was closed): nothing more will answer. */
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
   onEvent(listener: (event: QmpEvent) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);

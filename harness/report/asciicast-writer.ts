@@ -56,6 +56,14 @@ export class AsciicastEncoder {
     this.pendingText += text;
   }
 
+  /** A marker event (asciicast v2 `m`: players list them as chapters), after the output so far. */
+  marker(label: string, sinceStartMs: number): void {
+    this.flush();
+    const seconds = Math.max(this.lastSeconds, Math.round(sinceStartMs * 1000) / 1e6);
+    this.lastSeconds = seconds;
+    this.emit(JSON.stringify([seconds, 'm', label]));
+  }
+
   /** Emits what is pending, including any incomplete character (as U+FFFD). */
   end(sinceStartMs: number): void {
     const rest = this.decoder.decode();
@@ -123,6 +131,12 @@ export class AsciicastWriter {
   write(chunk: Uint8Array): void {
     if (this.closing) return;
     this.encoder.write(chunk, this.nowMs() - this.startMs);
+  }
+
+  /** Marks a point in the recording, e.g. where the second boot of a run starts. */
+  marker(label: string): void {
+    if (this.closing) return;
+    this.encoder.marker(label, this.nowMs() - this.startMs);
   }
 
   /** Flushes and closes the file. Idempotent. */

@@ -37,8 +37,9 @@ export function phaseRows(document: ReportDocument): PhaseRow[] {
       phase: mark.phase,
       startMs: mark.atMs,
       durationMs: next ? next.atMs - mark.atMs : undefined,
-      budgetMs: document.budgetsMs?.[mark.phase],
-      evidence: mark.evidence,
+      // The prompt budget counts from QEMU's start: it only applies to the first boot.
+      budgetMs: mark.boot === undefined ? document.budgetsMs?.[mark.phase] : undefined,
+      evidence: mark.boot === undefined ? mark.evidence : `boot ${mark.boot}: ${mark.evidence}`,
     };
   });
 }

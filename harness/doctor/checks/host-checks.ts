@@ -177,3 +177,16 @@ export const ipxeRomsCheck: DoctorCheck = {
     return finding('pass', found.join(', '), command, why);
   },
 };
+
+export const vgaOcrCheck: DoctorCheck = {
+  id: 'vga.ocr',
+  title: 'OCR for graphics-mode VGA screens (tesseract)',
+  timeoutMs: 2_000,
+  async run({ env }) {
+    const command = 'command -v tesseract';
+    const why = 'vm.vgaText() reads text-mode screens from video memory; graphics modes (GRUB gfxterm, vesamenu, a framebuffer console) need OCR.';
+    const found = await env.which('tesseract');
+    if (!found) return finding('warn', 'tesseract not found on PATH', command, why, 'apt-get install -y --no-install-recommends tesseract-ocr');
+    return finding('pass', found, command, why);
+  },
+};

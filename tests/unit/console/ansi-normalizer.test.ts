@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AnsiNormalizer } from '../../../harness/console/ansi-normalizer.ts';
+import { AnsiNormalizer, type AnsiNormalizerOptions } from '../../../harness/console/ansi-normalizer.ts';
 import { MatchView } from '../../../harness/console/match-view.ts';
 
 /** Normalises `input` (split at the given byte positions) into the matching view's text. */
-function normalise(input: Uint8Array, cuts: number[] = []): string {
+function normalise(input: Uint8Array, cuts: number[] = [], options: AnsiNormalizerOptions = {}): string {
   const view = new MatchView();
-  const normalizer = new AnsiNormalizer(view);
+  const normalizer = new AnsiNormalizer(view, options);
   let at = 0;
   for (const cut of [...cuts, input.length]) {
     normalizer.write(input.subarray(at, cut));
@@ -26,7 +26,14 @@ const cases: [string, Uint8Array, string][] = [
   ['OSC title, ST', bytes(`a${ESC}]2;title${ESC}\\b`), 'ab'],
   ['DCS string', bytes(`a${ESC}P1$r0m${ESC}\\b`), 'ab'],
   ['APC, PM, SOS strings', bytes(`a${ESC}_apc${ESC}\\b${ESC}^pm${ESC}\\c${ESC}Xsos${ESC}\\d`), 'abcd'],
-  ['charset designations', bytes(`${ESC}(0lqqk${ESC}(B ok`), 'lqqk ok'],
+  ['DEC graphics in G0 (ESC ( 0 … ESC ( B)', bytes(`${ESC}(0lqqk${ESC}(B ok`), '┌──┐ ok'],
+  ['DEC graphics in G1, shifted in by SO, out by SI (newt)', bytes(`${ESC})0\x0elqk\x0f\x0ex\x0fInstall\x0ex\x0f`), '┌─┐│Install│'],
+  ['G1 designated but not shifted in: letters stay letters', bytes(`${ESC})0lqk x`), 'lqk x'],
+  ['every DEC graphics character', bytes(`${ESC}(0_\`abcdefghijklmnopqrstuvwxyz{|}~${ESC}(B`), '\u00a0◆▒␉␌␍␊°±␤␋┘┐┌└┼⎺⎻─⎼⎽├┤┴┬│≤≥π≠£·'],
+  ['DEC graphics leave digits, capitals and UTF-8 alone', bytes(`${ESC}(0AZ09 é${ESC}(B`), 'AZ09 é'],
+  ['ESC c resets the character sets', bytes(`${ESC})0\x0e${ESC}cqq`), 'qq'],
+  ['other designations (ESC ( B, ESC ( %5) are ASCII', bytes(`${ESC}(0q${ESC}(%5q${ESC}(Bq`), '─qq'],
+  ['a cursor move inside a box leaves the set in place', bytes(`${ESC}(0x${ESC}[5;10Hx${ESC}(B`), '││'],
   ['two-byte escapes', bytes(`${ESC}c${ESC}7x${ESC}8y${ESC}=z`), 'xyz'],
   ['SeaBIOS reset', bytes(`${ESC}c${ESC}[?7lSeaBIOS`), 'SeaBIOS'],
   ['8-bit CSI and OSC', Buffer.from([0x9b, 0x31, 0x6d, 0x41, 0x9d, 0x30, 0x3b, 0x74, 0x07, 0x42]), 'AB'],
@@ -48,6 +55,30 @@ describe('AnsiNormalizer', () => {
   it.each(cases)('%s: same text for every single split point and byte by byte', (_name, input, expected) => {
     for (let cut = 0; cut <= input.length; cut++) expect(normalise(input, [cut])).toBe(expected);
     expect(normalise(input, Array.from({ length: input.length }, (_, i) => i))).toBe(expected);
+  });
+
+  it.each([
+    ['ascii', '+-+|Install|'],
+    ['letters', 'lqkxInstallx'],
+    ['unicode', '┌─┐│Install│'],
+  ] as const)('lineDrawing %s', (lineDrawing, expected) => {
+    const input = bytes(`${ESC})0\x0elqk\x0f\x0ex\x0fInstall\x0ex\x0f`);
+    expect(normalise(input, [], { lineDrawing })).toBe(expected);
+    expect(normalise(input, Array.from({ length: input.length }, (_, i) => i), { lineDrawing })).toBe(expected);
+  });
+
+  it('a word next to a box edge matches a word boundary (it was glued to the x before)', () => {
+    const text = normalise(bytes(`${ESC})0\x0ex\x0f Choose language \x0ex\x0f\x0ex\x0fEnglish\x0ex\x0f`));
+    expect(text).toMatch(/\bEnglish\b/);
+    expect(text).toBe('│ Choose language ││English│');
+  });
+
+  it('gives graphics characters the raw offset of their byte', () => {
+    const view = new MatchView();
+    const normalizer = new AnsiNormalizer(view);
+    normalizer.write(bytes(`${ESC}(0lq${ESC}(Bk`));
+    // ESC ( 0 is bytes 0-2: l ends at 4, q at 5; k after ESC ( B ends at 9.
+    expect([1, 2, 3].map((offset) => view.rawEndAt(offset))).toEqual([4, 5, 9]);
   });
 
   it('reports the raw byte offset of every character', () => {

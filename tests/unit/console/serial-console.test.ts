@@ -87,6 +87,12 @@ const transcriptCases: { file: string; steps: (Pattern | Pattern[])[] }[] = [
   },
   { file: 'default-direct-boot.raw', steps: [/Linux version (\S+) /, 'BusyBox v1.35.0', '[root@pre-nixos:~]# ', EOF] },
   { file: 'default-iso-boot.raw', steps: ['ISOLINUX', /Linux version (\S+) /, '[root@pre-nixos:~]# ', EOF] },
+  // A real newt screen (whiptail, TERM=vt102, C locale: the Debian installer's first screen on serial),
+  // boxes in DEC Special Graphics through ESC ) 0 + SO/SI: words beside a box edge keep their boundaries.
+  {
+    file: 'newt-installer-menu.raw',
+    steps: ['┌─────', /┤ \[!!\] Select a language ├─+┐/, /│ Choose the language\b/, /│\bEnglish English\b/, '<Ok>', /└─+┘/, EOF],
+  },
 ];
 
 describe('SerialConsole over recorded transcripts', () => {
@@ -303,6 +309,35 @@ describe('SerialConsole expect semantics', () => {
 });
 
 describe('SerialConsole screen view', () => {
+  it('an expect that times out on a text UI shows the rendered screen, not one flattened line', async () => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport);
+    console.context = { phase: 'prompt', accel: 'tcg' };
+    for (const chunk of splitIntoChunks(fixture('newt-installer-menu.raw'), 'random', 5)) transport.push(chunk);
+    await console.screenText();
+    const error = (await console.expect('Installing the base system', { timeoutMs: 20 }).catch((e: unknown) => e)) as ExpectTimeoutError;
+    expect(error).toBeInstanceOf(ExpectTimeoutError);
+    const rows = error.screen!.split('\n');
+    expect(rows[2]).toBe('     ┌─────────────────────┤ [!!] Select a language ├─────────────────────┐');
+    expect(rows[3]).toBe('     │ Choose the language to be used for the installation process.       │');
+    expect(rows[8]).toMatch(/^ {5}│ {22}English English {8}/);
+    expect(error.message).toContain('Screen:\n');
+    expect(error.message).toContain('  |      │ Choose the language to be used for the installation process.       │\n');
+    // The stream's one line of the whole dialog is still in the error, but cut short beside the screen.
+    expect(error.tail.at(-1)!.length).toBeGreaterThan(160);
+    expect(error.message).not.toContain(error.tail.at(-1));
+  });
+
+  it('a line-oriented console that times out shows no screen', async () => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport);
+    transport.push(fixture('busybox-initramfs.raw'));
+    await console.screenText();
+    const error = (await console.expect('never', { timeoutMs: 20 }).catch((e: unknown) => e)) as ExpectTimeoutError;
+    expect(error.screen).toBeUndefined();
+    expect(error.message).not.toContain('Screen:');
+  });
+
   it('finds words placed with cursor moves that no stream view can read', async () => {
     const bytes = fixture('grub-menu.raw');
     for (const plan of ['whole', 'random', 7] as const) {

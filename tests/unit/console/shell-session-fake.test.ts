@@ -98,3 +98,17 @@ describe('ShellSession.resume (a guest restored from a snapshot)', () => {
     await expect(new ShellSession(console).resume({ prompt, timeoutMs: 5000 })).rejects.toThrow(/did not answer[\s\S]*sh: echo: not found/);
   });
 });
+
+describe('ShellSession waiting on a text UI', () => {
+  it('a prompt that never comes on a console showing a text UI: the timeout shows the rendered screen', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ExpectTimeoutError } = await import('../../../harness/console/serial-console.ts');
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport);
+    transport.push(readFileSync(new URL('../../../fixtures/transcripts/newt-installer-menu.raw', import.meta.url)));
+    await console.screenText();
+    const error = await new ShellSession(console).initialize({ timeoutMs: 300 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ExpectTimeoutError);
+    expect((error as InstanceType<typeof ExpectTimeoutError>).screen).toContain('│ Choose the language to be used for the installation process.       │');
+  });
+});

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 const root = join(import.meta.dirname, '../../..');
 const readme = await readFile(join(root, 'README.md'), 'utf8');
 const section = readme.slice(readme.indexOf('## Library API'), readme.indexOf('\n## ', readme.indexOf('## Library API') + 1));
-const examples = [...section.matchAll(/`(tests\/boot\/[\w.-]+\.test\.ts)`:\n\n```ts\n([\s\S]*?)```/g)].map((match) => ({ file: match[1]!, code: match[2]! }));
+const examples = [...section.matchAll(/`(tests\/(?:boot|unit\/[\w-]+)\/[\w.-]+\.test\.ts)`:\n\n```ts\n([\s\S]*?)```/g)].map((match) => ({ file: match[1]!, code: match[2]! }));
 
 describe('README Library API examples', () => {
   it('has examples', () => {

@@ -9,6 +9,7 @@ import {
   parseMemAvailableBytes,
   parseMemoryLimit,
   tapNetworkingCheck,
+  vgaOcrCheck,
 } from '../../../harness/doctor/checks/host-checks.ts';
 import { nodePtyCheck, nodeVersionCheck } from '../../../harness/doctor/checks/node-checks.ts';
 import { fakeEnvironment, runCheck, testOptions } from './fake-doctor-environment.ts';
@@ -163,5 +164,18 @@ describe('ipxe.roms', () => {
     expect(result.status).toBe('warn');
     expect(result.seen).toContain('missing efi-e1000.rom');
     expect(result.fix).toContain('ipxe-qemu');
+  });
+});
+
+describe('vga.ocr', () => {
+  it('passes with tesseract on PATH', async () => {
+    const result = await runCheck(vgaOcrCheck, fakeEnvironment({ executables: { tesseract: '/usr/bin/tesseract' } }));
+    expect(result).toMatchObject({ status: 'pass', seen: '/usr/bin/tesseract' });
+  });
+
+  it('warns without it, naming the package', async () => {
+    const result = await runCheck(vgaOcrCheck, fakeEnvironment({}));
+    expect(result.status).toBe('warn');
+    expect(result.fix).toContain('tesseract-ocr');
   });
 });

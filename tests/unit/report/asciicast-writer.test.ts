@@ -46,6 +46,22 @@ describe('AsciicastEncoder', () => {
   });
 });
 
+describe('AsciicastEncoder markers', () => {
+  it('a marker comes after the output before it, never earlier in time', () => {
+    const lines: string[] = [];
+    const encoder = new AsciicastEncoder((line) => lines.push(line), 10);
+    encoder.write(bytes('first boot'), 1000);
+    encoder.marker('boot 2', 500);
+    encoder.write(bytes('second boot'), 2000);
+    encoder.end(2000);
+    expect(lines.map((line) => JSON.parse(line) as unknown[])).toEqual([
+      [1, 'o', 'first boot'],
+      [1, 'm', 'boot 2'],
+      [2, 'o', 'second boot'],
+    ]);
+  });
+});
+
 describe('AsciicastWriter', () => {
   let dir: string | undefined;
   afterEach(async () => {
