@@ -10,6 +10,7 @@ import { checkImageFile } from './image-file-check.ts';
 import { deterministicMac, parseMac } from '../net/mac-address.ts';
 import { defaultRepoRoot, type FixtureFlavour, locateDefaultImage } from './default-image.ts';
 import { parseTimeoutScale, type TimeoutScaleRequest } from './timeout-scale.ts';
+import { defaultMemoryMiB } from './boot-defaults.ts';
 
 export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
 
@@ -195,7 +196,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   // An installed package's own folder is nobody's place for logs: they go where the caller runs.
   const defaultLogRoot = repoRoot.split(sep).includes('node_modules') ? resolve(process.cwd(), 'boot-logs') : resolve(repoRoot, 'boot-logs');
   const logRoot = resolve(options.logRoot ?? env.HARNESS_LOG_DIR ?? defaultLogRoot);
-  const memoryMiB = positiveInteger(options.memoryMiB ?? 512, 'memoryMiB', 64, 65536);
+  const memoryMiB = positiveInteger(options.memoryMiB ?? defaultMemoryMiB, 'memoryMiB', 64, 65536);
   const snapshotable = Boolean(options.snapshotable || options.restoreFrom);
   const cpus = options.cpus === undefined ? (snapshotable ? 1 : 'auto') : positiveInteger(options.cpus, 'cpus', 1, 64);
   const bootTimeoutMs = positiveInteger(options.bootTimeoutMs ?? defaultBootTimeoutMs, 'bootTimeoutMs', 1, 24 * 3600_000);

@@ -19,7 +19,8 @@ import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts'
 import { monotonicNowMs, sleep } from '../util/clock.ts';
 import type { BootPlan, RestorePoint } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
-import type { BootReport, CheckResult, CpuChoice, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
+import type { BootReport, CpuChoice, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
+import type { CheckResult } from '../checks/check-result.ts';
 import { ConsoleTextLog } from './console-log.ts';
 import { runOutcome } from './run-outcome.ts';
 import { AsciicastWriter } from '../report/asciicast-writer.ts';

@@ -5,7 +5,7 @@ import { bootVm } from '../boot/boot-vm.ts';
 import { restoreVm } from '../boot/vm-snapshot.ts';
 import type { BootOptions } from '../boot/boot-options.ts';
 import { BootedVm } from '../boot/booted-vm.ts';
-import type { CheckResult } from '../boot/boot-report.ts';
+import type { CheckResult } from '../checks/check-result.ts';
 import type { PreNixosOutcome } from '../checks/pre-nixos-suite.ts';
 import type { CommandResult } from '../command/command-runner.ts';
 
