@@ -1,7 +1,7 @@
 // The public API of boot-harness: re-exports only. Anything not listed here is internal and may change.
 
 // Booting
-export { bootVm } from './boot/boot-vm.ts';
+export { bootVm } from './run/boot-vm.ts';
 export { BootedVm, type BootHooks } from './boot/booted-vm.ts';
 export type { BootOptions, DiskOption, KeyInjection, NicModel, NicOption } from './boot/boot-options.ts';
 export type { NicRecord } from './boot/nic-setup.ts';
@@ -85,4 +85,4 @@ export { renderJunit } from './report/junit-report.ts';
 export { renderStepSummary, type StepSummaryInput } from './report/step-summary.ts';
 export { writeReports, type WriteReportsOptions } from './report/write-reports.ts';
 export { AsciicastWriter } from './report/asciicast-writer.ts';
-export { captureScreen } from './report/screendump.ts';
+export { captureScreen } from './qemu/screendump.ts';

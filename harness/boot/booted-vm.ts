@@ -23,9 +23,8 @@ import type { BootReport, CpuChoice, IpxeReport, IpxeRequestRecord } from './boo
 import type { CheckResult } from '../checks/check-result.ts';
 import { ConsoleTextLog } from './console-log.ts';
 import { runOutcome } from './run-outcome.ts';
-import { AsciicastWriter } from '../report/asciicast-writer.ts';
-import { captureScreen } from '../report/screendump.ts';
-import { writeReports } from '../report/write-reports.ts';
+import { captureScreen } from '../qemu/screendump.ts';
+import type { ObservedRun, RunObserver } from './run-observer.ts';
 import { createOverlay } from './disk-overlay.ts';
 import { MenuCountdownDetector } from './menu-countdown.ts';
 import { type IpxeChain, IpxeChainError, prepareIpxeChain } from './ipxe-chain.ts';
@@ -82,7 +81,7 @@ export class BootedVm implements AsyncDisposable {
   private key: SshKeyPair | undefined;
   private stopping: Promise<void> | undefined;
   private verdict: AcceleratorVerdict | undefined;
-  private cast: AsciicastWriter | undefined;
+  private readonly observers: RunObserver[] = [];
   private chain: IpxeChain | undefined;
   private preparedNics: PreparedNics | undefined;
   /** Where warnings go besides the report (the CLI: stderr); unset, they are emitted as process warnings. */
@@ -180,6 +179,20 @@ export class BootedVm implements AsyncDisposable {
     return monotonicNowMs() - this.startedAtMs;
   }
 
+  /** Adds a watcher of this run (a recorder, a report writer); attach before start() to miss nothing. */
+  observe(observer: RunObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** The report changed after the stop (a failure class, a retry record): observers rewrite what they wrote. */
+  async reportUpdated(): Promise<void> {
+    for (const observer of this.observers) await this.attempt('updating the reports', () => observer.reportUpdated?.(this.observedRun()));
+  }
+
+  private observedRun(): ObservedRun {
+    return { name: this.plan.name, logDir: this.logDir, report: this.report, promptBudgetMs: this.bootTimeoutMs, warn: (text) => this.warn(text) };
+  }
+
   markPhase(phase: BootPhase, evidence: string): void {
     this.timeline.mark(phase, this.elapsedMs(), evidence);
   }
@@ -192,6 +205,7 @@ export class BootedVm implements AsyncDisposable {
     this.timeline.onMark((mark) => {
       this.report.phases = [...this.timeline.all];
       if (this.serialConsole) this.serialConsole.context.phase = this.timeline.current;
+      for (const observer of this.observers) observer.phase?.(mark);
       hooks.onPhase?.(mark);
     });
     const qemuBinary = plan.qemuBinary;
@@ -321,10 +335,9 @@ export class BootedVm implements AsyncDisposable {
     this.report.qemu = { argv: this.qemuProcess.commandLine, pid: this.qemuProcess.pid };
     hooks.onQemuStarted?.(this.qemuProcess.pid);
     // Subscribed before the guest is resumed, so the recording misses no byte.
-    const cast = new AsciicastWriter(join(this.logDir, 'console.cast'), { columns: 120, rows: 40, title: plan.name });
-    this.cast = cast;
+    for (const observer of this.observers) observer.started?.(this.observedRun());
     this.qemuProcess.transport.onData((chunk) => {
-      cast.write(chunk);
+      for (const observer of this.observers) observer.consoleBytes?.(chunk);
       this.lastSerialAtMs = monotonicNowMs();
     });
     if (!plan.bootMenu && !plan.restoreFrom) this.passMenuCountdown(this.qemuProcess);
@@ -570,7 +583,6 @@ export class BootedVm implements AsyncDisposable {
     this.earlySsh = undefined;
     this.shellSession = undefined;
     this.timeline.startNextBoot(this.elapsedMs(), `${how === 'reset' ? 'system_reset' : `guest ran \`${options.command ?? 'reboot'}\``}${options.bootOrder ? `, boot order ${options.bootOrder}` : ''}`);
-    this.cast?.marker(`boot ${this.timeline.bootNumber}`);
     // What the first boot printed up to the reset (its last prompt among it) must not pass for the next boot's.
     await this.console.expect([/[\s\S]+$/, TIMEOUT], { timeoutMs: 1, failurePatterns: false });
     this.lastSerialAtMs = monotonicNowMs();
@@ -663,6 +675,7 @@ export class BootedVm implements AsyncDisposable {
   recordChecks(checks: CheckResult[], serviceLog?: string): void {
     this.report.checks.push(...checks);
     if (serviceLog !== undefined) this.report.serviceLog = serviceLog;
+    for (const observer of this.observers) observer.checksRecorded?.(checks);
   }
 
   /** Stops QEMU, writes report.json, removes the run dir. Idempotent; never throws over an earlier error. */
@@ -730,9 +743,8 @@ export class BootedVm implements AsyncDisposable {
     await this.attempt('writing console.txt', () => this.textLog?.close());
     // Every failed run says whose fault it was (a failed check is the image's); bootVm refines boot failures.
     if (this.report.outcome === 'failed') await this.attempt('classifying the failure', async () => void (this.report.failure = await classifyStoppedRun(ended, this.report)));
-    await this.attempt('writing console.cast', () => this.cast?.close());
-    await this.attempt(`writing ${this.report.logs.report}`, () => writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`));
-    await this.attempt('writing report.md and report.html', () => writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.bootTimeoutMs } }));
+    // The recorder writes console.cast and the reports here: before the run dir goes, after the verdict.
+    for (const observer of this.observers) await this.attempt('a run observer', () => observer.stopped?.(this.observedRun()));
     await this.attempt('removing the run dir', () => this.directories.remove());
     // Never over an earlier error: the caller's failure is what it needs to see (the others are warnings).
     if (stopError && !failure) throw stopError;

@@ -8,7 +8,7 @@ import { L2UnavailableError } from '../net/l2/l2-capability.ts';
 import { NetworkSetupError } from '../net/l2/ip-command.ts';
 import { MacCollisionError } from '../net/mac-address.ts';
 import { nicOptionHelp, parseNicOption } from './nic-option.ts';
-import { bootVm } from '../boot/boot-vm.ts';
+import { bootVm } from '../run/boot-vm.ts';
 import { type BootOptions, type DiskOption, defaultBootTimeoutMs } from '../boot/boot-options.ts';
 import { defaultMemoryMiB } from '../boot/boot-defaults.ts';
 import type { PhaseMark } from '../boot/boot-phase.ts';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BootPlan } from '../../../harness/boot/boot-options.ts';
 import { BootedVm } from '../../../harness/boot/booted-vm.ts';
+import { RunRecorder } from '../../../harness/report/run-recorder.ts';
 
 let dir: string;
 
@@ -20,7 +21,10 @@ afterAll(async () => {
 
 function vmLoggingTo(logDir: string, removeRunDir: () => Promise<void> = async () => undefined): BootedVm {
   const plan = { name: 'stop-warnings', source: { kind: 'iso', iso: '/x.iso' }, keyInjection: 'smbios', waitFor: 'shell', bootTimeoutMs: 1000 } as unknown as BootPlan;
-  return new BootedVm(plan, { logDir, runDir: join(dir, 'run'), remove: removeRunDir } as never);
+  const vm = new BootedVm(plan, { logDir, runDir: join(dir, 'run'), remove: removeRunDir } as never);
+  // As bootVm() wires it: the recorder writes the reports when the run stops.
+  vm.observe(new RunRecorder());
+  return vm;
 }
 
 describe('BootedVm.stop when cleanup fails', () => {
