@@ -1,6 +1,6 @@
 // A guest booted by the harness: its serial console, shell, SSH, QMP, timeline and report, in one
 // disposable handle. stop() is idempotent and keeps the logs while removing the run dir.
-import { constants, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialConsole } from '../console/serial-console.ts';
 import { ShellSession } from '../console/shell-session.ts';
@@ -11,26 +11,25 @@ import { slirpHostAddress } from '../net/tftp-layout.ts';
 import { QemuExitedError, QemuProcess } from '../qemu/qemu-process.ts';
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
-import type { VmSpec, BootSource } from '../qemu/vm-spec.ts';
+import type { VmSpec } from '../qemu/vm-spec.ts';
 import { SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
 import { describeContext, HarnessError } from '../errors.ts';
-import { readFileSync } from 'node:fs';
-import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts';
+import type { SshKeyPair } from '../ssh/ssh-key.ts';
 import { monotonicNowMs, sleep } from '../util/clock.ts';
 import type { BootPlan, RestorePoint } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
 import type { BootReport, CpuChoice, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
 import type { CheckResult } from '../checks/check-result.ts';
-import { ConsoleTextLog } from './console-log.ts';
+import { diskOverlayName, machineRecipe, type MachineRecipe, userNicFor, vmSpec, vmStateFile } from './machine-recipe.ts';
+import { makeRunDirArtefacts, runSshKey } from './run-dir-artefacts.ts';
+import { RunningMachine } from './running-machine.ts';
 import { runOutcome } from './run-outcome.ts';
 import { captureScreen } from '../qemu/screendump.ts';
 import type { ObservedRun, RunObserver } from './run-observer.ts';
-import { createOverlay } from './disk-overlay.ts';
 import { MenuCountdownDetector } from './menu-countdown.ts';
 import { type IpxeChain, IpxeChainError, prepareIpxeChain } from './ipxe-chain.ts';
 import type { RunDirectories } from './run-directory.ts';
 import { prepareNics, type PreparedNics } from './nic-setup.ts';
-import type { UserNic } from '../qemu/vm-spec.ts';
 import type { Duplex } from 'node:stream';
 import { resolveTimeoutScale } from './resolve-timeout-scale.ts';
 import { identifyImage } from './image-identity.ts';
@@ -56,13 +55,6 @@ export interface BootHooks {
   onQemuStarted?: (pid: number) => void;
 }
 
-const vmStateFile = 'vmstate.qcow2';
-/** Debian's ovmf package. */
-const ovmfDir = '/usr/share/OVMF';
-
-/** systemd's credential name that systemd ≥ 252 installs as root's authorized_keys by itself. */
-const sshKeyCredential = 'ssh.authorized_keys.root';
-
 /** After our chain server refused a fetch, how long to wait for iPXE's own words on the console (it prints them at once). */
 const ipxeWordsWaitMs = 4000;
 
@@ -70,13 +62,12 @@ export class BootedVm implements AsyncDisposable {
   readonly timeline = new BootTimeline();
   readonly report: BootReport;
   private qemuProcess: QemuProcess | undefined;
-  private serialConsole: SerialConsole | undefined;
+  private machine: RunningMachine | undefined;
   private shellSession: ShellSession | undefined;
   private sshSession: SshSession | undefined;
   /** A restored guest's SSH session, opened while the serial shell is taken over (see start()). */
   private earlySsh: Promise<SshSession> | undefined;
   private readonly stopSignal = new AbortController();
-  private textLog: ConsoleTextLog | undefined;
   private startedAtMs = 0;
   private key: SshKeyPair | undefined;
   private stopping: Promise<void> | undefined;
@@ -124,6 +115,10 @@ export class BootedVm implements AsyncDisposable {
 
   get accelerator(): AcceleratorVerdict | undefined {
     return this.verdict;
+  }
+
+  private get serialConsole(): SerialConsole | undefined {
+    return this.machine?.console;
   }
 
   get console(): SerialConsole {
@@ -197,188 +192,118 @@ export class BootedVm implements AsyncDisposable {
     this.timeline.mark(phase, this.elapsedMs(), evidence);
   }
 
+  /** Plan, prepare, start and wait: the boot, each step one call. A failure leaves stop() to clean up. */
   async start(hooks: BootHooks = {}, cpus: CpuChoice = defaultCpuChoice(this.plan)): Promise<void> {
     const plan = this.plan;
-    this.report.cpus = cpus;
     const { runDir } = this.directories;
+    this.report.cpus = cpus;
     if (hooks.onWarning) this.onWarning = hooks.onWarning;
+    this.followTimeline(hooks);
+    const accel = await this.decideAccelerator();
+    this.key = await runSshKey(plan, runDir);
+    const recipe = machineRecipe(plan, { runDir, publicKey: this.key.publicKey });
+    await makeRunDirArtefacts(recipe.artefacts, recipe.qemuImg);
+    await this.prepareChain(recipe, hooks);
+    await this.prepareNics(recipe);
+    const spec = vmSpec(plan, recipe, { runDir, accel, cpus: cpus.count, nics: this.preparedNics!.nics, consoleLogPath: this.report.logs.consoleRaw });
+    const machine = await this.startMachine(spec, hooks);
+    this.report.sshPort = await machine.forwardedPort(22);
+    await this.preparedNics!.attachAfterStart();
+    await machine.resume();
+    this.lastSerialAtMs = monotonicNowMs();
+    this.startEarlySsh();
+    await this.waitForGuest();
+  }
+
+  /** Phase marks go to the report, the console's error context, the observers and the caller's hook. */
+  private followTimeline(hooks: BootHooks): void {
     this.timeline.onMark((mark) => {
       this.report.phases = [...this.timeline.all];
       if (this.serialConsole) this.serialConsole.context.phase = this.timeline.current;
       for (const observer of this.observers) observer.phase?.(mark);
       hooks.onPhase?.(mark);
     });
-    const qemuBinary = plan.qemuBinary;
-    this.verdict = await chooseAccelerator({
+  }
+
+  /** KVM or TCG (probed), then what follows from it: the timeout scale; and the image's identity, for the report. */
+  private async decideAccelerator(): Promise<AcceleratorVerdict['accel']> {
+    const plan = this.plan;
+    const verdict = await chooseAccelerator({
       requested: plan.accel,
-      qemuBinary,
+      qemuBinary: plan.qemuBinary,
       ...(plan.probeKernel ? { kernelPath: plan.probeKernel } : {}),
       cacheDir: plan.cacheDir,
     });
-    this.report.accelerator = this.verdict;
-    this.scale = await resolveTimeoutScale(plan, this.verdict);
+    this.verdict = verdict;
+    this.report.accelerator = verdict;
+    this.scale = await resolveTimeoutScale(plan, verdict);
     this.report.timeoutScale = this.scale;
     this.report.imageIdentity = await identifyImage(plan.source);
+    return verdict.accel;
+  }
 
-    const restore = plan.restoreFrom;
-    // A restored guest trusts the key of the run that saved it; the command line must carry the same key.
-    if (restore) this.key = await loadUserKey(restore.privateKeyPath);
-    else this.key = plan.sshKeyPath ? await loadUserKey(plan.sshKeyPath) : await generateRunKey(runDir, `boot-harness-${plan.name}`);
-    const keyBase64 = Buffer.from(`${this.key.publicKey}\n`).toString('base64');
-    const smbiosStringFiles: string[] = [];
-    let boot: BootSource;
-    if (plan.source.kind === 'kernel') {
-      const append = plan.keyInjection === 'cmdline' ? `${plan.source.append} pre_nixos.root_key=${keyBase64}` : plan.source.append;
-      boot = { kind: 'kernel', kernel: plan.source.kernel, initrd: plan.source.initrd, append };
-    } else if (plan.source.kind === 'ipxe') {
-      boot = { kind: 'network' };
-      if (plan.source.mode === 'remote') {
-        this.report.ipxe = { mode: 'remote', url: plan.source.url, requests: [] };
-      } else {
-        const append = plan.keyInjection === 'cmdline' ? `${plan.source.append} pre_nixos.root_key=${keyBase64}` : plan.source.append;
-        this.chain = await prepareIpxeChain({ runDir, kernel: plan.source.kernel, initrd: plan.source.initrd, append, mode: plan.source.mode });
-        const ipxe: IpxeReport = { mode: plan.source.mode, url: this.chain.scriptUrl, requests: [] };
-        this.report.ipxe = ipxe;
-        this.chain.server?.onRequest((request) => ipxe.requests.push(this.requestRecord(request)));
-        await hooks.onIpxeChain?.(this.chain);
-      }
-    } else {
-      boot = { kind: 'iso', iso: plan.source.iso };
+  /** A network boot's chain: served by us (HTTP, or slirp's TFTP from our folder), or a remote URL handed to iPXE. */
+  private async prepareChain(recipe: MachineRecipe, hooks: BootHooks): Promise<void> {
+    const source = this.plan.source;
+    if (source.kind !== 'ipxe') return;
+    if (source.mode === 'remote' || !recipe.chain) {
+      this.report.ipxe = { mode: 'remote', url: source.mode === 'remote' ? source.url : '', requests: [] };
+      return;
     }
-    const credentials = [...plan.credentials];
-    if (plan.keyInjection === 'smbios') {
-      const file = join(runDir, 'ssh-key.pub');
-      await writeFile(file, `${this.key.publicKey}\n`, { mode: 0o600 });
-      credentials.unshift({ name: sshKeyCredential, file });
-    }
-    for (const [index, credential] of credentials.entries()) {
-      // systemd reads `io.systemd.credential.binary:NAME=<base64>` from SMBIOS type 11 strings; the string
-      // goes through a 0600 file in the run dir, so the secret never shows in `ps`.
-      const file = join(runDir, `smbios-credential-${index}`);
-      const value = (await readFile(credential.file)).toString('base64');
-      await writeFile(file, `io.systemd.credential.binary:${credential.name}=${value}`, { mode: 0o600 });
-      smbiosStringFiles.push(file);
-    }
-    const fwCfgFiles: VmSpec['fwCfgFiles'] = [];
-    if (plan.keyInjection === 'fw_cfg') {
-      const file = join(runDir, 'fw-cfg-root-key');
-      await writeFile(file, `${this.key.publicKey}\n`, { mode: 0o600 });
-      fwCfgFiles.push({ name: 'opt/pre-nixos/root_key', file });
-    }
-    let firmware: VmSpec['firmware'] = { kind: 'bios' };
-    if (plan.firmware === 'uefi') {
-      // UEFI writes its variable store: each run gets its own copy, the system's template stays untouched.
-      const varsPath = join(runDir, 'OVMF_VARS.fd');
-      await copyFile(join(ovmfDir, 'OVMF_VARS_4M.fd'), varsPath);
-      firmware = { kind: 'uefi', codePath: join(ovmfDir, 'OVMF_CODE_4M.fd'), varsPath };
-    }
+    this.chain = await prepareIpxeChain({ runDir: this.directories.runDir, ...recipe.chain });
+    const ipxe: IpxeReport = { mode: recipe.chain.mode, url: this.chain.scriptUrl, requests: [] };
+    this.report.ipxe = ipxe;
+    this.chain.server?.onRequest((request) => ipxe.requests.push(this.requestRecord(request)));
+    await hooks.onIpxeChain?.(this.chain);
+  }
 
-    const qemuImg = join(qemuBinary, '..', 'qemu-img');
-    const disks: VmSpec['disks'] = [];
-    for (const [index, disk] of plan.disks.entries()) {
-      const overlayPath = join(runDir, `disk${index}.qcow2`);
-      // A snapshot's disks hold the guest's writes up to the save: each restore writes to its own copy.
-      if (restore) await copyFile(join(restore.dir, `disk${index}.qcow2`), overlayPath, constants.COPYFILE_FICLONE);
-      else await createOverlay(qemuImg, overlayPath, disk.kind === 'file' ? { path: disk.path } : { sizeMiB: disk.sizeMiB });
-      disks.push({ overlayPath });
-    }
-    let vmStateDrivePath: string | undefined;
-    if (plan.snapshotable) {
-      vmStateDrivePath = join(runDir, vmStateFile);
-      if (restore) await copyFile(join(restore.dir, vmStateFile), vmStateDrivePath, constants.COPYFILE_FICLONE);
-      else await createOverlay(qemuImg, vmStateDrivePath, { sizeMiB: 4 * plan.memoryMiB });
-    }
-
-    const userNic = (mac: string | undefined): UserNic => ({
-      mode: 'user',
-      model: 'virtio-net-pci',
-      // The NIC's default ROM is iPXE; an explicit pxe-virtio.rom fails silently on this (transitional) device.
-      optionRom: boot.kind === 'network',
-      hostForwards: [{ hostAddress: '127.0.0.1', hostPort: plan.sshPort, guestPort: 22 }],
-      bootFile: this.chain?.bootFile ?? (plan.source.kind === 'ipxe' && plan.source.mode === 'remote' ? plan.source.url : undefined),
-      tftpRoot: this.chain?.tftpRoot,
-      macAddress: mac,
-    });
-    this.preparedNics = await prepareNics(plan.nics, plan.l2Fallback, { vmName: plan.name, runDir, userNic });
+  private async prepareNics(recipe: MachineRecipe): Promise<void> {
+    const plan = this.plan;
+    const chain = this.chain;
+    this.preparedNics = await prepareNics(plan.nics, plan.l2Fallback, { vmName: plan.name, runDir: this.directories.runDir, userNic: (mac) => userNicFor(plan, recipe, chain, mac) });
     this.report.nics = this.preparedNics.records;
     for (const warning of this.preparedNics.warnings) this.warn(warning);
+  }
 
-    const spec: VmSpec = {
-      name: plan.name,
-      qemuBinary,
-      accel: this.verdict.accel,
-      memoryMiB: plan.memoryMiB,
-      cpus: cpus.count,
-      boot,
-      disks,
-      nics: this.preparedNics.nics,
-      smbiosStringFiles,
-      fwCfgFiles,
-      firmware,
-      vmStateDrivePath,
-      loadSnapshot: restore?.snapshotName,
-      consoleLogPath: this.report.logs.consoleRaw,
-      qmpSocketPath: join(runDir, 'qmp.sock'),
-      // iPXE's own messages (milestones, errors) reach serial only through SeaBIOS's screen mirroring.
-      firmwareOnSerial: boot.kind === 'network',
-      startPaused: true,
-      extraArgs: plan.extraQemuArgs,
-    };
-
-    this.textLog = new ConsoleTextLog(this.report.logs.consoleText);
+  /** QEMU started paused, the console and the recording attached before the guest runs (no byte is missed). */
+  private async startMachine(spec: VmSpec, hooks: BootHooks): Promise<RunningMachine> {
+    const logs = this.report.logs;
     this.startedAtMs = monotonicNowMs();
-    this.markPhase('qemu', `${qemuBinary} -accel ${spec.accel}`);
-    this.qemuProcess = await QemuProcess.start(spec, {
-      stderrPath: this.report.logs.qemuStderr,
-      pidFilePath: join(runDir, 'qemu.pid'),
-    });
-    this.report.qemu = { argv: this.qemuProcess.commandLine, pid: this.qemuProcess.pid };
-    hooks.onQemuStarted?.(this.qemuProcess.pid);
-    // Subscribed before the guest is resumed, so the recording misses no byte.
-    for (const observer of this.observers) observer.started?.(this.observedRun());
-    this.qemuProcess.transport.onData((chunk) => {
-      for (const observer of this.observers) observer.consoleBytes?.(chunk);
-      this.lastSerialAtMs = monotonicNowMs();
-    });
-    if (!plan.bootMenu && !plan.restoreFrom) this.passMenuCountdown(this.qemuProcess);
-    await writeFile(this.report.logs.qemuArgv, `${JSON.stringify(this.qemuProcess.commandLine, null, 2)}\n`);
-
-    const textLog = this.textLog;
-    this.serialConsole = new SerialConsole(this.qemuProcess.transport, {
-      ...(plan.failurePatterns ? {} : { failurePatterns: [] }),
-      onLine: (line, atMs) => {
-        const sinceStartMs = atMs - this.startedAtMs;
-        textLog.write(line, sinceStartMs);
-        this.timeline.observeLine(line, sinceStartMs);
-      },
-    });
-    const stderrPath = this.report.logs.qemuStderr;
-    this.serialConsole.context = {
+    this.markPhase('qemu', `${spec.qemuBinary} -accel ${spec.accel}`);
+    this.machine = await RunningMachine.start(spec, this.startedAtMs, {
+      files: { logDir: this.logDir, qemuStderr: logs.qemuStderr, qemuArgv: logs.qemuArgv, consoleText: logs.consoleText, pidFile: join(this.directories.runDir, 'qemu.pid') },
+      failurePatterns: Boolean(this.plan.failurePatterns),
       phase: this.timeline.current,
-      accel: spec.accel,
-      logPath: this.logDir,
-      describeExit: () => describeQemuExit(readTextSync(stderrPath)),
-    };
+      onStarted: (qemu) => {
+        this.qemuProcess = qemu;
+        this.report.qemu = { argv: qemu.commandLine, pid: qemu.pid };
+        hooks.onQemuStarted?.(qemu.pid);
+        for (const observer of this.observers) observer.started?.(this.observedRun());
+        if (!this.plan.bootMenu && !this.plan.restoreFrom) this.passMenuCountdown(qemu);
+      },
+      onBytes: (chunk) => {
+        for (const observer of this.observers) observer.consoleBytes?.(chunk);
+        this.lastSerialAtMs = monotonicNowMs();
+      },
+      onLine: (line, sinceStartMs) => this.timeline.observeLine(line, sinceStartMs),
+    });
+    return this.machine;
+  }
 
-    if (spec.nics.some((nic) => nic.mode === 'user')) {
-      const ssh = (await this.qemuProcess.hostForwards()).find((forward) => forward.guestPort === 22);
-      this.report.sshPort = ssh?.hostPort;
-    }
-    await this.preparedNics.attachAfterStart();
-    await this.qemuProcess.resume();
-    this.lastSerialAtMs = monotonicNowMs();
+  /**
+   * SSH is tried from the moment the guest runs (each early attempt is a refused connection, cheap), so
+   * the handshake (the guest's crypto under TCG, ~1 s) happens while the serial shell is set up, not after
+   * it; for a restored guest, whose sshd is up already, while its shell is taken over.
+   */
+  private startEarlySsh(): void {
+    const plan = this.plan;
     const expectsSsh = plan.keyInjection !== 'none' || plan.sshKeyPath !== undefined;
-    if (this.report.sshPort && expectsSsh && plan.waitFor === 'shell') {
-      // SSH is tried from the moment the guest runs (each early attempt is a refused connection, cheap),
-      // so the handshake (the guest's crypto under TCG, ~1 s) happens while the serial shell is set up,
-      // not after it; for a restored guest, whose sshd is up already, while its shell is taken over.
-      const target = { host: '127.0.0.1' as const, port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey };
-      // Attempts start at 2 s: one made while the guest's network is still down hangs instead of failing.
-      this.earlySsh = SshSession.waitUntilReady(target, this.bootTimeoutMs + this.sshTimeoutMs, 250, this.stopSignal.signal, 'true', 2000);
-      // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
-      this.earlySsh.catch(() => undefined);
-    }
-    await this.waitForGuest();
+    if (!this.report.sshPort || !this.key || !expectsSsh || plan.waitFor !== 'shell') return;
+    const target = { host: '127.0.0.1' as const, port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey };
+    // Attempts start at 2 s: one made while the guest's network is still down hangs instead of failing.
+    this.earlySsh = SshSession.waitUntilReady(target, this.bootTimeoutMs + this.sshTimeoutMs, 250, this.stopSignal.signal, 'true', 2000);
+    // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
+    this.earlySsh.catch(() => undefined);
   }
 
   /**
@@ -665,7 +590,7 @@ export class BootedVm implements AsyncDisposable {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const { runDir } = this.directories;
     await copyFile(join(runDir, vmStateFile), join(dir, vmStateFile));
-    for (const index of this.plan.disks.keys()) await copyFile(join(runDir, `disk${index}.qcow2`), join(dir, `disk${index}.qcow2`));
+    for (const index of this.plan.disks.keys()) await copyFile(join(runDir, diskOverlayName(index)), join(dir, diskOverlayName(index)));
     const privateKeyPath = join(dir, 'id_ed25519');
     await writeFile(privateKeyPath, this.key.privateKey, { mode: 0o600 });
     await this.stop();
@@ -730,7 +655,7 @@ export class BootedVm implements AsyncDisposable {
       stopError ??= error;
       this.warn(`error: ${describeError(error)}`);
     }
-    this.serialConsole?.[Symbol.dispose]();
+    await this.attempt('writing console.txt', () => this.machine?.close());
     const exit = this.qemuProcess?.transport.exitStatus;
     if (exit) this.report.qemu.exit = exit;
     const dropped = this.qemuProcess?.transport.droppedWrites;
@@ -740,7 +665,6 @@ export class BootedVm implements AsyncDisposable {
     if (ended instanceof Error) this.report.error = { name: ended.name, message: ended.message };
     this.report.outcome = runOutcome({ failed: Boolean(ended), checks: this.report.checks, waitFor: this.plan.waitFor, promptReached: this.timeline.reached('prompt') });
     this.report.passed = this.report.outcome === 'passed';
-    await this.attempt('writing console.txt', () => this.textLog?.close());
     // Every failed run says whose fault it was (a failed check is the image's); bootVm refines boot failures.
     if (this.report.outcome === 'failed') await this.attempt('classifying the failure', async () => void (this.report.failure = await classifyStoppedRun(ended, this.report)));
     // The recorder writes console.cast and the reports here: before the run dir goes, after the verdict.
@@ -775,18 +699,4 @@ async function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Err
   } finally {
     clearTimeout(timer);
   }
-}
-
-function readTextSync(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    // Deliberate: only used to describe QEMU's exit; no stderr file means QEMU said nothing there.
-    return '';
-  }
-}
-
-function describeQemuExit(stderr: string): string {
-  const text = stderr.trim();
-  return text ? `QEMU said:\n${text.split('\n').slice(-20).map((line) => `  | ${line}`).join('\n')}` : 'QEMU printed nothing on stderr.';
 }
