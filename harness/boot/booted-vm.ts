@@ -1,13 +1,13 @@
 // A guest booted by the harness: its serial console, shell, SSH, QMP, timeline and report, in one
 // disposable handle. stop() is idempotent and keeps the logs while removing the run dir.
+// Over 300 lines: it is the whole public handle (console, shell, SSH, VGA, link, power, reboot, snapshot,
+// stop); start() and stopOnce() tell the boot as one call per step, the steps live in their own modules.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SerialConsole } from '../console/serial-console.ts';
-import { ShellSession } from '../console/shell-session.ts';
-import { ConsoleClosedError, ConsoleFailureError, TIMEOUT } from '../console/console-errors.ts';
+import type { ShellSession } from '../console/shell-session.ts';
+import { ConsoleClosedError, TIMEOUT } from '../console/console-errors.ts';
 import type { ChainRequest } from '../net/chain-server.ts';
-import { findIpxeFailure } from '../net/ipxe-messages.ts';
-import { slirpHostAddress } from '../net/tftp-layout.ts';
 import { QemuExitedError, QemuProcess } from '../qemu/qemu-process.ts';
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
@@ -15,7 +15,7 @@ import type { VmSpec } from '../qemu/vm-spec.ts';
 import { SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
 import { describeContext, HarnessError } from '../errors.ts';
 import type { SshKeyPair } from '../ssh/ssh-key.ts';
-import { monotonicNowMs, sleep } from '../util/clock.ts';
+import { monotonicNowMs } from '../util/clock.ts';
 import type { BootPlan, RestorePoint } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
 import type { BootReport, CpuChoice, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
@@ -24,10 +24,13 @@ import { diskOverlayName, machineRecipe, type MachineRecipe, userNicFor, vmSpec,
 import { makeRunDirArtefacts, runSshKey } from './run-dir-artefacts.ts';
 import { RunningMachine } from './running-machine.ts';
 import { runOutcome } from './run-outcome.ts';
+import { initialBootReport } from './initial-report.ts';
 import { captureScreen } from '../qemu/screendump.ts';
 import type { ObservedRun, RunObserver } from './run-observer.ts';
 import { MenuCountdownDetector } from './menu-countdown.ts';
-import { type IpxeChain, IpxeChainError, prepareIpxeChain } from './ipxe-chain.ts';
+import { type IpxeChain, prepareIpxeChain } from './ipxe-chain.ts';
+import { watchChainWait } from './chain-failure-watch.ts';
+import { waitForPromptOnSerial } from './prompt-wait.ts';
 import type { RunDirectories } from './run-directory.ts';
 import { prepareNics, type PreparedNics } from './nic-setup.ts';
 import type { Duplex } from 'node:stream';
@@ -54,9 +57,6 @@ export interface BootHooks {
   /** Called once QEMU runs (still paused), with its pid. */
   onQemuStarted?: (pid: number) => void;
 }
-
-/** After our chain server refused a fetch, how long to wait for iPXE's own words on the console (it prints them at once). */
-const ipxeWordsWaitMs = 4000;
 
 export class BootedVm implements AsyncDisposable {
   readonly timeline = new BootTimeline();
@@ -86,27 +86,7 @@ export class BootedVm implements AsyncDisposable {
     readonly plan: BootPlan,
     readonly directories: RunDirectories,
   ) {
-    const logDir = directories.logDir;
-    this.report = {
-      name: plan.name,
-      startedAt: new Date().toISOString(),
-      image: { ...plan.source },
-      accelerator: undefined,
-      keyInjection: plan.sshKeyPath ? `user key ${plan.sshKeyPath}` : plan.keyInjection,
-      phases: [],
-      qemu: { argv: [], pid: undefined },
-      sshPort: undefined,
-      checks: [],
-      passed: false,
-      logs: {
-        dir: logDir,
-        consoleRaw: join(logDir, 'console.raw'),
-        consoleText: join(logDir, 'console.txt'),
-        qemuStderr: join(logDir, 'qemu-stderr.txt'),
-        qemuArgv: join(logDir, 'qemu-argv.json'),
-        report: join(logDir, 'report.json'),
-      },
-    };
+    this.report = initialBootReport(plan, directories.logDir);
   }
 
   get logDir(): string {
@@ -322,63 +302,15 @@ export class BootedVm implements AsyncDisposable {
     });
   }
 
-  private async waitForGuest(): Promise<void> {
-    const guest = this.waitForPrompt();
-    const server = this.chain?.server;
-    if (!server) {
-      await guest.catch((error: unknown) => {
-        throw this.chainError(error);
-      });
-      return;
-    }
-    // A fetch our server refused is known before iPXE says anything: fail fast on it, with iPXE's words if they come.
-    let unsubscribe = (): void => undefined;
-    const refused = new Promise<{ kind: 'refused'; request: ChainRequest }>((resolveRefused) => {
-      unsubscribe = server.onRequest((request) => {
-        if (request.status >= 400) resolveRefused({ kind: 'refused', request });
-      });
+  /** The prompt wait; for a network boot, watched from the chain's side too. */
+  private waitForGuest(): Promise<void> {
+    return watchChainWait(this.waitForPrompt(), {
+      source: this.plan.source,
+      chain: this.chain,
+      tail: (lines) => this.serialConsole?.tail(lines) ?? [],
+      kernelStarted: () => this.timeline.reached('kernel'),
+      logDir: this.logDir,
     });
-    const settled = guest.then(
-      () => ({ kind: 'booted' as const }),
-      (error: unknown) => ({ kind: 'failed' as const, error }),
-    );
-    try {
-      const first = await Promise.race([settled, refused]);
-      if (first.kind === 'booted') return;
-      if (first.kind === 'failed') throw this.chainError(first.error);
-      const url = `http://${slirpHostAddress}:${server.port}${first.request.path}`;
-      const words = await this.ipxeWordsAbout(url, settled);
-      throw this.chainError(words?.kind === 'failed' ? words.error : undefined, { url, said: `HTTP ${first.request.status} from the chain server` });
-    } finally {
-      unsubscribe();
-    }
-  }
-
-  /** Waits (briefly) until the console shows iPXE's verdict on `url`, or the boot wait itself failed. */
-  private async ipxeWordsAbout<T>(url: string, settled: Promise<T>): Promise<T | undefined> {
-    let outcome: T | undefined;
-    void settled.then((value) => (outcome = value));
-    const untilMs = monotonicNowMs() + ipxeWordsWaitMs;
-    while (monotonicNowMs() < untilMs && outcome === undefined) {
-      const seen = findIpxeFailure(this.serialConsole?.tail(20) ?? [], '');
-      if (seen.url === url && /\)$/.test(seen.said)) break;
-      await sleep(50);
-    }
-    return outcome;
-  }
-
-  /** A console failure before the kernel started is iPXE's: name the URL and iPXE's words. */
-  private chainError(error: unknown, refused?: { url: string; said: string }): unknown {
-    const source = this.plan.source;
-    if (source.kind !== 'ipxe') return error;
-    const fromConsole = error instanceof ConsoleFailureError && !this.timeline.reached('kernel');
-    if (!fromConsole && !refused) return error;
-    const tail = this.serialConsole ? this.serialConsole.tail(40) : [];
-    const failure = findIpxeFailure(tail, fromConsole ? error.line : (refused?.said ?? ''));
-    const bootUrl = source.mode === 'remote' ? source.url : (this.chain?.scriptUrl ?? '');
-    const url = refused?.url ?? failure.url ?? bootUrl;
-    const said = fromConsole || failure.url ? failure.said : (refused?.said ?? failure.said);
-    return new IpxeChainError(url, said, this.chain?.requests() ?? [], tail.slice(-12), this.logDir);
   }
 
   private requestRecord(request: ChainRequest): IpxeRequestRecord {
@@ -414,31 +346,8 @@ export class BootedVm implements AsyncDisposable {
   }
 
   private async waitForPromptOnSerial(): Promise<void> {
-    const plan = this.plan;
     try {
-      if (plan.bootMenu && !plan.restoreFrom) {
-        const menu = await this.console.expectScreen(plan.bootMenu.waitFor, { timeoutMs: this.bootTimeoutMs });
-        this.console.send(plan.bootMenu.keys);
-        this.markPhase('menu', `chose ${menu.matchText.slice(0, 100)}`);
-      }
-      if (plan.restoreFrom) {
-        const shell = new ShellSession(this.console);
-        await shell.resume({ prompt: plan.restoreFrom.prompt, timeoutMs: this.bootTimeoutMs });
-        this.shellSession = shell;
-        this.markPhase('prompt', `restored from snapshot ${plan.restoreFrom.snapshotName}`);
-      } else if (plan.waitFor === 'shell') {
-        const shell = new ShellSession(this.console);
-        await shell.initialize({
-          timeoutMs: this.bootTimeoutMs,
-          ...(plan.promptPattern ? { promptPattern: plan.promptPattern } : {}),
-          ...(plan.login ? { login: plan.login } : {}),
-        });
-        this.shellSession = shell;
-        this.markPhase('prompt', 'harness prompt installed');
-      } else if (plan.waitFor instanceof RegExp) {
-        const match = await this.console.expect(plan.waitFor, { timeoutMs: this.bootTimeoutMs });
-        this.markPhase('prompt', match.matchText.slice(0, 160));
-      }
+      this.shellSession = await waitForPromptOnSerial(this.console, this.plan, this.bootTimeoutMs, (phase, evidence) => this.markPhase(phase, evidence));
     } catch (error) {
       if (error instanceof ConsoleClosedError && this.qemuProcess) {
         const exit = await this.qemuProcess.exited;
@@ -630,17 +539,34 @@ export class BootedVm implements AsyncDisposable {
     }
   }
 
+  /** The stop, each step one call: SSH closed, a screenshot of a failure, the machine down, the verdict, the recordings, the run dir. */
   private async stopOnce(failure: unknown): Promise<void> {
+    this.closeSsh();
+    await this.screenshotIfFailed(failure);
+    const stopError = await this.stopMachine();
+    await this.concludeReport(failure ?? stopError);
+    // The recorder writes console.cast and the reports here: before the run dir goes, after the verdict.
+    for (const observer of this.observers) await this.attempt('a run observer', () => observer.stopped?.(this.observedRun()));
+    await this.attempt('removing the run dir', () => this.directories.remove());
+    // Never over an earlier error: the caller's failure is what it needs to see (the others are warnings).
+    if (stopError && !failure) throw stopError;
+  }
+
+  private closeSsh(): void {
     this.sshSession?.close();
     this.stopSignal.abort();
     void this.earlySsh?.then((session) => session.close(), () => undefined);
+  }
+
+  /** What the VGA console showed when things went wrong (firmware, bootloader, tty0-only messages). */
+  private async screenshotIfFailed(failure: unknown): Promise<void> {
     const failed = Boolean(failure) || this.report.checks.some((check) => !check.passed);
     const qemu = this.qemuProcess;
-    if (failed && qemu && !qemu.hasExited) {
-      // What the VGA console showed when things went wrong (firmware, bootloader, tty0-only messages).
-      await this.attempt('VGA screenshot (screen.png)', () => captureScreen(qemu.qmp, join(this.logDir, 'screen.png')));
-    }
-    // A tap, macvtap or bridge left on the host outlives the run: an error, not a warning.
+    if (failed && qemu && !qemu.hasExited) await this.attempt('VGA screenshot (screen.png)', () => captureScreen(qemu.qmp, join(this.logDir, 'screen.png')));
+  }
+
+  /** QEMU, the chain server and the host's NICs down, console.txt flushed; returns what failed the stop itself. */
+  private async stopMachine(): Promise<unknown> {
     let stopError: unknown;
     try {
       await this.qemuProcess?.stop();
@@ -649,6 +575,7 @@ export class BootedVm implements AsyncDisposable {
       this.warn(`stopping QEMU failed: ${describeError(error)}`);
     }
     await this.attempt('stopping the iPXE chain server', () => this.chain?.stop());
+    // A tap, macvtap or bridge left on the host outlives the run: an error, not a warning.
     try {
       await this.preparedNics?.release();
     } catch (error) {
@@ -656,22 +583,21 @@ export class BootedVm implements AsyncDisposable {
       this.warn(`error: ${describeError(error)}`);
     }
     await this.attempt('writing console.txt', () => this.machine?.close());
+    return stopError;
+  }
+
+  /** How QEMU ended, the `stopped` mark, the outcome and, for a failed run, whose fault it was. */
+  private async concludeReport(ended: unknown): Promise<void> {
     const exit = this.qemuProcess?.transport.exitStatus;
     if (exit) this.report.qemu.exit = exit;
     const dropped = this.qemuProcess?.transport.droppedWrites;
     if (dropped && dropped.writes > 0) this.report.droppedConsoleWrites = { ...dropped };
-    const ended = failure ?? stopError;
     this.markPhase('stopped', ended ? 'stopped after a failure' : 'stopped');
     if (ended instanceof Error) this.report.error = { name: ended.name, message: ended.message };
     this.report.outcome = runOutcome({ failed: Boolean(ended), checks: this.report.checks, waitFor: this.plan.waitFor, promptReached: this.timeline.reached('prompt') });
     this.report.passed = this.report.outcome === 'passed';
     // Every failed run says whose fault it was (a failed check is the image's); bootVm refines boot failures.
     if (this.report.outcome === 'failed') await this.attempt('classifying the failure', async () => void (this.report.failure = await classifyStoppedRun(ended, this.report)));
-    // The recorder writes console.cast and the reports here: before the run dir goes, after the verdict.
-    for (const observer of this.observers) await this.attempt('a run observer', () => observer.stopped?.(this.observedRun()));
-    await this.attempt('removing the run dir', () => this.directories.remove());
-    // Never over an earlier error: the caller's failure is what it needs to see (the others are warnings).
-    if (stopError && !failure) throw stopError;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

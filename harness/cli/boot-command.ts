@@ -1,4 +1,5 @@
 // `harness boot`: boot an image (the default one when none is given), print phases, checks and the log path.
+// Over 300 lines: the flag table of `harness boot` (~40 options with help) and their mapping onto BootOptions.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
