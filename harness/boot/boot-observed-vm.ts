@@ -80,13 +80,15 @@ async function bootOnce(plan: BootPlan, options: BootOptions, hooks: BootHooks, 
   vm.onWarning = hooks.onWarning;
   for (const problem of sweep.problems) vm.warn(problem);
   hooks.onRunFolder?.(directories.logDir);
-  trackRun({
+  const release = trackRun({
     runDir: directories.runDir,
     qemuPid: () => vm.qemuPid,
     stopped: () => vm.timeline.reached('stopped'),
     stop: (reason) => vm.stop(reason),
     cleanupSync: () => vm.releaseNetworkSync(),
   });
+  // Released once the stop has finished (run dir removed): the last one takes the process handlers away.
+  vm.onceStopped(release);
   let grant: SlotGrant | undefined;
   try {
     const slots = new HostCpuSlots({ dir: join(plan.cacheDir, 'vcpu-slots'), capacity: hostVcpuSlots(options.env ?? process.env) });

@@ -73,6 +73,8 @@ export class BootedVm implements AsyncDisposable {
   private stopping: Promise<void> | undefined;
   private verdict: AcceleratorVerdict | undefined;
   private readonly observers: RunObserver[] = [];
+  private readonly stoppedListeners: (() => void)[] = [];
+  private stopFinished = false;
   private chain: IpxeChain | undefined;
   private preparedNics: PreparedNics | undefined;
   /** Where warnings go besides the report (the CLI: stderr); unset, they are emitted as process warnings. */
@@ -152,6 +154,12 @@ export class BootedVm implements AsyncDisposable {
   /** Milliseconds since QEMU started. */
   elapsedMs(): number {
     return monotonicNowMs() - this.startedAtMs;
+  }
+
+  /** Calls `listener` once stop() has finished, cleanups done and run dir removed (whether or not it threw). */
+  onceStopped(listener: () => void): void {
+    if (this.stopFinished) listener();
+    else this.stoppedListeners.push(listener);
   }
 
   /** Adds a watcher of this run (a recorder, a report writer); attach before start() to miss nothing. */
@@ -514,7 +522,10 @@ export class BootedVm implements AsyncDisposable {
 
   /** Stops QEMU, writes report.json, removes the run dir. Idempotent; never throws over an earlier error. */
   stop(failure?: unknown): Promise<void> {
-    this.stopping ??= this.stopOnce(failure);
+    this.stopping ??= this.stopOnce(failure).finally(() => {
+      this.stopFinished = true;
+      for (const listener of this.stoppedListeners.splice(0)) listener();
+    });
     // A caller stopping because of its own failure keeps that failure: the stop's are in the report's warnings.
     return failure ? this.stopping.catch(() => undefined) : this.stopping;
   }

@@ -54,4 +54,16 @@ describe('BootedVm.stop when cleanup fails', () => {
     expect(warnings).toEqual(['removing the run dir failed: EBUSY: run dir still in use']);
     expect(vm.report.error).toEqual({ name: 'Error', message: 'the test failed' });
   });
+
+  it('onceStopped listeners run after the stop has finished, and at once on a VM already stopped', async () => {
+    const vm = vmLoggingTo(dir);
+    const calls: string[] = [];
+    vm.onceStopped(() => calls.push('before'));
+    const stopping = vm.stop();
+    expect(calls).toEqual([]);
+    await stopping;
+    expect(calls).toEqual(['before']);
+    vm.onceStopped(() => calls.push('after'));
+    expect(calls).toEqual(['before', 'after']);
+  });
 });

@@ -70,26 +70,14 @@ describe('locateDefaultImage', () => {
     await mkdir(repoImageDir, { recursive: true });
     imageDir = repoImageDir;
     await writeImage();
-    const saved = process.env['HARNESS_CACHE_DIR'];
-    delete process.env['HARNESS_CACHE_DIR'];
-    try {
-      expect(defaultImageDir({ repoRoot })).toBe(repoImageDir);
-      expect((await locateDefaultImage({ repoRoot })).kernel).toBe(join(repoImageDir, 'vmlinuz'));
-    } finally {
-      if (saved !== undefined) process.env['HARNESS_CACHE_DIR'] = saved;
-    }
+    expect(defaultImageDir({ repoRoot, env: {} })).toBe(repoImageDir);
+    expect((await locateDefaultImage({ repoRoot, env: {} })).kernel).toBe(join(repoImageDir, 'vmlinuz'));
   });
 
   it('honours HARNESS_CACHE_DIR when no cache dir is given', async () => {
     await writeImage();
-    const saved = process.env['HARNESS_CACHE_DIR'];
-    process.env['HARNESS_CACHE_DIR'] = cacheDir;
-    try {
-      expect((await locateDefaultImage({ repoRoot: '/nonexistent' })).iso).toBe(join(imageDir, 'default.iso'));
-    } finally {
-      if (saved === undefined) delete process.env['HARNESS_CACHE_DIR'];
-      else process.env['HARNESS_CACHE_DIR'] = saved;
-    }
+    // Read from the environment the caller gives, at the call: no process.env to set and restore.
+    expect((await locateDefaultImage({ repoRoot: '/nonexistent', env: { HARNESS_CACHE_DIR: cacheDir } })).iso).toBe(join(imageDir, 'default.iso'));
   });
 
   it('finds the files next to the manifest when the cache was moved after the build', async () => {
