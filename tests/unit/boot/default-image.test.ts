@@ -1,6 +1,6 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dir } from 'tmp-promise';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HarnessError } from '../../../harness/errors.ts';
 import {
@@ -11,18 +11,15 @@ import {
 
 let cacheDir: string;
 let imageDir: string;
-let cleanup: () => Promise<void>;
 
 beforeEach(async () => {
-  const tmp = await dir({ unsafeCleanup: true });
-  cacheDir = tmp.path;
-  cleanup = tmp.cleanup;
+  cacheDir = await mkdtemp(join(tmpdir(), 'default-image-'));
   imageDir = join(cacheDir, 'fixtures', 'default');
   await mkdir(imageDir, { recursive: true });
 });
 
 afterEach(async () => {
-  await cleanup();
+  await rm(cacheDir, { recursive: true, force: true });
 });
 
 async function writeImage(overrides: Record<string, unknown> = {}, files = ['vmlinuz', 'initrd.img', 'default.iso']) {
