@@ -3,6 +3,7 @@
 // Booting
 export { bootVm } from './run/boot-vm.ts';
 export { BootedVm, type BootHooks } from './boot/booted-vm.ts';
+export type { ObservedRun, RunObserver } from './boot/run-observer.ts';
 export type { BootOptions, DiskOption, KeyInjection, NicModel, NicOption } from './boot/boot-options.ts';
 export type { NicRecord } from './boot/nic-setup.ts';
 export type { BootPhase, PhaseMark } from './boot/boot-phase.ts';
@@ -85,4 +86,5 @@ export { renderJunit } from './report/junit-report.ts';
 export { renderStepSummary, type StepSummaryInput } from './report/step-summary.ts';
 export { writeReports, type WriteReportsOptions } from './report/write-reports.ts';
 export { AsciicastWriter } from './report/asciicast-writer.ts';
+export { RunRecorder } from './report/run-recorder.ts';
 export { captureScreen } from './qemu/screendump.ts';

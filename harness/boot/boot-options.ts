@@ -123,7 +123,7 @@ export interface BootOptions {
   extraQemuArgs?: string[];
   /** Give the VM a guest-invisible qcow2 drive so its state can be saved (`BootedVm.saveSnapshot`). */
   snapshotable?: boolean;
-  /** Start from a saved snapshot instead of booting (see boot/vm-snapshot.ts); the other options must match the saving run's. */
+  /** Start from a saved snapshot instead of booting (see run/vm-snapshot.ts); the other options must match the saving run's. */
   restoreFrom?: RestorePoint;
   env?: NodeJS.ProcessEnv;
 }

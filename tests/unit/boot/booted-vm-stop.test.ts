@@ -66,4 +66,16 @@ describe('BootedVm.stop when cleanup fails', () => {
     vm.onceStopped(() => calls.push('after'));
     expect(calls).toEqual(['before', 'after']);
   });
+
+  it('observers hear of checks and of the stop, with the final report, before the run dir goes', async () => {
+    const heard: string[] = [];
+    const vm = vmLoggingTo(dir, async () => void heard.push('run dir removed'));
+    vm.observe({
+      checksRecorded: (checks) => heard.push(`checks ${checks.map((check) => check.id).join(',')}`),
+      stopped: async (run) => void heard.push(`stopped ${run.report.outcome} ${run.report.phases.length === 0 ? 'no phases' : 'phases'}`),
+    });
+    vm.recordChecks([{ id: 'a', title: 'A', passed: false, verdict: 'no', evidence: [], durationMs: 1 }]);
+    await vm.stop();
+    expect(heard).toEqual(['checks a', 'stopped failed no phases', 'run dir removed']);
+  });
 });
