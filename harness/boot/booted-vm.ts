@@ -4,7 +4,7 @@
 // stop); start() and stopOnce() tell the boot as one call per step, the steps live in their own modules.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SerialConsole } from '../console/serial-console.ts';
+import type { SerialConsole } from '../console/serial-console.ts';
 import type { ShellSession } from '../console/shell-session.ts';
 import { ConsoleClosedError, TIMEOUT } from '../console/console-errors.ts';
 import type { ChainRequest } from '../net/chain-server.ts';

@@ -79,7 +79,7 @@ export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): Do
       }
     },
     which: (name) => whichExecutable(name, env.PATH),
-    spawnPty,
+    spawnPty: (file, args, timeoutMs) => spawnPty(file, args, timeoutMs, env),
     withQemu,
     chooseAccelerator: (options) =>
       chooseAccelerator({
@@ -94,7 +94,7 @@ export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): Do
   };
 }
 
-async function spawnPty(file: string, args: readonly string[], timeoutMs: number): Promise<PtyResult> {
+async function spawnPty(file: string, args: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<PtyResult> {
   let pty: typeof import('node-pty');
   try {
     pty = await import('node-pty');
@@ -105,7 +105,7 @@ async function spawnPty(file: string, args: readonly string[], timeoutMs: number
     let output = '';
     let child: import('node-pty').IPty;
     try {
-      child = pty.spawn(file, [...args], { name: 'xterm', cols: 80, rows: 24, env: { PATH: process.env.PATH ?? '' } });
+      child = pty.spawn(file, [...args], { name: 'xterm', cols: 80, rows: 24, env: { PATH: env.PATH ?? '' } });
     } catch (error) {
       resolvePromise({ output, exitCode: undefined, error: `node-pty could not spawn ${file}: ${(error as Error).message}` });
       return;
