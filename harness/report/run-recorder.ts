@@ -6,7 +6,7 @@ import type { PhaseMark } from '../boot/boot-phase.ts';
 import { AsciicastWriter } from './asciicast-writer.ts';
 import { writeReports } from './write-reports.ts';
 
-/** The recording's terminal size: wide enough for kernel lines, as tall as a classic VGA text screen plus some. */
+/** The recording's terminal size: wide enough that kernel lines do not wrap when played back. */
 const castColumns = 120;
 const castRows = 40;
 
@@ -23,7 +23,7 @@ export class RunRecorder implements RunObserver {
 
   phase(mark: PhaseMark): void {
     // A reboot carries on in the same recording; the marker lets a player jump to the next boot.
-    if (mark.phase === 'reboot') this.cast?.marker(`boot ${mark.boot ?? 2}`);
+    if (mark.phase === 'reboot' && mark.boot !== undefined) this.cast?.marker(`boot ${mark.boot}`);
   }
 
   async stopped(run: ObservedRun): Promise<void> {
