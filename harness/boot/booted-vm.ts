@@ -192,11 +192,11 @@ export class BootedVm implements AsyncDisposable {
     const recipe = machineRecipe(plan, { runDir, publicKey: this.key.publicKey });
     await makeRunDirArtefacts(recipe.artefacts, recipe.qemuImg);
     await this.prepareChain(recipe, hooks);
-    await this.prepareNics(recipe);
-    const spec = vmSpec(plan, recipe, { runDir, accel, cpus: cpus.count, nics: this.preparedNics!.nics, consoleLogPath: this.report.logs.consoleRaw });
+    const nics = await this.prepareNics(recipe);
+    const spec = vmSpec(plan, recipe, { runDir, accel, cpus: cpus.count, nics: nics.nics, consoleLogPath: this.report.logs.consoleRaw });
     const machine = await this.startMachine(spec, hooks);
     this.report.sshPort = await machine.forwardedPort(22);
-    await this.preparedNics!.attachAfterStart();
+    await nics.attachAfterStart();
     await machine.resume();
     this.lastSerialAtMs = monotonicNowMs();
     this.startEarlySsh();
@@ -233,11 +233,12 @@ export class BootedVm implements AsyncDisposable {
   /** A network boot's chain: served by us (HTTP, or slirp's TFTP from our folder), or a remote URL handed to iPXE. */
   private async prepareChain(recipe: MachineRecipe, hooks: BootHooks): Promise<void> {
     const source = this.plan.source;
-    if (source.kind !== 'ipxe') return;
-    if (source.mode === 'remote' || !recipe.chain) {
-      this.report.ipxe = { mode: 'remote', url: source.mode === 'remote' ? source.url : '', requests: [] };
+    if (source.kind === 'ipxe' && source.mode === 'remote') {
+      this.report.ipxe = { mode: 'remote', url: source.url, requests: [] };
       return;
     }
+    // The recipe has a chain exactly for a local iPXE boot.
+    if (!recipe.chain) return;
     this.chain = await prepareIpxeChain({ runDir: this.directories.runDir, ...recipe.chain });
     const ipxe: IpxeReport = { mode: recipe.chain.mode, url: this.chain.scriptUrl, requests: [] };
     this.report.ipxe = ipxe;
@@ -245,12 +246,15 @@ export class BootedVm implements AsyncDisposable {
     await hooks.onIpxeChain?.(this.chain);
   }
 
-  private async prepareNics(recipe: MachineRecipe): Promise<void> {
+  /** The guest's NICs made on the host (taps, macvtaps, bridges) or planned (user mode); stop() releases them. */
+  private async prepareNics(recipe: MachineRecipe): Promise<PreparedNics> {
     const plan = this.plan;
     const chain = this.chain;
-    this.preparedNics = await prepareNics(plan.nics, plan.l2Fallback, { vmName: plan.name, runDir: this.directories.runDir, userNic: (mac) => userNicFor(plan, recipe, chain, mac) });
-    this.report.nics = this.preparedNics.records;
-    for (const warning of this.preparedNics.warnings) this.warn(warning);
+    const nics = await prepareNics(plan.nics, plan.l2Fallback, { vmName: plan.name, runDir: this.directories.runDir, userNic: (mac) => userNicFor(plan, recipe, chain, mac) });
+    this.preparedNics = nics;
+    this.report.nics = nics.records;
+    for (const warning of nics.warnings) this.warn(warning);
+    return nics;
   }
 
   /** QEMU started paused, the console and the recording attached before the guest runs (no byte is missed). */
