@@ -23,6 +23,7 @@ import type { CheckResult } from '../checks/check-result.ts';
 import { diskOverlayName, machineRecipe, type MachineRecipe, userNicFor, vmSpec, vmStateFile } from './machine-recipe.ts';
 import { makeRunDirArtefacts, runSshKey } from './run-dir-artefacts.ts';
 import { RunningMachine } from './running-machine.ts';
+import { ForwardedSsh, type ForwardedTarget } from './forwarded-ssh.ts';
 import { runOutcome } from './run-outcome.ts';
 import { initialBootReport } from './initial-report.ts';
 import { captureScreen } from '../qemu/screendump.ts';
@@ -64,10 +65,7 @@ export class BootedVm implements AsyncDisposable {
   private qemuProcess: QemuProcess | undefined;
   private machine: RunningMachine | undefined;
   private shellSession: ShellSession | undefined;
-  private sshSession: SshSession | undefined;
-  /** A restored guest's SSH session, opened while the serial shell is taken over (see start()). */
-  private earlySsh: Promise<SshSession> | undefined;
-  private readonly stopSignal = new AbortController();
+  private readonly forwardedSsh = new ForwardedSsh();
   private startedAtMs = 0;
   private key: SshKeyPair | undefined;
   private stopping: Promise<void> | undefined;
@@ -283,19 +281,18 @@ export class BootedVm implements AsyncDisposable {
   }
 
   /**
-   * SSH is tried from the moment the guest runs (each early attempt is a refused connection, cheap), so
-   * the handshake (the guest's crypto under TCG, ~1 s) happens while the serial shell is set up, not after
-   * it; for a restored guest, whose sshd is up already, while its shell is taken over.
+   * SSH is tried from the moment the guest runs, so it is up by the time the checks ask; for a restored
+   * guest, whose sshd is up already, while its shell is taken over.
    */
   private startEarlySsh(): void {
     const plan = this.plan;
     const expectsSsh = plan.keyInjection !== 'none' || plan.sshKeyPath !== undefined;
     if (!this.report.sshPort || !this.key || !expectsSsh || plan.waitFor !== 'shell') return;
-    const target = { host: '127.0.0.1' as const, port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey };
-    // Attempts start at 2 s: one made while the guest's network is still down hangs instead of failing.
-    this.earlySsh = SshSession.waitUntilReady(target, this.bootTimeoutMs + this.sshTimeoutMs, 250, this.stopSignal.signal, 'true', 2000);
-    // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
-    this.earlySsh.catch(() => undefined);
+    this.forwardedSsh.startEarly(this.forwardedTarget(this.report.sshPort, this.key), this.bootTimeoutMs + this.sshTimeoutMs);
+  }
+
+  private forwardedTarget(port: number, key: SshKeyPair): ForwardedTarget {
+    return { host: '127.0.0.1', port, username: 'root', privateKey: key.privateKey };
   }
 
   /**
@@ -422,11 +419,7 @@ export class BootedVm implements AsyncDisposable {
       bootOrder: options.bootOrder,
       describe,
     });
-    this.sshSession?.close();
-    this.sshSession = undefined;
-    // A session set up early belongs to the boot that just ended; the next ssh() makes a new one.
-    void this.earlySsh?.then((session) => session.close(), () => undefined);
-    this.earlySsh = undefined;
+    this.forwardedSsh.dropSessions();
     this.shellSession = undefined;
     this.timeline.startNextBoot(this.elapsedMs(), `${how === 'reset' ? 'system_reset' : `guest ran \`${options.command ?? 'reboot'}\``}${options.bootOrder ? `, boot order ${options.bootOrder}` : ''}`);
     // What the first boot printed up to the reset (its last prompt among it) must not pass for the next boot's.
@@ -440,38 +433,29 @@ export class BootedVm implements AsyncDisposable {
 
   /** ACPI power button (QMP system_powerdown), then waits up to `timeoutMs` for the guest to stop QEMU. */
   async powerOff(timeoutMs = 60_000): Promise<void> {
-    this.sshSession?.close();
+    this.forwardedSsh.closeSession();
     await powerOffGuest(this.qemu, { timeoutMs, describe: () => ({ context: this.console.context, tail: this.console.tail(40) }) });
     this.markPhase('stopped', 'the guest powered off (ACPI power button)');
   }
 
   /** Stops the machine at once, as a power cut would (no shutdown inside the guest). */
   async crash(): Promise<void> {
-    this.sshSession?.close();
+    this.forwardedSsh.closeSession();
     await crashGuest(this.qemu);
     this.markPhase('stopped', 'crashed: QEMU stopped at once, no shutdown in the guest');
   }
 
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
   async ssh(timeoutMs = this.sshTimeoutMs): Promise<SshSession> {
-    if (this.sshSession) return this.sshSession;
     if (!this.report.sshPort || !this.key) {
       throw new HarnessError(
         'This VM has no forwarded SSH port: it has no user-mode NIC',
         'Fix: add { mode: "user" } to `nics`, or reach an L2 guest from a host on its segment: vm.sshThrough(() => host.openStream(address, 22)).',
       );
     }
-    const early = this.earlySsh;
-    this.earlySsh = undefined;
+    let session: SshSession;
     try {
-      // The session tried since the guest started, given this call's budget from now.
-      const target = { host: '127.0.0.1', port: this.report.sshPort, username: 'root' };
-      this.sshSession = early
-        ? await withinMs(early, timeoutMs, () => {
-            this.stopSignal.abort();
-            return new SshNotReadyError(target, 0, timeoutMs, timeoutMs, 'no SSH exchange worked in the attempts made since the guest started (every 250 ms)');
-          })
-        : await SshSession.waitUntilReady({ host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey }, timeoutMs);
+      session = await this.forwardedSsh.connect(this.forwardedTarget(this.report.sshPort, this.key), timeoutMs);
     } catch (error) {
       // Why SSH is not up is usually on the console (no key found, sshd failed): show it.
       if (error instanceof SshNotReadyError && this.serialConsole) {
@@ -480,7 +464,7 @@ export class BootedVm implements AsyncDisposable {
       throw error;
     }
     this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort}`);
-    return this.sshSession;
+    return session;
   }
 
   /**
@@ -556,7 +540,7 @@ export class BootedVm implements AsyncDisposable {
 
   /** The stop, each step one call: SSH closed, a screenshot of a failure, the machine down, the verdict, the recordings, the run dir. */
   private async stopOnce(failure: unknown): Promise<void> {
-    this.closeSsh();
+    this.forwardedSsh.close();
     await this.screenshotIfFailed(failure);
     const stopError = await this.stopMachine();
     await this.concludeReport(failure ?? stopError);
@@ -567,11 +551,6 @@ export class BootedVm implements AsyncDisposable {
     if (stopError && !failure) throw stopError;
   }
 
-  private closeSsh(): void {
-    this.sshSession?.close();
-    this.stopSignal.abort();
-    void this.earlySsh?.then((session) => session.close(), () => undefined);
-  }
 
   /** What the VGA console showed when things went wrong (firmware, bootloader, tty0-only messages). */
   private async screenshotIfFailed(failure: unknown): Promise<void> {
@@ -629,15 +608,3 @@ function defaultCpuChoice(plan: BootPlan): CpuChoice {
   return { count, chosenBy: plan.cpus === 'auto' ? 'automatic' : 'caller', reason: `${count} vCPU${count === 1 ? '' : 's'}, started without host slots`, waitedMs: 0 };
 }
 
-/** `promise`, or after `ms` the error `onTimeout` returns (it also stops what was awaited). */
-async function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
