@@ -8,7 +8,7 @@ import { locateQemuBinary } from '../qemu/qemu-binary.ts';
 import { validateExtraQemuArgs } from '../qemu/extra-qemu-args.ts';
 import type { ShellLogin } from '../console/shell-session.ts';
 import { checkImageFile } from './image-file-check.ts';
-import { resolveNics } from './nic-options.ts';
+import { type NicOption, type NicPlan, resolveNics } from './nic-options.ts';
 import { defaultRepoRoot, type FixtureFlavour, locateDefaultImage } from './default-image.ts';
 import { parseTimeoutScale, type TimeoutScaleRequest } from './timeout-scale.ts';
 import { defaultMemoryMiB } from './boot-defaults.ts';
@@ -17,23 +17,8 @@ export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
 
 export type DiskOption = string | { blankMiB: number };
 
-export type NicModel = 'virtio-net-pci' | 'e1000';
-
-/**
- * One guest NIC. `user`: QEMU user-mode networking (10.0.2.0/24, SSH forwarded to 127.0.0.1);
- * `bridge`: a tap on a bridge (in a named network namespace when `netns` is given; made for the run when
- * `createBridge`); `macvtap`: a macvtap on a host interface `link`. L2 NICs get a MAC derived from the
- * VM's name and the NIC's position unless `mac` is given, so DHCP reservations can name it.
- */
-export type NicOption =
-  | { mode: 'user'; mac?: string }
-  | { mode: 'bridge'; bridge: string; netns?: string; createBridge?: boolean; mac?: string; model?: NicModel }
-  | { mode: 'macvtap'; link: string; netns?: string; mac?: string; model?: NicModel };
-
-export type NicPlan =
-  | { mode: 'user'; mac: string | undefined }
-  | { mode: 'bridge'; bridge: string; netns: string | undefined; createBridge: boolean; mac: string; model: NicModel }
-  | { mode: 'macvtap'; link: string; netns: string | undefined; mac: string; model: NicModel };
+// The NIC option types live with their resolver; re-exported here, where every other option is.
+export type { NicModel, NicOption, NicPlan } from './nic-options.ts';
 
 /**
  * Network boot through the NIC's iPXE ROM. `true`: a local HTTP chain of the kernel+initrd (given, or the

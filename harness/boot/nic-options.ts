@@ -1,7 +1,24 @@
 // The `nics` option checked and normalised once, at the boundary: modes, interface and namespace names, models, MACs.
 import { UsageError } from '../errors.ts';
 import { deterministicMac, parseMac } from '../net/mac-address.ts';
-import type { BootOptions, NicModel, NicPlan } from './boot-options.ts';
+
+export type NicModel = 'virtio-net-pci' | 'e1000';
+
+/**
+ * One guest NIC. `user`: QEMU user-mode networking (10.0.2.0/24, SSH forwarded to 127.0.0.1);
+ * `bridge`: a tap on a bridge (in a named network namespace when `netns` is given; made for the run when
+ * `createBridge`); `macvtap`: a macvtap on a host interface `link`. L2 NICs get a MAC derived from the
+ * VM's name and the NIC's position unless `mac` is given, so DHCP reservations can name it.
+ */
+export type NicOption =
+  | { mode: 'user'; mac?: string }
+  | { mode: 'bridge'; bridge: string; netns?: string; createBridge?: boolean; mac?: string; model?: NicModel }
+  | { mode: 'macvtap'; link: string; netns?: string; mac?: string; model?: NicModel };
+
+export type NicPlan =
+  | { mode: 'user'; mac: string | undefined }
+  | { mode: 'bridge'; bridge: string; netns: string | undefined; createBridge: boolean; mac: string; model: NicModel }
+  | { mode: 'macvtap'; link: string; netns: string | undefined; mac: string; model: NicModel };
 
 /** Interface names are at most 15 bytes and may not hold `/`, `:` or white space. */
 function interfaceName(value: unknown, input: string): string {
@@ -26,7 +43,7 @@ function nicModel(value: unknown, input: string): NicModel {
 }
 
 /** The NICs of `options` (`nics`, or one user-mode NIC unless `network: false`), checked: one user NIC at most, no shared MAC. */
-export function resolveNics(options: Pick<BootOptions, 'nics' | 'network'>, vmName: string): NicPlan[] {
+export function resolveNics(options: { nics?: NicOption[] | undefined; network?: boolean | undefined }, vmName: string): NicPlan[] {
   if (options.nics !== undefined && options.network === false && options.nics.length > 0) {
     throw new UsageError('network: false with nics', 'no network and a list of NICs contradict each other', 'drop `network: false`, or pass `nics: []`');
   }
