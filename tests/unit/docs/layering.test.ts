@@ -60,21 +60,19 @@ interface ImportEdge {
   toFile: string;
 }
 
-function crossFolderImports(): ImportEdge[] {
+function fileImports(): ImportEdge[] {
   const edges: ImportEdge[] = [];
   for (const file of sourceFiles(harnessDir)) {
     for (const specifier of importedSpecifiers(readFileSync(file, 'utf8'))) {
       const target = resolve(dirname(file), specifier);
-      const from = folderOf(file);
-      const to = folderOf(target);
-      if (from !== to) edges.push({ from, to, fromFile: relative(harnessDir, file), toFile: relative(harnessDir, target) });
+      edges.push({ from: folderOf(file), to: folderOf(target), fromFile: relative(harnessDir, file), toFile: relative(harnessDir, target) });
     }
   }
   return edges;
 }
 
-/** Folder → the folders it imports, sorted: the graph shown when a cycle is found. */
-function folderGraph(edges: readonly ImportEdge[]): Map<string, string[]> {
+/** Node → the nodes it imports, sorted: the graph shown when a cycle is found. */
+function importGraph(edges: readonly { from: string; to: string }[]): Map<string, string[]> {
   const graph = new Map<string, Set<string>>();
   for (const { from, to } of edges) {
     if (!graph.has(from)) graph.set(from, new Set());
@@ -83,8 +81,8 @@ function folderGraph(edges: readonly ImportEdge[]): Map<string, string[]> {
   return new Map([...graph].sort(([a], [b]) => a.localeCompare(b)).map(([from, to]) => [from, [...to].sort()]));
 }
 
-/** Every cycle's folders, found by depth-first search (one path per back edge). */
-function folderCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+/** Every cycle, found by depth-first search (one path per back edge). */
+function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const cycles: string[][] = [];
   const state = new Map<string, 'open' | 'done'>();
   const path: string[] = [];
@@ -103,8 +101,9 @@ function folderCycles(graph: ReadonlyMap<string, readonly string[]>): string[][]
 }
 
 const layerOf = new Map(layers.flatMap((folders, index) => folders.map((folder) => [folder, index] as const)));
-const edges = crossFolderImports();
-const graph = folderGraph(edges);
+const allEdges = fileImports();
+const edges = allEdges.filter(({ from, to }) => from !== to);
+const graph = importGraph(edges);
 
 describe('import layering of harness/', () => {
   it('finds the imports (the reader is not blind)', () => {
@@ -132,7 +131,11 @@ describe('import layering of harness/', () => {
   });
 
   it('no two folders import each other, directly or around a loop', () => {
-    expect(folderCycles(graph), JSON.stringify(Object.fromEntries(graph), null, 2)).toEqual([]);
+    expect(cycles(graph), JSON.stringify(Object.fromEntries(graph), null, 2)).toEqual([]);
+  });
+
+  it('no two files import each other either (type imports included)', () => {
+    expect(cycles(importGraph(allEdges.map(({ fromFile, toFile }) => ({ from: fromFile, to: toFile }))))).toEqual([]);
   });
 
   it.each(forbidden)('$from: $why', ({ from, to }) => {
