@@ -1,12 +1,14 @@
 // The public API of boot-harness: re-exports only. Anything not listed here is internal and may change.
 
 // Booting
-export { bootVm } from './boot/boot-vm.ts';
+export { bootVm } from './run/boot-vm.ts';
 export { BootedVm, type BootHooks } from './boot/booted-vm.ts';
+export type { ObservedRun, RunObserver } from './boot/run-observer.ts';
 export type { BootOptions, DiskOption, KeyInjection, NicModel, NicOption } from './boot/boot-options.ts';
 export type { NicRecord } from './boot/nic-setup.ts';
 export type { BootPhase, PhaseMark } from './boot/boot-phase.ts';
-export type { BootReport, CheckEvidence, CheckResult } from './boot/boot-report.ts';
+export type { BootReport } from './boot/boot-report.ts';
+export type { CheckEvidence, CheckResult } from './checks/check-result.ts';
 export { locateDefaultImage, DefaultImageMissingError, type DefaultImage, type LocateDefaultImageOptions } from './boot/default-image.ts';
 export { chooseAccelerator, type Accelerator, type AcceleratorRequest, type AcceleratorVerdict } from './qemu/accelerator-probe.ts';
 export { QemuExitedError } from './qemu/qemu-process.ts';
@@ -84,4 +86,5 @@ export { renderJunit } from './report/junit-report.ts';
 export { renderStepSummary, type StepSummaryInput } from './report/step-summary.ts';
 export { writeReports, type WriteReportsOptions } from './report/write-reports.ts';
 export { AsciicastWriter } from './report/asciicast-writer.ts';
-export { captureScreen } from './report/screendump.ts';
+export { RunRecorder } from './report/run-recorder.ts';
+export { captureScreen } from './qemu/screendump.ts';

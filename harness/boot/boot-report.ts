@@ -5,6 +5,7 @@ import type { NicRecord } from './nic-setup.ts';
 import type { TimeoutScale } from './timeout-scale.ts';
 import type { ImageIdentity } from './image-identity.ts';
 import type { FailureClassification, RetryRecord } from './failure-class.ts';
+import type { CheckResult } from '../checks/check-result.ts';
 
 /** One request the local chain server answered; `atMs` is since QEMU started, like the phases. */
 export interface IpxeRequestRecord {
@@ -23,25 +24,6 @@ export interface IpxeReport {
   url: string;
   /** What the local HTTP server served (empty for TFTP, whose server is slirp's, and for remote chains). */
   requests: IpxeRequestRecord[];
-}
-
-export interface CheckEvidence {
-  command: string;
-  output: string;
-  exitCode?: number;
-}
-
-export interface CheckResult {
-  id: string;
-  title: string;
-  /** Checked and true. A skipped check is never passed. */
-  passed: boolean;
-  /** Why the check did not run (e.g. no way to reach the guest's SSH); absent when it ran. */
-  skipped?: string | undefined;
-  /** One line a person reads first. */
-  verdict: string;
-  evidence: CheckEvidence[];
-  durationMs: number;
 }
 
 export type RunOutcome = 'passed' | 'failed' | 'booted' | 'matched';

@@ -1,36 +1,39 @@
 // A guest booted by the harness: its serial console, shell, SSH, QMP, timeline and report, in one
 // disposable handle. stop() is idempotent and keeps the logs while removing the run dir.
-import { constants, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+// Over 300 lines: it is the whole public handle (console, shell, SSH, VGA, link, power, reboot, snapshot,
+// stop); start() and stopOnce() tell the boot as one call per step, the steps live in their own modules.
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SerialConsole } from '../console/serial-console.ts';
-import { ShellSession } from '../console/shell-session.ts';
-import { ConsoleClosedError, ConsoleFailureError, TIMEOUT } from '../console/console-errors.ts';
+import type { SerialConsole } from '../console/serial-console.ts';
+import type { ShellSession } from '../console/shell-session.ts';
+import { ConsoleClosedError, TIMEOUT } from '../console/console-errors.ts';
 import type { ChainRequest } from '../net/chain-server.ts';
-import { findIpxeFailure } from '../net/ipxe-messages.ts';
-import { slirpHostAddress } from '../net/tftp-layout.ts';
 import { QemuExitedError, QemuProcess } from '../qemu/qemu-process.ts';
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
-import type { VmSpec, BootSource } from '../qemu/vm-spec.ts';
+import type { VmSpec } from '../qemu/vm-spec.ts';
 import { SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
 import { describeContext, HarnessError } from '../errors.ts';
-import { readFileSync } from 'node:fs';
-import { generateRunKey, loadUserKey, type SshKeyPair } from '../ssh/ssh-key.ts';
-import { monotonicNowMs, sleep } from '../util/clock.ts';
+import type { SshKeyPair } from '../ssh/ssh-key.ts';
+import { monotonicNowMs } from '../util/clock.ts';
 import type { BootPlan, RestorePoint } from './boot-options.ts';
 import { BootTimeline, type BootPhase, type PhaseMark } from './boot-phase.ts';
-import type { BootReport, CheckResult, CpuChoice, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
-import { ConsoleTextLog } from './console-log.ts';
+import type { BootReport, CpuChoice, IpxeReport, IpxeRequestRecord } from './boot-report.ts';
+import type { CheckResult } from '../checks/check-result.ts';
+import { diskOverlayName, machineRecipe, type MachineRecipe, userNicFor, vmSpec, vmStateFile } from './machine-recipe.ts';
+import { makeRunDirArtefacts, runSshKey } from './run-dir-artefacts.ts';
+import { RunningMachine } from './running-machine.ts';
+import { ForwardedSsh, type ForwardedTarget } from './forwarded-ssh.ts';
 import { runOutcome } from './run-outcome.ts';
-import { AsciicastWriter } from '../report/asciicast-writer.ts';
-import { captureScreen } from '../report/screendump.ts';
-import { writeReports } from '../report/write-reports.ts';
-import { createOverlay } from './disk-overlay.ts';
+import { initialBootReport } from './initial-report.ts';
+import { captureScreen } from '../qemu/screendump.ts';
+import type { ObservedRun, RunObserver } from './run-observer.ts';
 import { MenuCountdownDetector } from './menu-countdown.ts';
-import { type IpxeChain, IpxeChainError, prepareIpxeChain } from './ipxe-chain.ts';
+import { type IpxeChain, prepareIpxeChain } from './ipxe-chain.ts';
+import { watchChainWait } from './chain-failure-watch.ts';
+import { waitForPromptOnSerial } from './prompt-wait.ts';
 import type { RunDirectories } from './run-directory.ts';
 import { prepareNics, type PreparedNics } from './nic-setup.ts';
-import type { UserNic } from '../qemu/vm-spec.ts';
 import type { Duplex } from 'node:stream';
 import { resolveTimeoutScale } from './resolve-timeout-scale.ts';
 import { identifyImage } from './image-identity.ts';
@@ -56,32 +59,20 @@ export interface BootHooks {
   onQemuStarted?: (pid: number) => void;
 }
 
-const vmStateFile = 'vmstate.qcow2';
-/** Debian's ovmf package. */
-const ovmfDir = '/usr/share/OVMF';
-
-/** systemd's credential name that systemd ≥ 252 installs as root's authorized_keys by itself. */
-const sshKeyCredential = 'ssh.authorized_keys.root';
-
-/** After our chain server refused a fetch, how long to wait for iPXE's own words on the console (it prints them at once). */
-const ipxeWordsWaitMs = 4000;
-
 export class BootedVm implements AsyncDisposable {
   readonly timeline = new BootTimeline();
   readonly report: BootReport;
   private qemuProcess: QemuProcess | undefined;
-  private serialConsole: SerialConsole | undefined;
+  private machine: RunningMachine | undefined;
   private shellSession: ShellSession | undefined;
-  private sshSession: SshSession | undefined;
-  /** A restored guest's SSH session, opened while the serial shell is taken over (see start()). */
-  private earlySsh: Promise<SshSession> | undefined;
-  private readonly stopSignal = new AbortController();
-  private textLog: ConsoleTextLog | undefined;
+  private readonly forwardedSsh = new ForwardedSsh();
   private startedAtMs = 0;
   private key: SshKeyPair | undefined;
   private stopping: Promise<void> | undefined;
   private verdict: AcceleratorVerdict | undefined;
-  private cast: AsciicastWriter | undefined;
+  private readonly observers: RunObserver[] = [];
+  private readonly stoppedListeners: (() => void)[] = [];
+  private stopFinished = false;
   private chain: IpxeChain | undefined;
   private preparedNics: PreparedNics | undefined;
   /** Where warnings go besides the report (the CLI: stderr); unset, they are emitted as process warnings. */
@@ -95,27 +86,7 @@ export class BootedVm implements AsyncDisposable {
     readonly plan: BootPlan,
     readonly directories: RunDirectories,
   ) {
-    const logDir = directories.logDir;
-    this.report = {
-      name: plan.name,
-      startedAt: new Date().toISOString(),
-      image: { ...plan.source },
-      accelerator: undefined,
-      keyInjection: plan.sshKeyPath ? `user key ${plan.sshKeyPath}` : plan.keyInjection,
-      phases: [],
-      qemu: { argv: [], pid: undefined },
-      sshPort: undefined,
-      checks: [],
-      passed: false,
-      logs: {
-        dir: logDir,
-        consoleRaw: join(logDir, 'console.raw'),
-        consoleText: join(logDir, 'console.txt'),
-        qemuStderr: join(logDir, 'qemu-stderr.txt'),
-        qemuArgv: join(logDir, 'qemu-argv.json'),
-        report: join(logDir, 'report.json'),
-      },
-    };
+    this.report = initialBootReport(plan, directories.logDir);
   }
 
   get logDir(): string {
@@ -124,6 +95,10 @@ export class BootedVm implements AsyncDisposable {
 
   get accelerator(): AcceleratorVerdict | undefined {
     return this.verdict;
+  }
+
+  private get serialConsole(): SerialConsole | undefined {
+    return this.machine?.console;
   }
 
   get console(): SerialConsole {
@@ -179,192 +154,145 @@ export class BootedVm implements AsyncDisposable {
     return monotonicNowMs() - this.startedAtMs;
   }
 
+  /** Calls `listener` once stop() has finished, cleanups done and run dir removed (whether or not it threw). */
+  onceStopped(listener: () => void): void {
+    if (this.stopFinished) listener();
+    else this.stoppedListeners.push(listener);
+  }
+
+  /** Adds a watcher of this run (a recorder, a report writer); attach before start() to miss nothing. */
+  observe(observer: RunObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** The report changed after the stop (a failure class, a retry record): observers rewrite what they wrote. */
+  async reportUpdated(): Promise<void> {
+    for (const observer of this.observers) await this.attempt('updating the reports', () => observer.reportUpdated?.(this.observedRun()));
+  }
+
+  private observedRun(): ObservedRun {
+    return { name: this.plan.name, logDir: this.logDir, report: this.report, promptBudgetMs: this.bootTimeoutMs, warn: (text) => this.warn(text) };
+  }
+
   markPhase(phase: BootPhase, evidence: string): void {
     this.timeline.mark(phase, this.elapsedMs(), evidence);
   }
 
+  /** Plan, prepare, start and wait: the boot, each step one call. A failure leaves stop() to clean up. */
   async start(hooks: BootHooks = {}, cpus: CpuChoice = defaultCpuChoice(this.plan)): Promise<void> {
     const plan = this.plan;
-    this.report.cpus = cpus;
     const { runDir } = this.directories;
+    this.report.cpus = cpus;
     if (hooks.onWarning) this.onWarning = hooks.onWarning;
+    this.followTimeline(hooks);
+    const accel = await this.decideAccelerator();
+    this.key = await runSshKey(plan, runDir);
+    const recipe = machineRecipe(plan, { runDir, publicKey: this.key.publicKey });
+    await makeRunDirArtefacts(recipe.artefacts, recipe.qemuImg);
+    await this.prepareChain(recipe, hooks);
+    const nics = await this.prepareNics(recipe);
+    const spec = vmSpec(plan, recipe, { runDir, accel, cpus: cpus.count, nics: nics.nics, consoleLogPath: this.report.logs.consoleRaw });
+    const machine = await this.startMachine(spec, hooks);
+    this.report.sshPort = await machine.forwardedPort(22);
+    await nics.attachAfterStart();
+    await machine.resume();
+    this.lastSerialAtMs = monotonicNowMs();
+    this.startEarlySsh();
+    await this.waitForGuest();
+  }
+
+  /** Phase marks go to the report, the console's error context, the observers and the caller's hook. */
+  private followTimeline(hooks: BootHooks): void {
     this.timeline.onMark((mark) => {
       this.report.phases = [...this.timeline.all];
       if (this.serialConsole) this.serialConsole.context.phase = this.timeline.current;
+      for (const observer of this.observers) observer.phase?.(mark);
       hooks.onPhase?.(mark);
     });
-    const qemuBinary = plan.qemuBinary;
-    this.verdict = await chooseAccelerator({
+  }
+
+  /** KVM or TCG (probed), then what follows from it: the timeout scale; and the image's identity, for the report. */
+  private async decideAccelerator(): Promise<AcceleratorVerdict['accel']> {
+    const plan = this.plan;
+    const verdict = await chooseAccelerator({
       requested: plan.accel,
-      qemuBinary,
+      qemuBinary: plan.qemuBinary,
       ...(plan.probeKernel ? { kernelPath: plan.probeKernel } : {}),
       cacheDir: plan.cacheDir,
     });
-    this.report.accelerator = this.verdict;
-    this.scale = await resolveTimeoutScale(plan, this.verdict);
+    this.verdict = verdict;
+    this.report.accelerator = verdict;
+    this.scale = await resolveTimeoutScale(plan, verdict);
     this.report.timeoutScale = this.scale;
     this.report.imageIdentity = await identifyImage(plan.source);
+    return verdict.accel;
+  }
 
-    const restore = plan.restoreFrom;
-    // A restored guest trusts the key of the run that saved it; the command line must carry the same key.
-    if (restore) this.key = await loadUserKey(restore.privateKeyPath);
-    else this.key = plan.sshKeyPath ? await loadUserKey(plan.sshKeyPath) : await generateRunKey(runDir, `boot-harness-${plan.name}`);
-    const keyBase64 = Buffer.from(`${this.key.publicKey}\n`).toString('base64');
-    const smbiosStringFiles: string[] = [];
-    let boot: BootSource;
-    if (plan.source.kind === 'kernel') {
-      const append = plan.keyInjection === 'cmdline' ? `${plan.source.append} pre_nixos.root_key=${keyBase64}` : plan.source.append;
-      boot = { kind: 'kernel', kernel: plan.source.kernel, initrd: plan.source.initrd, append };
-    } else if (plan.source.kind === 'ipxe') {
-      boot = { kind: 'network' };
-      if (plan.source.mode === 'remote') {
-        this.report.ipxe = { mode: 'remote', url: plan.source.url, requests: [] };
-      } else {
-        const append = plan.keyInjection === 'cmdline' ? `${plan.source.append} pre_nixos.root_key=${keyBase64}` : plan.source.append;
-        this.chain = await prepareIpxeChain({ runDir, kernel: plan.source.kernel, initrd: plan.source.initrd, append, mode: plan.source.mode });
-        const ipxe: IpxeReport = { mode: plan.source.mode, url: this.chain.scriptUrl, requests: [] };
-        this.report.ipxe = ipxe;
-        this.chain.server?.onRequest((request) => ipxe.requests.push(this.requestRecord(request)));
-        await hooks.onIpxeChain?.(this.chain);
-      }
-    } else {
-      boot = { kind: 'iso', iso: plan.source.iso };
+  /** A network boot's chain: served by us (HTTP, or slirp's TFTP from our folder), or a remote URL handed to iPXE. */
+  private async prepareChain(recipe: MachineRecipe, hooks: BootHooks): Promise<void> {
+    const source = this.plan.source;
+    if (source.kind === 'ipxe' && source.mode === 'remote') {
+      this.report.ipxe = { mode: 'remote', url: source.url, requests: [] };
+      return;
     }
-    const credentials = [...plan.credentials];
-    if (plan.keyInjection === 'smbios') {
-      const file = join(runDir, 'ssh-key.pub');
-      await writeFile(file, `${this.key.publicKey}\n`, { mode: 0o600 });
-      credentials.unshift({ name: sshKeyCredential, file });
-    }
-    for (const [index, credential] of credentials.entries()) {
-      // systemd reads `io.systemd.credential.binary:NAME=<base64>` from SMBIOS type 11 strings; the string
-      // goes through a 0600 file in the run dir, so the secret never shows in `ps`.
-      const file = join(runDir, `smbios-credential-${index}`);
-      const value = (await readFile(credential.file)).toString('base64');
-      await writeFile(file, `io.systemd.credential.binary:${credential.name}=${value}`, { mode: 0o600 });
-      smbiosStringFiles.push(file);
-    }
-    const fwCfgFiles: VmSpec['fwCfgFiles'] = [];
-    if (plan.keyInjection === 'fw_cfg') {
-      const file = join(runDir, 'fw-cfg-root-key');
-      await writeFile(file, `${this.key.publicKey}\n`, { mode: 0o600 });
-      fwCfgFiles.push({ name: 'opt/pre-nixos/root_key', file });
-    }
-    let firmware: VmSpec['firmware'] = { kind: 'bios' };
-    if (plan.firmware === 'uefi') {
-      // UEFI writes its variable store: each run gets its own copy, the system's template stays untouched.
-      const varsPath = join(runDir, 'OVMF_VARS.fd');
-      await copyFile(join(ovmfDir, 'OVMF_VARS_4M.fd'), varsPath);
-      firmware = { kind: 'uefi', codePath: join(ovmfDir, 'OVMF_CODE_4M.fd'), varsPath };
-    }
+    // The recipe has a chain exactly for a local iPXE boot.
+    if (!recipe.chain) return;
+    this.chain = await prepareIpxeChain({ runDir: this.directories.runDir, ...recipe.chain });
+    const ipxe: IpxeReport = { mode: recipe.chain.mode, url: this.chain.scriptUrl, requests: [] };
+    this.report.ipxe = ipxe;
+    this.chain.server?.onRequest((request) => ipxe.requests.push(this.requestRecord(request)));
+    await hooks.onIpxeChain?.(this.chain);
+  }
 
-    const qemuImg = join(qemuBinary, '..', 'qemu-img');
-    const disks: VmSpec['disks'] = [];
-    for (const [index, disk] of plan.disks.entries()) {
-      const overlayPath = join(runDir, `disk${index}.qcow2`);
-      // A snapshot's disks hold the guest's writes up to the save: each restore writes to its own copy.
-      if (restore) await copyFile(join(restore.dir, `disk${index}.qcow2`), overlayPath, constants.COPYFILE_FICLONE);
-      else await createOverlay(qemuImg, overlayPath, disk.kind === 'file' ? { path: disk.path } : { sizeMiB: disk.sizeMiB });
-      disks.push({ overlayPath });
-    }
-    let vmStateDrivePath: string | undefined;
-    if (plan.snapshotable) {
-      vmStateDrivePath = join(runDir, vmStateFile);
-      if (restore) await copyFile(join(restore.dir, vmStateFile), vmStateDrivePath, constants.COPYFILE_FICLONE);
-      else await createOverlay(qemuImg, vmStateDrivePath, { sizeMiB: 4 * plan.memoryMiB });
-    }
+  /** The guest's NICs made on the host (taps, macvtaps, bridges) or planned (user mode); stop() releases them. */
+  private async prepareNics(recipe: MachineRecipe): Promise<PreparedNics> {
+    const plan = this.plan;
+    const chain = this.chain;
+    const nics = await prepareNics(plan.nics, plan.l2Fallback, { vmName: plan.name, runDir: this.directories.runDir, userNic: (mac) => userNicFor(plan, recipe, chain, mac) });
+    this.preparedNics = nics;
+    this.report.nics = nics.records;
+    for (const warning of nics.warnings) this.warn(warning);
+    return nics;
+  }
 
-    const userNic = (mac: string | undefined): UserNic => ({
-      mode: 'user',
-      model: 'virtio-net-pci',
-      // The NIC's default ROM is iPXE; an explicit pxe-virtio.rom fails silently on this (transitional) device.
-      optionRom: boot.kind === 'network',
-      hostForwards: [{ hostAddress: '127.0.0.1', hostPort: plan.sshPort, guestPort: 22 }],
-      bootFile: this.chain?.bootFile ?? (plan.source.kind === 'ipxe' && plan.source.mode === 'remote' ? plan.source.url : undefined),
-      tftpRoot: this.chain?.tftpRoot,
-      macAddress: mac,
-    });
-    this.preparedNics = await prepareNics(plan.nics, plan.l2Fallback, { vmName: plan.name, runDir, userNic });
-    this.report.nics = this.preparedNics.records;
-    for (const warning of this.preparedNics.warnings) this.warn(warning);
-
-    const spec: VmSpec = {
-      name: plan.name,
-      qemuBinary,
-      accel: this.verdict.accel,
-      memoryMiB: plan.memoryMiB,
-      cpus: cpus.count,
-      boot,
-      disks,
-      nics: this.preparedNics.nics,
-      smbiosStringFiles,
-      fwCfgFiles,
-      firmware,
-      vmStateDrivePath,
-      loadSnapshot: restore?.snapshotName,
-      consoleLogPath: this.report.logs.consoleRaw,
-      qmpSocketPath: join(runDir, 'qmp.sock'),
-      // iPXE's own messages (milestones, errors) reach serial only through SeaBIOS's screen mirroring.
-      firmwareOnSerial: boot.kind === 'network',
-      startPaused: true,
-      extraArgs: plan.extraQemuArgs,
-    };
-
-    this.textLog = new ConsoleTextLog(this.report.logs.consoleText);
+  /** QEMU started paused, the console and the recording attached before the guest runs (no byte is missed). */
+  private async startMachine(spec: VmSpec, hooks: BootHooks): Promise<RunningMachine> {
+    const logs = this.report.logs;
     this.startedAtMs = monotonicNowMs();
-    this.markPhase('qemu', `${qemuBinary} -accel ${spec.accel}`);
-    this.qemuProcess = await QemuProcess.start(spec, {
-      stderrPath: this.report.logs.qemuStderr,
-      pidFilePath: join(runDir, 'qemu.pid'),
-    });
-    this.report.qemu = { argv: this.qemuProcess.commandLine, pid: this.qemuProcess.pid };
-    hooks.onQemuStarted?.(this.qemuProcess.pid);
-    // Subscribed before the guest is resumed, so the recording misses no byte.
-    const cast = new AsciicastWriter(join(this.logDir, 'console.cast'), { columns: 120, rows: 40, title: plan.name });
-    this.cast = cast;
-    this.qemuProcess.transport.onData((chunk) => {
-      cast.write(chunk);
-      this.lastSerialAtMs = monotonicNowMs();
-    });
-    if (!plan.bootMenu && !plan.restoreFrom) this.passMenuCountdown(this.qemuProcess);
-    await writeFile(this.report.logs.qemuArgv, `${JSON.stringify(this.qemuProcess.commandLine, null, 2)}\n`);
-
-    const textLog = this.textLog;
-    this.serialConsole = new SerialConsole(this.qemuProcess.transport, {
-      ...(plan.failurePatterns ? {} : { failurePatterns: [] }),
-      onLine: (line, atMs) => {
-        const sinceStartMs = atMs - this.startedAtMs;
-        textLog.write(line, sinceStartMs);
-        this.timeline.observeLine(line, sinceStartMs);
-      },
-    });
-    const stderrPath = this.report.logs.qemuStderr;
-    this.serialConsole.context = {
+    this.markPhase('qemu', `${spec.qemuBinary} -accel ${spec.accel}`);
+    this.machine = await RunningMachine.start(spec, this.startedAtMs, {
+      files: { logDir: this.logDir, qemuStderr: logs.qemuStderr, qemuArgv: logs.qemuArgv, consoleText: logs.consoleText, pidFile: join(this.directories.runDir, 'qemu.pid') },
+      failurePatterns: Boolean(this.plan.failurePatterns),
       phase: this.timeline.current,
-      accel: spec.accel,
-      logPath: this.logDir,
-      describeExit: () => describeQemuExit(readTextSync(stderrPath)),
-    };
+      onStarted: (qemu) => {
+        this.qemuProcess = qemu;
+        this.report.qemu = { argv: qemu.commandLine, pid: qemu.pid };
+        hooks.onQemuStarted?.(qemu.pid);
+        for (const observer of this.observers) observer.started?.(this.observedRun());
+        if (!this.plan.bootMenu && !this.plan.restoreFrom) this.passMenuCountdown(qemu);
+      },
+      onBytes: (chunk) => {
+        for (const observer of this.observers) observer.consoleBytes?.(chunk);
+        this.lastSerialAtMs = monotonicNowMs();
+      },
+      onLine: (line, sinceStartMs) => this.timeline.observeLine(line, sinceStartMs),
+    });
+    return this.machine;
+  }
 
-    if (spec.nics.some((nic) => nic.mode === 'user')) {
-      const ssh = (await this.qemuProcess.hostForwards()).find((forward) => forward.guestPort === 22);
-      this.report.sshPort = ssh?.hostPort;
-    }
-    await this.preparedNics.attachAfterStart();
-    await this.qemuProcess.resume();
-    this.lastSerialAtMs = monotonicNowMs();
+  /**
+   * SSH is tried from the moment the guest runs, so it is up by the time the checks ask; for a restored
+   * guest, whose sshd is up already, while its shell is taken over.
+   */
+  private startEarlySsh(): void {
+    const plan = this.plan;
     const expectsSsh = plan.keyInjection !== 'none' || plan.sshKeyPath !== undefined;
-    if (this.report.sshPort && expectsSsh && plan.waitFor === 'shell') {
-      // SSH is tried from the moment the guest runs (each early attempt is a refused connection, cheap),
-      // so the handshake (the guest's crypto under TCG, ~1 s) happens while the serial shell is set up,
-      // not after it; for a restored guest, whose sshd is up already, while its shell is taken over.
-      const target = { host: '127.0.0.1' as const, port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey };
-      // Attempts start at 2 s: one made while the guest's network is still down hangs instead of failing.
-      this.earlySsh = SshSession.waitUntilReady(target, this.bootTimeoutMs + this.sshTimeoutMs, 250, this.stopSignal.signal, 'true', 2000);
-      // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
-      this.earlySsh.catch(() => undefined);
-    }
-    await this.waitForGuest();
+    if (!this.report.sshPort || !this.key || !expectsSsh || plan.waitFor !== 'shell') return;
+    this.forwardedSsh.startEarly(this.forwardedTarget(this.report.sshPort, this.key), this.bootTimeoutMs + this.sshTimeoutMs);
+  }
+
+  private forwardedTarget(port: number, key: SshKeyPair): ForwardedTarget {
+    return { host: '127.0.0.1', port, username: 'root', privateKey: key.privateKey };
   }
 
   /**
@@ -383,63 +311,15 @@ export class BootedVm implements AsyncDisposable {
     });
   }
 
-  private async waitForGuest(): Promise<void> {
-    const guest = this.waitForPrompt();
-    const server = this.chain?.server;
-    if (!server) {
-      await guest.catch((error: unknown) => {
-        throw this.chainError(error);
-      });
-      return;
-    }
-    // A fetch our server refused is known before iPXE says anything: fail fast on it, with iPXE's words if they come.
-    let unsubscribe = (): void => undefined;
-    const refused = new Promise<{ kind: 'refused'; request: ChainRequest }>((resolveRefused) => {
-      unsubscribe = server.onRequest((request) => {
-        if (request.status >= 400) resolveRefused({ kind: 'refused', request });
-      });
+  /** The prompt wait; for a network boot, watched from the chain's side too. */
+  private waitForGuest(): Promise<void> {
+    return watchChainWait(this.waitForPrompt(), {
+      source: this.plan.source,
+      chain: this.chain,
+      tail: (lines) => this.serialConsole?.tail(lines) ?? [],
+      kernelStarted: () => this.timeline.reached('kernel'),
+      logDir: this.logDir,
     });
-    const settled = guest.then(
-      () => ({ kind: 'booted' as const }),
-      (error: unknown) => ({ kind: 'failed' as const, error }),
-    );
-    try {
-      const first = await Promise.race([settled, refused]);
-      if (first.kind === 'booted') return;
-      if (first.kind === 'failed') throw this.chainError(first.error);
-      const url = `http://${slirpHostAddress}:${server.port}${first.request.path}`;
-      const words = await this.ipxeWordsAbout(url, settled);
-      throw this.chainError(words?.kind === 'failed' ? words.error : undefined, { url, said: `HTTP ${first.request.status} from the chain server` });
-    } finally {
-      unsubscribe();
-    }
-  }
-
-  /** Waits (briefly) until the console shows iPXE's verdict on `url`, or the boot wait itself failed. */
-  private async ipxeWordsAbout<T>(url: string, settled: Promise<T>): Promise<T | undefined> {
-    let outcome: T | undefined;
-    void settled.then((value) => (outcome = value));
-    const untilMs = monotonicNowMs() + ipxeWordsWaitMs;
-    while (monotonicNowMs() < untilMs && outcome === undefined) {
-      const seen = findIpxeFailure(this.serialConsole?.tail(20) ?? [], '');
-      if (seen.url === url && /\)$/.test(seen.said)) break;
-      await sleep(50);
-    }
-    return outcome;
-  }
-
-  /** A console failure before the kernel started is iPXE's: name the URL and iPXE's words. */
-  private chainError(error: unknown, refused?: { url: string; said: string }): unknown {
-    const source = this.plan.source;
-    if (source.kind !== 'ipxe') return error;
-    const fromConsole = error instanceof ConsoleFailureError && !this.timeline.reached('kernel');
-    if (!fromConsole && !refused) return error;
-    const tail = this.serialConsole ? this.serialConsole.tail(40) : [];
-    const failure = findIpxeFailure(tail, fromConsole ? error.line : (refused?.said ?? ''));
-    const bootUrl = source.mode === 'remote' ? source.url : (this.chain?.scriptUrl ?? '');
-    const url = refused?.url ?? failure.url ?? bootUrl;
-    const said = fromConsole || failure.url ? failure.said : (refused?.said ?? failure.said);
-    return new IpxeChainError(url, said, this.chain?.requests() ?? [], tail.slice(-12), this.logDir);
   }
 
   private requestRecord(request: ChainRequest): IpxeRequestRecord {
@@ -475,31 +355,8 @@ export class BootedVm implements AsyncDisposable {
   }
 
   private async waitForPromptOnSerial(): Promise<void> {
-    const plan = this.plan;
     try {
-      if (plan.bootMenu && !plan.restoreFrom) {
-        const menu = await this.console.expectScreen(plan.bootMenu.waitFor, { timeoutMs: this.bootTimeoutMs });
-        this.console.send(plan.bootMenu.keys);
-        this.markPhase('menu', `chose ${menu.matchText.slice(0, 100)}`);
-      }
-      if (plan.restoreFrom) {
-        const shell = new ShellSession(this.console);
-        await shell.resume({ prompt: plan.restoreFrom.prompt, timeoutMs: this.bootTimeoutMs });
-        this.shellSession = shell;
-        this.markPhase('prompt', `restored from snapshot ${plan.restoreFrom.snapshotName}`);
-      } else if (plan.waitFor === 'shell') {
-        const shell = new ShellSession(this.console);
-        await shell.initialize({
-          timeoutMs: this.bootTimeoutMs,
-          ...(plan.promptPattern ? { promptPattern: plan.promptPattern } : {}),
-          ...(plan.login ? { login: plan.login } : {}),
-        });
-        this.shellSession = shell;
-        this.markPhase('prompt', 'harness prompt installed');
-      } else if (plan.waitFor instanceof RegExp) {
-        const match = await this.console.expect(plan.waitFor, { timeoutMs: this.bootTimeoutMs });
-        this.markPhase('prompt', match.matchText.slice(0, 160));
-      }
+      this.shellSession = await waitForPromptOnSerial(this.console, this.plan, this.bootTimeoutMs, (phase, evidence) => this.markPhase(phase, evidence));
     } catch (error) {
       if (error instanceof ConsoleClosedError && this.qemuProcess) {
         const exit = await this.qemuProcess.exited;
@@ -562,14 +419,9 @@ export class BootedVm implements AsyncDisposable {
       bootOrder: options.bootOrder,
       describe,
     });
-    this.sshSession?.close();
-    this.sshSession = undefined;
-    // A session set up early belongs to the boot that just ended; the next ssh() makes a new one.
-    void this.earlySsh?.then((session) => session.close(), () => undefined);
-    this.earlySsh = undefined;
+    this.forwardedSsh.dropSessions();
     this.shellSession = undefined;
     this.timeline.startNextBoot(this.elapsedMs(), `${how === 'reset' ? 'system_reset' : `guest ran \`${options.command ?? 'reboot'}\``}${options.bootOrder ? `, boot order ${options.bootOrder}` : ''}`);
-    this.cast?.marker(`boot ${this.timeline.bootNumber}`);
     // What the first boot printed up to the reset (its last prompt among it) must not pass for the next boot's.
     await this.console.expect([/[\s\S]+$/, TIMEOUT], { timeoutMs: 1, failurePatterns: false });
     this.lastSerialAtMs = monotonicNowMs();
@@ -581,38 +433,29 @@ export class BootedVm implements AsyncDisposable {
 
   /** ACPI power button (QMP system_powerdown), then waits up to `timeoutMs` for the guest to stop QEMU. */
   async powerOff(timeoutMs = 60_000): Promise<void> {
-    this.sshSession?.close();
+    this.forwardedSsh.closeSession();
     await powerOffGuest(this.qemu, { timeoutMs, describe: () => ({ context: this.console.context, tail: this.console.tail(40) }) });
     this.markPhase('stopped', 'the guest powered off (ACPI power button)');
   }
 
   /** Stops the machine at once, as a power cut would (no shutdown inside the guest). */
   async crash(): Promise<void> {
-    this.sshSession?.close();
+    this.forwardedSsh.closeSession();
     await crashGuest(this.qemu);
     this.markPhase('stopped', 'crashed: QEMU stopped at once, no shutdown in the guest');
   }
 
   /** SSH as root with the run's key, waiting until a real SSH exchange works. */
   async ssh(timeoutMs = this.sshTimeoutMs): Promise<SshSession> {
-    if (this.sshSession) return this.sshSession;
     if (!this.report.sshPort || !this.key) {
       throw new HarnessError(
         'This VM has no forwarded SSH port: it has no user-mode NIC',
         'Fix: add { mode: "user" } to `nics`, or reach an L2 guest from a host on its segment: vm.sshThrough(() => host.openStream(address, 22)).',
       );
     }
-    const early = this.earlySsh;
-    this.earlySsh = undefined;
+    let session: SshSession;
     try {
-      // The session tried since the guest started, given this call's budget from now.
-      const target = { host: '127.0.0.1', port: this.report.sshPort, username: 'root' };
-      this.sshSession = early
-        ? await withinMs(early, timeoutMs, () => {
-            this.stopSignal.abort();
-            return new SshNotReadyError(target, 0, timeoutMs, timeoutMs, 'no SSH exchange worked in the attempts made since the guest started (every 250 ms)');
-          })
-        : await SshSession.waitUntilReady({ host: '127.0.0.1', port: this.report.sshPort, username: 'root', privateKey: this.key.privateKey }, timeoutMs);
+      session = await this.forwardedSsh.connect(this.forwardedTarget(this.report.sshPort, this.key), timeoutMs);
     } catch (error) {
       // Why SSH is not up is usually on the console (no key found, sshd failed): show it.
       if (error instanceof SshNotReadyError && this.serialConsole) {
@@ -621,7 +464,7 @@ export class BootedVm implements AsyncDisposable {
       throw error;
     }
     this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort}`);
-    return this.sshSession;
+    return session;
   }
 
   /**
@@ -652,7 +495,7 @@ export class BootedVm implements AsyncDisposable {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const { runDir } = this.directories;
     await copyFile(join(runDir, vmStateFile), join(dir, vmStateFile));
-    for (const index of this.plan.disks.keys()) await copyFile(join(runDir, `disk${index}.qcow2`), join(dir, `disk${index}.qcow2`));
+    for (const index of this.plan.disks.keys()) await copyFile(join(runDir, diskOverlayName(index)), join(dir, diskOverlayName(index)));
     const privateKeyPath = join(dir, 'id_ed25519');
     await writeFile(privateKeyPath, this.key.privateKey, { mode: 0o600 });
     await this.stop();
@@ -662,11 +505,15 @@ export class BootedVm implements AsyncDisposable {
   recordChecks(checks: CheckResult[], serviceLog?: string): void {
     this.report.checks.push(...checks);
     if (serviceLog !== undefined) this.report.serviceLog = serviceLog;
+    for (const observer of this.observers) observer.checksRecorded?.(checks);
   }
 
   /** Stops QEMU, writes report.json, removes the run dir. Idempotent; never throws over an earlier error. */
   stop(failure?: unknown): Promise<void> {
-    this.stopping ??= this.stopOnce(failure);
+    this.stopping ??= this.stopOnce(failure).finally(() => {
+      this.stopFinished = true;
+      for (const listener of this.stoppedListeners.splice(0)) listener();
+    });
     // A caller stopping because of its own failure keeps that failure: the stop's are in the report's warnings.
     return failure ? this.stopping.catch(() => undefined) : this.stopping;
   }
@@ -691,17 +538,29 @@ export class BootedVm implements AsyncDisposable {
     }
   }
 
+  /** The stop, each step one call: SSH closed, a screenshot of a failure, the machine down, the verdict, the recordings, the run dir. */
   private async stopOnce(failure: unknown): Promise<void> {
-    this.sshSession?.close();
-    this.stopSignal.abort();
-    void this.earlySsh?.then((session) => session.close(), () => undefined);
+    this.forwardedSsh.close();
+    await this.screenshotIfFailed(failure);
+    const stopError = await this.stopMachine();
+    await this.concludeReport(failure ?? stopError);
+    // The recorder writes console.cast and the reports here: before the run dir goes, after the verdict.
+    for (const observer of this.observers) await this.attempt('a run observer', () => observer.stopped?.(this.observedRun()));
+    await this.attempt('removing the run dir', () => this.directories.remove());
+    // Never over an earlier error: the caller's failure is what it needs to see (the others are warnings).
+    if (stopError && !failure) throw stopError;
+  }
+
+
+  /** What the VGA console showed when things went wrong (firmware, bootloader, tty0-only messages). */
+  private async screenshotIfFailed(failure: unknown): Promise<void> {
     const failed = Boolean(failure) || this.report.checks.some((check) => !check.passed);
     const qemu = this.qemuProcess;
-    if (failed && qemu && !qemu.hasExited) {
-      // What the VGA console showed when things went wrong (firmware, bootloader, tty0-only messages).
-      await this.attempt('VGA screenshot (screen.png)', () => captureScreen(qemu.qmp, join(this.logDir, 'screen.png')));
-    }
-    // A tap, macvtap or bridge left on the host outlives the run: an error, not a warning.
+    if (failed && qemu && !qemu.hasExited) await this.attempt('VGA screenshot (screen.png)', () => captureScreen(qemu.qmp, join(this.logDir, 'screen.png')));
+  }
+
+  /** QEMU, the chain server and the host's NICs down, console.txt flushed; returns what failed the stop itself. */
+  private async stopMachine(): Promise<unknown> {
     let stopError: unknown;
     try {
       await this.qemuProcess?.stop();
@@ -710,31 +569,29 @@ export class BootedVm implements AsyncDisposable {
       this.warn(`stopping QEMU failed: ${describeError(error)}`);
     }
     await this.attempt('stopping the iPXE chain server', () => this.chain?.stop());
+    // A tap, macvtap or bridge left on the host outlives the run: an error, not a warning.
     try {
       await this.preparedNics?.release();
     } catch (error) {
       stopError ??= error;
       this.warn(`error: ${describeError(error)}`);
     }
-    this.serialConsole?.[Symbol.dispose]();
+    await this.attempt('writing console.txt', () => this.machine?.close());
+    return stopError;
+  }
+
+  /** How QEMU ended, the `stopped` mark, the outcome and, for a failed run, whose fault it was. */
+  private async concludeReport(ended: unknown): Promise<void> {
     const exit = this.qemuProcess?.transport.exitStatus;
     if (exit) this.report.qemu.exit = exit;
     const dropped = this.qemuProcess?.transport.droppedWrites;
     if (dropped && dropped.writes > 0) this.report.droppedConsoleWrites = { ...dropped };
-    const ended = failure ?? stopError;
     this.markPhase('stopped', ended ? 'stopped after a failure' : 'stopped');
     if (ended instanceof Error) this.report.error = { name: ended.name, message: ended.message };
     this.report.outcome = runOutcome({ failed: Boolean(ended), checks: this.report.checks, waitFor: this.plan.waitFor, promptReached: this.timeline.reached('prompt') });
     this.report.passed = this.report.outcome === 'passed';
-    await this.attempt('writing console.txt', () => this.textLog?.close());
     // Every failed run says whose fault it was (a failed check is the image's); bootVm refines boot failures.
     if (this.report.outcome === 'failed') await this.attempt('classifying the failure', async () => void (this.report.failure = await classifyStoppedRun(ended, this.report)));
-    await this.attempt('writing console.cast', () => this.cast?.close());
-    await this.attempt(`writing ${this.report.logs.report}`, () => writeFile(this.report.logs.report, `${JSON.stringify(this.report, null, 2)}\n`));
-    await this.attempt('writing report.md and report.html', () => writeReports(this.report, this.logDir, { budgetsMs: { prompt: this.bootTimeoutMs } }));
-    await this.attempt('removing the run dir', () => this.directories.remove());
-    // Never over an earlier error: the caller's failure is what it needs to see (the others are warnings).
-    if (stopError && !failure) throw stopError;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -751,29 +608,3 @@ function defaultCpuChoice(plan: BootPlan): CpuChoice {
   return { count, chosenBy: plan.cpus === 'auto' ? 'automatic' : 'caller', reason: `${count} vCPU${count === 1 ? '' : 's'}, started without host slots`, waitedMs: 0 };
 }
 
-/** `promise`, or after `ms` the error `onTimeout` returns (it also stops what was awaited). */
-async function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function readTextSync(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    // Deliberate: only used to describe QEMU's exit; no stderr file means QEMU said nothing there.
-    return '';
-  }
-}
-
-function describeQemuExit(stderr: string): string {
-  const text = stderr.trim();
-  return text ? `QEMU said:\n${text.split('\n').slice(-20).map((line) => `  | ${line}`).join('\n')}` : 'QEMU printed nothing on stderr.';
-}

@@ -25,6 +25,8 @@ export interface LocateDefaultImageOptions {
   repoRoot?: string;
   /** Which fixture image: `default` (busybox) or `systemd` (Debian 12 with systemd, built by `scripts/build-fixture --flavour systemd`). */
   flavour?: FixtureFlavour;
+  /** Where `HARNESS_CACHE_DIR` is read when `cacheDir` is not given, at each call (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type FixtureFlavour = 'default' | 'systemd';
@@ -60,7 +62,7 @@ export function defaultImageDir(options: LocateDefaultImageOptions = {}): string
 
 function resolveCacheDir(options: LocateDefaultImageOptions): string {
   if (options.cacheDir !== undefined) return resolve(options.cacheDir);
-  const fromEnv = process.env['HARNESS_CACHE_DIR'];
+  const fromEnv = (options.env ?? process.env)['HARNESS_CACHE_DIR'];
   if (fromEnv) return resolve(fromEnv);
   return join(options.repoRoot ?? defaultRepoRoot(), '.cache');
 }

@@ -1,10 +1,9 @@
 // Gathers what classifyFailure needs about a failed run from its error, report, logs and the host, and
-// records the verdict in the run's report (report.json, report.md, report.html are rewritten).
-import { readFile, stat, writeFile } from 'node:fs/promises';
+// records the verdict in the run's report (its observers rewrite the files: BootedVm.reportUpdated()).
+import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import type { BootReport } from './boot-report.ts';
 import { classifyFailure, type FailureClassification, type FailureFacts } from './failure-class.ts';
-import { writeReports } from '../report/write-reports.ts';
 
 export async function gatherFailureFacts(error: unknown, report: BootReport): Promise<FailureFacts> {
   // A run that failed before its console log existed showed nothing: empty is the fact to classify on.
@@ -43,22 +42,10 @@ export async function classifyStoppedRun(error: unknown, report: BootReport): Pr
   return { ...classifyFailure(facts), loadAverage: Math.round(facts.loadAverage * 100) / 100, cpus: facts.cpus };
 }
 
-/** Classifies the failure of a stopped run and writes the verdict into its reports. */
-export async function recordFailureClass(error: unknown, report: BootReport, promptBudgetMs?: number): Promise<FailureClassification & { loadAverage: number; cpus: number }> {
+/** Classifies the failure of a stopped run and records the verdict in its report. */
+export async function recordFailureClass(error: unknown, report: BootReport): Promise<FailureClassification & { loadAverage: number; cpus: number }> {
   const facts = await gatherFailureFacts(error, report);
   const classification = classifyFailure(facts);
   report.failure = { ...classification, loadAverage: Math.round(facts.loadAverage * 100) / 100, cpus: facts.cpus };
-  await rewriteReports(report, promptBudgetMs);
   return { ...classification, loadAverage: facts.loadAverage, cpus: facts.cpus };
-}
-
-/** Rewrites report.json, .md and .html; a write that fails is a warning in the report (and the process), not a new error. */
-export async function rewriteReports(report: BootReport, promptBudgetMs?: number): Promise<void> {
-  const failed = (what: string) => (error: unknown) => {
-    const text = `rewriting ${what} failed: ${error instanceof Error ? error.message : String(error)}`;
-    report.warnings = [...(report.warnings ?? []), text];
-    process.emitWarning(text, 'BootHarnessWarning');
-  };
-  await writeFile(report.logs.report, `${JSON.stringify(report, null, 2)}\n`).catch(failed(report.logs.report));
-  await writeReports(report, report.logs.dir, promptBudgetMs === undefined ? {} : { budgetsMs: { prompt: promptBudgetMs } }).catch(failed('report.md and report.html'));
 }

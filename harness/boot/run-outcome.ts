@@ -1,6 +1,7 @@
 // What a run proved, in one word (pure). Zero checks is never a pass: a run without checks proved only
 // that the guest booted (its prompt was reached) or that the awaited console pattern was seen.
-import type { CheckResult, RunOutcome } from './boot-report.ts';
+import type { RunOutcome } from './boot-report.ts';
+import type { CheckResult } from '../checks/check-result.ts';
 
 export interface RunFacts {
   /** The run ended on an error (boot failure, test failure, interruption). */

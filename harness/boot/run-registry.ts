@@ -1,6 +1,7 @@
 // Live runs of this process, so an interrupt (SIGINT, SIGTERM, SIGHUP) or a plain exit leaves no QEMU
 // and no run dir behind. A SIGKILL cannot be caught: there PR_SET_PDEATHSIG kills QEMU and the next
-// run's sweep removes the run dir.
+// run's sweep removes the run dir. The process handlers exist only while a run is tracked: installed by
+// the first trackRun(), removed when the last tracked run is released; importing this module does nothing.
 import { rmSync } from 'node:fs';
 
 export interface TrackedRun {
@@ -19,11 +20,15 @@ let installed = false;
 /** Budget for orderly stops on a signal before falling back to SIGKILL. */
 const signalStopBudgetMs = 5000;
 
+/** Tracks `run` until the returned release is called (once it has stopped); the last release removes the handlers. */
 export function trackRun(run: TrackedRun): () => void {
   for (const old of runs) if (old.stopped()) runs.delete(old);
   runs.add(run);
   install();
-  return () => runs.delete(run);
+  return () => {
+    runs.delete(run);
+    if (runs.size === 0) uninstall();
+  };
 }
 
 export function liveRunCount(): number {
@@ -35,6 +40,13 @@ function install(): void {
   installed = true;
   process.on('exit', killAllNow);
   for (const signal of signals) process.on(signal, onSignal);
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  process.off('exit', killAllNow);
+  for (const signal of signals) process.off(signal, onSignal);
 }
 
 function killAllNow(): void {
@@ -70,7 +82,7 @@ function onSignal(signal: NodeJS.Signals): void {
     // Behave as if we had not been listening: when nobody else handles the signal, die of it.
     const othersListen = process.listenerCount(signal) > 1;
     if (!othersListen) {
-      for (const s of signals) process.off(s, onSignal);
+      uninstall();
       process.kill(process.pid, signal);
     }
   });

@@ -80,10 +80,8 @@ export interface TcgSpeedMeasurement {
   problem?: string;
 }
 
-/** `budgetMs` stretched by the scale, in whole milliseconds. */
-export function scaledMs(budgetMs: number, scale: Pick<TimeoutScale, 'factor'>): number {
-  return Math.max(1, Math.round(budgetMs * scale.factor));
-}
+// The arithmetic lives in util/ so checks (below boot) stretch their budgets by the same rule.
+export { scaledMs } from '../util/deadline.ts';
 
 /** One line for reports and the CLI summary. */
 export function timeoutScaleLine(scale: TimeoutScale): string {

@@ -1,5 +1,5 @@
 // Runs one check, timing it and turning an unexpected error into a failed result with evidence.
-import type { CheckEvidence, CheckResult } from '../boot/boot-report.ts';
+import type { CheckEvidence, CheckResult } from './check-result.ts';
 import type { CommandResult } from '../command/command-runner.ts';
 import { monotonicNowMs } from '../util/clock.ts';
 

@@ -1,6 +1,6 @@
 // What an image must do across a link flap (the cable pulled and plugged back, a switch port bouncing):
 // `lan` keeps its name, the DHCP lease is renewed once the carrier is back, SSH works after.
-import type { CheckResult } from '../boot/boot-report.ts';
+import type { CheckResult } from './check-result.ts';
 import type { CommandRunner } from '../command/command-runner.ts';
 import { monotonicNowMs, sleep } from '../util/clock.ts';
 import { Deadline } from '../util/deadline.ts';

@@ -1,6 +1,6 @@
 // What a pre-nixos installer image promises, one check each, with the command and output as evidence.
 // Every check talks to the guest through a CommandRunner (serial shell or SSH), so they work on any image.
-import type { CheckResult } from '../boot/boot-report.ts';
+import type { CheckResult } from './check-result.ts';
 import type { CommandRunner } from '../command/command-runner.ts';
 import { waitUntilSucceeds } from '../command/command-assertions.ts';
 import { SshSession, type SshTarget } from '../ssh/ssh-client.ts';

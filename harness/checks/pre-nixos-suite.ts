@@ -1,6 +1,5 @@
 // The full set of pre-nixos checks for one booted VM; collects the service log when anything fails.
-import type { BootedVm } from '../boot/booted-vm.ts';
-import type { CheckResult } from '../boot/boot-report.ts';
+import type { CheckResult } from './check-result.ts';
 import {
   collectServiceLog,
   dhcpLease,
@@ -21,7 +20,10 @@ import type { SshTarget } from '../ssh/ssh-client.ts';
 import type { StorageStatusFormat } from './storage-status-parser.ts';
 import { skippedCheck } from './check-runner.ts';
 import { PrefetchedRunner, type PrefetchedCommand } from './prefetched-runner.ts';
-import { scaledMs } from '../boot/timeout-scale.ts';
+import { scaledMs } from '../util/deadline.ts';
+import type { SshKeyPair } from '../ssh/ssh-key.ts';
+import type { SshSession } from '../ssh/ssh-client.ts';
+import type { CommandRunner } from '../command/command-runner.ts';
 
 export interface PreNixosExpectations {
   /** With a root key pre-nixos renames the NIC to lan, gets a lease and starts sshd; without one it does none of that. */
@@ -45,8 +47,23 @@ export interface PreNixosOutcome {
   serviceLog: string | undefined;
 }
 
-/** What the checks read from a booted VM (a BootedVm; a fake in unit tests). */
-export type PreNixosTarget = Pick<BootedVm, 'shell' | 'ssh' | 'sshPort' | 'sshKey' | 'sshTimeoutMs' | 'timeoutScale' | 'report' | 'plan' | 'markPhase' | 'recordChecks'>;
+/**
+ * What the checks read from a booted VM: a BootedVm, or a fake in unit tests. Declared here, not taken
+ * from boot/, so checks sit below boot and boot's report can hold their results without a cycle.
+ */
+export interface PreNixosTarget {
+  readonly shell: CommandRunner;
+  /** The SSH session as root with the run's key, waiting until an exchange works. */
+  ssh(): Promise<SshSession>;
+  readonly sshPort: number | undefined;
+  readonly sshKey: Pick<SshKeyPair, 'privateKey'> | undefined;
+  readonly sshTimeoutMs: number;
+  readonly timeoutScale: { readonly factor: number };
+  /** The NICs as made (the first one's mode says whether the primary NIC is on an L2 segment). */
+  readonly report: { readonly nics?: readonly { readonly mode: string }[] | undefined };
+  markPhase(phase: 'checks', evidence: string): void;
+  recordChecks(checks: CheckResult[], serviceLog?: string): void;
+}
 
 /**
  * The first command each serial-shell check runs, in the order the suite runs them: all answered by one
@@ -100,7 +117,7 @@ export async function runPreNixosChecks(vm: PreNixosTarget, expected: PreNixosEx
 }
 
 /** Where the SSH checks connect, or why they cannot (then the check is recorded as skipped). */
-export function sshTarget(vm: Pick<BootedVm, 'sshKey' | 'sshPort'>, expected: Pick<PreNixosExpectations, 'ssh'>): SshTarget | string {
+export function sshTarget(vm: Pick<PreNixosTarget, 'sshKey' | 'sshPort'>, expected: Pick<PreNixosExpectations, 'ssh'>): SshTarget | string {
   const key = vm.sshKey;
   if (!key) return 'the VM has no run key';
   if (expected.ssh) return { host: expected.ssh.host, port: 22, username: 'root', privateKey: key.privateKey, openStream: expected.ssh.openStream };

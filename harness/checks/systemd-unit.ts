@@ -1,7 +1,7 @@
 // Waiting for a systemd unit correctly. `is-active` alone cannot tell a oneshot that has not run yet
 // from one that ran and succeeded (both `inactive`), so this reads ActiveState, SubState, Result,
 // ExecMainStatus and whether the main process ever exited.
-import type { CheckResult } from '../boot/boot-report.ts';
+import type { CheckResult } from './check-result.ts';
 import type { CommandRunner } from '../command/command-runner.ts';
 import { Deadline } from '../util/deadline.ts';
 import { sleep } from '../util/clock.ts';

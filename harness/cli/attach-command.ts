@@ -8,11 +8,10 @@ import { defaultRepoRoot } from '../boot/repo-root.ts';
 import { safeRunName } from '../boot/run-directory.ts';
 import type { BootReport, RunOutcome } from '../boot/boot-report.ts';
 import { HarnessError, UsageError } from '../errors.ts';
-import { type CliIO, ExitCode } from './cli-io.ts';
+import { type CliIO, ExitCode, type ExitHolder } from './cli-io.ts';
 import { bridgeTerminal, detachKeyName, type GuestChannel } from './console-bridge.ts';
 import { type AttachPointer, attachPointerFile } from './console-server.ts';
 import { commandEnvironment, environmentHelp } from './environment-help.ts';
-import type { ExitHolder } from './main.ts';
 
 interface AttachFlags {
   stop?: boolean;

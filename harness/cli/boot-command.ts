@@ -1,4 +1,5 @@
 // `harness boot`: boot an image (the default one when none is given), print phases, checks and the log path.
+// Over 300 lines: the flag table of `harness boot` (~40 options with help) and their mapping onto BootOptions.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
@@ -8,10 +9,12 @@ import { L2UnavailableError } from '../net/l2/l2-capability.ts';
 import { NetworkSetupError } from '../net/l2/ip-command.ts';
 import { MacCollisionError } from '../net/mac-address.ts';
 import { nicOptionHelp, parseNicOption } from './nic-option.ts';
-import { bootVm } from '../boot/boot-vm.ts';
+import { bootVm } from '../run/boot-vm.ts';
 import { type BootOptions, type DiskOption, defaultBootTimeoutMs } from '../boot/boot-options.ts';
+import { defaultMemoryMiB } from '../boot/boot-defaults.ts';
 import type { PhaseMark } from '../boot/boot-phase.ts';
-import type { BootReport, CheckResult } from '../boot/boot-report.ts';
+import type { BootReport } from '../boot/boot-report.ts';
+import type { CheckResult } from '../checks/check-result.ts';
 import type { BootedVm } from '../boot/booted-vm.ts';
 import { DefaultImageMissingError } from '../boot/default-image.ts';
 import { DiskOverlayError } from '../boot/disk-overlay.ts';
@@ -19,8 +22,7 @@ import { runPreNixosChecks } from '../checks/pre-nixos-suite.ts';
 import { parseAcceleratorRequest } from '../qemu/accelerator-probe.ts';
 import { validateExtraQemuArgs } from '../qemu/extra-qemu-args.ts';
 import { parseTimeoutScale } from '../boot/timeout-scale.ts';
-import { type CliIO, ExitCode } from './cli-io.ts';
-import type { ExitHolder } from './main.ts';
+import { type CliIO, ExitCode, type ExitHolder } from './cli-io.ts';
 import { formatBootSummary, formatCheckTable } from './boot-output.ts';
 import { attachHere, keepRunning } from './attach-session.ts';
 import { detachKeyName } from './console-bridge.ts';
@@ -94,7 +96,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--timeout-scale <factor|auto>', 'multiply every budget (boot, SSH, checks) by this factor; auto (default, or HARNESS_TIMEOUT_SCALE): by how much slower than a reference TCG runs here')
     .option('--retries <N>', 'boot again up to N times (0 to 10) when the infrastructure failed (QEMU killed or unable to start, host out of memory or disk, port or lock race, silent guest on an overloaded host); never for an image failure')
     .option('--junit <file>', 'also write the run as JUnit XML to this file (retries and the failure class included)')
-    .option('--memory <MiB>', 'guest memory in MiB (default 512)')
+    .option('--memory <MiB>', `guest memory in MiB (default ${defaultMemoryMiB})`)
     .option('--cpus <N>', 'guest vCPUs (QEMU -smp), 1 to 64')
     .option('--qemu-arg <arg>', 'one extra argument for QEMU, appended to its command line (repeatable: --qemu-arg -device --qemu-arg virtio-balloon)', collect, [])
     .addOption(new Option('--firmware <firmware>', 'bios (SeaBIOS) or uefi (OVMF, q35)').choices(['bios', 'uefi']))

@@ -1,6 +1,7 @@
 // Text output of `harness boot`: phase lines as they come, then the check table and the log path.
 import type { PhaseMark } from '../boot/boot-phase.ts';
-import type { BootReport, CheckResult } from '../boot/boot-report.ts';
+import type { BootReport } from '../boot/boot-report.ts';
+import type { CheckResult } from '../checks/check-result.ts';
 import type { CliIO } from './cli-io.ts';
 import { timeoutScaleLine } from '../boot/timeout-scale.ts';
 import { retryLine } from '../boot/failure-class.ts';

@@ -25,6 +25,11 @@ export interface CliIO {
   cwd: string;
 }
 
+/** A command action reports its exit code through this holder; commander's own errors map to 2. */
+export interface ExitHolder {
+  code: ExitCode;
+}
+
 export function processIO(): CliIO {
   return {
     stdout: (text) => process.stdout.write(text),

@@ -6,8 +6,7 @@ import { defaultRepoRoot } from '../boot/repo-root.ts';
 import { compareRuns } from '../compare/run-comparison.ts';
 import { renderComparisonMarkdown, renderComparisonText } from '../compare/comparison-text.ts';
 import { loadRun, locateRun } from '../compare/load-run.ts';
-import { type CliIO, ExitCode } from './cli-io.ts';
-import type { ExitHolder } from './main.ts';
+import { type CliIO, ExitCode, type ExitHolder } from './cli-io.ts';
 import { commandEnvironment, environmentHelp } from './environment-help.ts';
 
 interface CompareFlags {

@@ -12,12 +12,10 @@ import type { DoctorOptions } from '../doctor/doctor-check.ts';
 import type { DoctorEnvironment } from '../doctor/doctor-environment.ts';
 import { runDoctor } from '../doctor/run-doctor.ts';
 import { systemDoctorEnvironment } from '../doctor/system-doctor-environment.ts';
-import { type CliIO, ExitCode } from './cli-io.ts';
-import type { ExitHolder } from './main.ts';
+import { type CliIO, ExitCode, type ExitHolder } from './cli-io.ts';
+import { defaultMemoryMiB } from '../boot/boot-defaults.ts';
 import { commandEnvironment, environmentHelp } from './environment-help.ts';
 
-/** Memory a default guest gets; the memory check compares against it. */
-export const defaultVmMemoryMiB = 512;
 const projectDir = fileURLToPath(new URL('../../', import.meta.url));
 
 interface DoctorFlags {
@@ -57,7 +55,7 @@ async function doctor(flags: DoctorFlags, io: CliIO, env: DoctorEnvironment): Pr
   const options: DoctorOptions = {
     isoPath: flags.iso === undefined ? undefined : resolve(io.cwd, flags.iso),
     kernelPath: flags.kernel === undefined ? undefined : resolve(io.cwd, flags.kernel),
-    vmMemoryMiB: defaultVmMemoryMiB,
+    vmMemoryMiB: defaultMemoryMiB,
     logDir,
     cacheDir: resolve(io.cwd, io.env.HARNESS_CACHE_DIR || '.cache'),
     projectDir,

@@ -1,6 +1,6 @@
 // Parses argv and dispatches to one command module; only bin/harness.js sets process.exitCode.
 import { Command, CommanderError } from 'commander';
-import { type CliIO, ExitCode, processIO } from './cli-io.ts';
+import { type CliIO, ExitCode, type ExitHolder, processIO } from './cli-io.ts';
 import { registerBootCommand } from './boot-command.ts';
 import { registerReplayCommand } from './replay-command.ts';
 import { registerDoctorCommand } from './doctor-command.ts';
@@ -8,11 +8,6 @@ import { registerAttachCommand } from './attach-command.ts';
 import { registerCompareCommand } from './compare-command.ts';
 import { registerSummaryCommand } from './summary-command.ts';
 import { environmentHelp } from './environment-help.ts';
-
-/** A command action reports its exit code through this holder; commander's own errors map to 2. */
-export interface ExitHolder {
-  code: ExitCode;
-}
 
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const exit: ExitHolder = { code: ExitCode.ok };

@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { type ChunkPlan, replayCapture } from '../console/replay-capture.ts';
-import { type CliIO, ExitCode } from './cli-io.ts';
-import type { ExitHolder } from './main.ts';
+import { type CliIO, ExitCode, type ExitHolder } from './cli-io.ts';
 import { commandEnvironment, environmentHelp } from './environment-help.ts';
 
 interface ReplayFlags {

@@ -9,8 +9,7 @@ import { renderStepSummary } from '../report/step-summary.ts';
 import { compareRuns } from '../compare/run-comparison.ts';
 import { renderComparisonMarkdown } from '../compare/comparison-text.ts';
 import { loadRun } from '../compare/load-run.ts';
-import { type CliIO, ExitCode } from './cli-io.ts';
-import type { ExitHolder } from './main.ts';
+import { type CliIO, ExitCode, type ExitHolder } from './cli-io.ts';
 import { commandEnvironment, environmentHelp } from './environment-help.ts';
 
 interface SummaryFlags {

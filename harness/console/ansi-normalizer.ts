@@ -2,6 +2,7 @@
 // controls that need a terminal's judgement (lone CR, BS) out. All parser state (partial escape sequences,
 // partial UTF-8 characters, a CR whose meaning depends on the next byte) is carried across chunks, so the
 // output does not depend on how the stream was split into reads.
+// Over 300 lines: one byte-level state machine (CSI/OSC/DCS/charset escapes, UTF-8, CR) with its fast paths.
 import { DecGraphicsState, type LineDrawing } from './dec-special-graphics.ts';
 import type { Segments } from './text-segments.ts';
 

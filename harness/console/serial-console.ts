@@ -1,5 +1,6 @@
 // The expecter: pexpect semantics over any ConsoleTransport, matching normalised text (or the rendered
 // screen) while the raw bytes keep flowing to the log. One expect at a time, like a person at a console.
+// Over 300 lines: one state machine (pending expect, EOF/TIMEOUT, failure traces, search window) that splitting would scatter.
 import { type ConsoleContext, HarnessError } from '../errors.ts';
 import { type Clock, monotonicNowMs } from '../util/clock.ts';
 import { AnsiNormalizer } from './ansi-normalizer.ts';

@@ -1,16 +1,10 @@
 // Everything a doctor check may ask of the host, as one injectable interface: unit tests pass fakes, no QEMU.
+import type { ProcessResult } from '../util/short-process.ts';
 import { HarnessError } from '../errors.ts';
 import type { AcceleratorVerdict } from '../qemu/accelerator-probe.ts';
 
-export interface RunResult {
-  /** undefined when the process was killed or never started. */
-  exitCode: number | undefined;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  /** Set when the program could not be started at all (ENOENT, EACCES). */
-  spawnError?: string | undefined;
-}
+/** A finished short-lived process: exit code, output, whether it timed out or could not start. */
+export type RunResult = ProcessResult;
 
 export interface FileFacts {
   kind: 'file' | 'directory' | 'char-device' | 'other';

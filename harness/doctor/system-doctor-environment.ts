@@ -9,16 +9,15 @@ import { chooseAccelerator } from '../qemu/accelerator-probe.ts';
 import { whichExecutable } from '../qemu/qemu-binary.ts';
 import { QmpClient } from '../qemu/qmp-client.ts';
 import { DoctorProbeError } from './doctor-environment.ts';
+import { runProcess } from '../util/short-process.ts';
 import type {
   DefaultImageFacts,
   DoctorEnvironment,
   FileFacts,
   PtyResult,
   QemuSessionResult,
-  RunResult,
 } from './doctor-environment.ts';
 
-const outputLimit = 1 << 20;
 
 export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): DoctorEnvironment {
   return {
@@ -80,7 +79,7 @@ export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): Do
       }
     },
     which: (name) => whichExecutable(name, env.PATH),
-    spawnPty,
+    spawnPty: (file, args, timeoutMs) => spawnPty(file, args, timeoutMs, env),
     withQemu,
     chooseAccelerator: (options) =>
       chooseAccelerator({
@@ -95,40 +94,7 @@ export function systemDoctorEnvironment(env: NodeJS.ProcessEnv, cwd: string): Do
   };
 }
 
-export function runProcess(
-  file: string,
-  args: readonly string[],
-  options: { timeoutMs: number; cwd?: string },
-): Promise<RunResult> {
-  return new Promise((resolvePromise) => {
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    let spawnError: string | undefined;
-    const child = spawn(file, [...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs);
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (stdout.length < outputLimit) stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: string) => {
-      if (stderr.length < outputLimit) stderr += chunk;
-    });
-    child.on('error', (error) => {
-      spawnError = error.message;
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ exitCode: code ?? undefined, stdout, stderr, timedOut, spawnError });
-    });
-  });
-}
-
-async function spawnPty(file: string, args: readonly string[], timeoutMs: number): Promise<PtyResult> {
+async function spawnPty(file: string, args: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<PtyResult> {
   let pty: typeof import('node-pty');
   try {
     pty = await import('node-pty');
@@ -139,7 +105,7 @@ async function spawnPty(file: string, args: readonly string[], timeoutMs: number
     let output = '';
     let child: import('node-pty').IPty;
     try {
-      child = pty.spawn(file, [...args], { name: 'xterm', cols: 80, rows: 24, env: { PATH: process.env.PATH ?? '' } });
+      child = pty.spawn(file, [...args], { name: 'xterm', cols: 80, rows: 24, env: { PATH: env.PATH ?? '' } });
     } catch (error) {
       resolvePromise({ output, exitCode: undefined, error: `node-pty could not spawn ${file}: ${(error as Error).message}` });
       return;

@@ -1,15 +1,14 @@
 // Decides KVM or TCG by booting a kernel under KVM, never by trusting /dev/kvm or QEMU's own claims.
 // Why: on some hosts /dev/kvm exists and QEMU reports KVM enabled, yet guests crawl ~100x slower
 // than TCG and then die with a KVM internal error. Only a real guest printing text proves KVM works.
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
-import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { monotonicNowMs } from '../util/clock.ts';
 import { readQemuVersion } from './qemu-binary.ts';
+import { type OutputWaitResult, runUntilOutput } from '../util/short-process.ts';
 
 export type Accelerator = 'kvm' | 'tcg';
 export type AcceleratorRequest = 'auto' | Accelerator;
@@ -39,14 +38,8 @@ export interface HostFacts {
   kvmDevice: string;
 }
 
-export interface GuestRunResult {
-  matched: boolean;
-  elapsedMs: number;
-  exitCode: number | null;
-  signal: string | null;
-  stderrTail: string;
-  spawnError?: string | undefined;
-}
+/** What a probe guest did: printed the banner, exited (how, with what on stderr), or could not start. */
+export type GuestRunResult = OutputWaitResult;
 
 /** The probe's view of the host, injectable so tests never start QEMU. */
 export interface AcceleratorProbeSystem {
@@ -263,78 +256,3 @@ export const systemAcceleratorProbe: AcceleratorProbeSystem = {
     return { hostname: hostname(), kernelRelease: release(), qemuBinary, qemuVersion: version?.text ?? 'unknown', kvmDevice };
   },
 };
-
-const tailLimit = 8_192;
-
-/** Real process runner: argv only, no shell; the child is SIGKILLed and reaped before this resolves. */
-export async function runUntilOutput(
-  binary: string,
-  args: readonly string[],
-  pattern: RegExp,
-  timeoutMs: number,
-): Promise<GuestRunResult> {
-  const startedMs = monotonicNowMs();
-  const child = spawn(binary, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdoutTail = '';
-  let stderrTail = '';
-  let spawnError: string | undefined;
-  let stdoutEnded = false;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', (error) => {
-      spawnError = error.message;
-      resolve();
-    });
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const matched = await new Promise<boolean>((resolve) => {
-      child.stdout.setEncoding('utf8');
-      child.stderr.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => {
-        stdoutTail = (stdoutTail + chunk).slice(-tailLimit);
-        if (pattern.test(stdoutTail)) resolve(true);
-      });
-      child.stderr.on('data', (chunk: string) => (stderrTail = (stderrTail + chunk).slice(-tailLimit)));
-      // The end of stdout, not the exit event: a guest that prints the banner and panics at once
-      // (no initrd) may exit before its last output has been read.
-      child.stdout.once('end', () => {
-        stdoutEnded = true;
-        resolve(pattern.test(stdoutTail));
-      });
-      void exited.then(() => {
-        if (spawnError) resolve(false);
-      });
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const elapsedMs = monotonicNowMs() - startedMs;
-    if (!matched && stdoutEnded) {
-      // stdout closing usually means the process is exiting: collect its exit status and last words.
-      let wakeTimer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((wake) => (wakeTimer = setTimeout(wake, 500)))]);
-      clearTimeout(wakeTimer);
-      await settleStreams(child.stderr);
-    }
-    return { matched, elapsedMs, exitCode: child.exitCode, signal: matched ? null : child.signalCode, stderrTail, spawnError };
-  } finally {
-    clearTimeout(timer);
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    child.stdout.destroy();
-    child.stderr.destroy();
-  }
-}
-
-/** After exit, stderr may still hold QEMU's last words: wait briefly for the stream to end. */
-function settleStreams(stream: Readable): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.readableEnded) return resolve();
-    const timer = setTimeout(resolve, 200);
-    stream.once('end', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}

@@ -1,8 +1,8 @@
 // Finds qemu-system-x86_64 (HARNESS_QEMU, else PATH) and reads its version.
-import { spawn } from 'node:child_process';
 import { access, constants, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { HarnessError } from '../errors.ts';
+import { runProcess } from '../util/short-process.ts';
 
 export const qemuBinaryName = 'qemu-system-x86_64';
 
@@ -77,20 +77,7 @@ export async function locateQemuBinary(env: NodeJS.ProcessEnv = process.env, cwd
 }
 
 /** Runs `<binary> --version`; undefined when it cannot be run or parsed. */
-export function readQemuVersion(qemuBinary: string, timeoutMs = 5_000): Promise<QemuVersion | undefined> {
-  return new Promise((resolvePromise) => {
-    let output = '';
-    const child = spawn(qemuBinary, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (output += chunk));
-    child.on('error', () => {
-      clearTimeout(timer);
-      resolvePromise(undefined);
-    });
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolvePromise(parseQemuVersion(output));
-    });
-  });
+export async function readQemuVersion(qemuBinary: string, timeoutMs = 5_000): Promise<QemuVersion | undefined> {
+  const run = await runProcess(qemuBinary, ['--version'], { timeoutMs });
+  return parseQemuVersion(run.stdout);
 }

@@ -1,7 +1,8 @@
 // Measures how fast TCG runs here: the time a reference kernel takes to print its banner under TCG.
 // Remembered for five minutes per process, so a suite of boots and restores pays for few measurements.
 import { monotonicNowMs } from '../util/clock.ts';
-import { runUntilOutput, type GuestRunResult } from './accelerator-probe.ts';
+import type { GuestRunResult } from './accelerator-probe.ts';
+import { runUntilOutput } from '../util/short-process.ts';
 
 export interface TcgSpeed {
   /** undefined when the guest printed no banner in time; `problem` says why. */

@@ -1,5 +1,6 @@
 // report.html: a BootReport as one self-contained page (inline CSS, no scripts, no external assets). Pure.
-import type { CheckResult, IpxeReport } from '../boot/boot-report.ts';
+import type { IpxeReport } from '../boot/boot-report.ts';
+import type { CheckResult } from '../checks/check-result.ts';
 import { retryLine } from '../boot/failure-class.ts';
 import { acceleratorLine, checkMark, formatMs, imageLine, lastPhaseBeforeStop, nicLines, outcomeLabel, phaseRows, shellCommand, totalMs, type PhaseRow, type ReportDocument } from './report-model.ts';
 

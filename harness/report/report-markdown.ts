@@ -1,5 +1,5 @@
 // report.md: a BootReport as Markdown for people reading a CI log or a pull request. Pure.
-import type { CheckResult } from '../boot/boot-report.ts';
+import type { CheckResult } from '../checks/check-result.ts';
 import { timeoutScaleLine } from '../boot/timeout-scale.ts';
 import { retryLine } from '../boot/failure-class.ts';
 import { acceleratorLine, checkMark, formatMs, imageLine, lastPhaseBeforeStop, nicLines, outcomeLabel, phaseRows, shellCommand, totalMs, type ReportDocument } from './report-model.ts';

@@ -1,11 +1,11 @@
 // The only vitest-aware module: a `test` with a booted-VM fixture, and matchers whose failure messages
 // carry the evidence (command, exit code, output; failed checks with verdicts).
 import { expect, test as baseTest } from 'vitest';
-import { bootVm } from '../boot/boot-vm.ts';
-import { restoreVm } from '../boot/vm-snapshot.ts';
+import { bootVm } from '../run/boot-vm.ts';
+import { restoreVm } from '../run/vm-snapshot.ts';
 import type { BootOptions } from '../boot/boot-options.ts';
 import { BootedVm } from '../boot/booted-vm.ts';
-import type { CheckResult } from '../boot/boot-report.ts';
+import type { CheckResult } from '../checks/check-result.ts';
 import type { PreNixosOutcome } from '../checks/pre-nixos-suite.ts';
 import type { CommandResult } from '../command/command-runner.ts';
 

@@ -29,3 +29,8 @@ export class Deadline {
     return Deadline.after(Math.min(budgetMs, this.remainingMs), this.now);
   }
 }
+
+/** `budgetMs` stretched by a run's timeout scale (`factor`), in whole milliseconds, at least 1. */
+export function scaledMs(budgetMs: number, scale: { readonly factor: number }): number {
+  return Math.max(1, Math.round(budgetMs * scale.factor));
+}

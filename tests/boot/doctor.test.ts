@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { locateDefaultImage } from '../../harness/boot/default-image.ts';
-import { defaultVmMemoryMiB } from '../../harness/cli/doctor-command.ts';
+import { defaultMemoryMiB } from '../../harness/boot/boot-defaults.ts';
 import { runDoctor, type DoctorReport } from '../../harness/doctor/run-doctor.ts';
 import { systemDoctorEnvironment } from '../../harness/doctor/system-doctor-environment.ts';
 import { kvmDevicePath, probeKvm } from '../../harness/qemu/accelerator-probe.ts';
@@ -21,7 +21,7 @@ describe('harness doctor on this host', () => {
     let report: DoctorReport;
     try {
       report = await runDoctor(systemDoctorEnvironment(process.env, projectDir), {
-        vmMemoryMiB: defaultVmMemoryMiB,
+        vmMemoryMiB: defaultMemoryMiB,
         logDir,
         cacheDir,
         projectDir,

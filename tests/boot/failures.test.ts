@@ -1,6 +1,6 @@
 // Failing fast with the evidence: a kernel panic, QEMU dying under a test, SSH that never comes up.
 import { describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import { ConsoleClosedError, ConsoleFailureError } from '../../harness/console/console-errors.ts';
 import { SshNotReadyError } from '../../harness/ssh/ssh-client.ts';
 import { UsageError } from '../../harness/errors.ts';

@@ -4,7 +4,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import type { BootOptions } from '../../harness/boot/boot-options.ts';
 import type { BootHooks } from '../../harness/boot/booted-vm.ts';
 import { locateDefaultImage } from '../../harness/boot/default-image.ts';

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import type { BootedVm } from '../../harness/boot/booted-vm.ts';
 import { sweepStaleRuns } from '../../harness/boot/stale-run-sweep.ts';
 import { dhcpLease, nicRenamed } from '../../harness/checks/pre-nixos-checks.ts';

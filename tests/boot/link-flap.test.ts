@@ -2,7 +2,7 @@
 // carrier is back, SSH works after. The default image (busybox udhcpc plus its carrier watch) and the
 // systemd flavour (systemd-networkd) must both get through it.
 import { describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import type { BootOptions } from '../../harness/boot/boot-options.ts';
 import { linkFlapChecks } from '../../harness/checks/link-flap.ts';
 

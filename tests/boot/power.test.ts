@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import type { BootReport } from '../../harness/boot/boot-report.ts';
 import { harness } from '../support/run-cli.ts';
 import { PowerControlTimeoutError } from '../../harness/boot/power-control.ts';

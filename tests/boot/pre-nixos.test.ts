@@ -1,6 +1,6 @@
 // Real boots of the default image under QEMU (TCG here): what a pre-nixos installer image promises.
 import { describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import type { BootOptions } from '../../harness/boot/boot-options.ts';
 import { runPreNixosChecks, type PreNixosExpectations } from '../../harness/checks/pre-nixos-suite.ts';
 

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import { runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
 import { ConsoleFailureError } from '../../harness/console/console-errors.ts';
 import { renderJunit } from '../../harness/report/junit-report.ts';

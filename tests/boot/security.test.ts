@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import { locateDefaultImage } from '../../harness/boot/default-image.ts';
 import { runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
 

@@ -1,7 +1,7 @@
 // Snapshot restore: a suite pays for one boot; each test gets its own guest restored from it.
 import { describe } from 'vitest';
 import { resolveBootOptions } from '../../harness/boot/boot-options.ts';
-import { snapshotFingerprint } from '../../harness/boot/vm-snapshot.ts';
+import { snapshotFingerprint } from '../../harness/run/vm-snapshot.ts';
 import { runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
 import { expect, test } from '../../harness/testing/vitest-fixtures.ts';
 

@@ -2,7 +2,7 @@
 // booted from an ISO through a GRUB menu drawn on serial, with the key reaching it only as an SMBIOS
 // credential (nothing baked in). Each boot takes ~30 s under TCG, so the cases are few and distinct.
 import { describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import type { BootOptions } from '../../harness/boot/boot-options.ts';
 import { runPreNixosChecks, type PreNixosExpectations } from '../../harness/checks/pre-nixos-suite.ts';
 

@@ -2,7 +2,7 @@
 // console is silent. The ISOs are built per test from the default image's kernel and initrd.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootVm } from '../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../harness/run/boot-vm.ts';
 import { BootTimeoutError } from '../../harness/boot/silent-boot.ts';
 import { type TestIsos, testIsos } from './support/isolinux-iso.ts';
 

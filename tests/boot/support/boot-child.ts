@@ -1,6 +1,6 @@
 // Child process for the leak tests: boots the default image and reports progress on stdout, then
 // either waits to be killed or throws, as the test asks.
-import { bootVm } from '../../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../../harness/run/boot-vm.ts';
 
 const [name, mode] = process.argv.slice(2) as [string, 'wait' | 'throw'];
 const vm = await bootVm({ name, defaultImageAs: 'kernel' }, {

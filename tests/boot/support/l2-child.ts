@@ -1,6 +1,6 @@
 // Child process for the L2 tests, for what needs another process: booting without CAP_NET_ADMIN, and
 // being SIGKILLed while it holds a macvtap. Prints one JSON line per event on stdout.
-import { bootVm } from '../../../harness/boot/boot-vm.ts';
+import { bootVm } from '../../../harness/run/boot-vm.ts';
 import type { NicOption } from '../../../harness/boot/boot-options.ts';
 
 const [mode, name, nicsJson] = process.argv.slice(2) as ['error' | 'user' | 'wait', string, string];

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BootPlan } from '../../../harness/boot/boot-options.ts';
 import { BootedVm } from '../../../harness/boot/booted-vm.ts';
+import { RunRecorder } from '../../../harness/report/run-recorder.ts';
 
 let dir: string;
 
@@ -20,7 +21,10 @@ afterAll(async () => {
 
 function vmLoggingTo(logDir: string, removeRunDir: () => Promise<void> = async () => undefined): BootedVm {
   const plan = { name: 'stop-warnings', source: { kind: 'iso', iso: '/x.iso' }, keyInjection: 'smbios', waitFor: 'shell', bootTimeoutMs: 1000 } as unknown as BootPlan;
-  return new BootedVm(plan, { logDir, runDir: join(dir, 'run'), remove: removeRunDir } as never);
+  const vm = new BootedVm(plan, { logDir, runDir: join(dir, 'run'), remove: removeRunDir } as never);
+  // As bootVm() wires it: the recorder writes the reports when the run stops.
+  vm.observe(new RunRecorder());
+  return vm;
 }
 
 describe('BootedVm.stop when cleanup fails', () => {
@@ -49,5 +53,29 @@ describe('BootedVm.stop when cleanup fails', () => {
     await vm.stop(failure);
     expect(warnings).toEqual(['removing the run dir failed: EBUSY: run dir still in use']);
     expect(vm.report.error).toEqual({ name: 'Error', message: 'the test failed' });
+  });
+
+  it('onceStopped listeners run after the stop has finished, and at once on a VM already stopped', async () => {
+    const vm = vmLoggingTo(dir);
+    const calls: string[] = [];
+    vm.onceStopped(() => calls.push('before'));
+    const stopping = vm.stop();
+    expect(calls).toEqual([]);
+    await stopping;
+    expect(calls).toEqual(['before']);
+    vm.onceStopped(() => calls.push('after'));
+    expect(calls).toEqual(['before', 'after']);
+  });
+
+  it('observers hear of checks and of the stop, with the final report, before the run dir goes', async () => {
+    const heard: string[] = [];
+    const vm = vmLoggingTo(dir, async () => void heard.push('run dir removed'));
+    vm.observe({
+      checksRecorded: (checks) => heard.push(`checks ${checks.map((check) => check.id).join(',')}`),
+      stopped: async (run) => void heard.push(`stopped ${run.report.outcome} ${run.report.phases.length === 0 ? 'no phases' : 'phases'}`),
+    });
+    vm.recordChecks([{ id: 'a', title: 'A', passed: false, verdict: 'no', evidence: [], durationMs: 1 }]);
+    await vm.stop();
+    expect(heard).toEqual(['checks a', 'stopped failed no phases', 'run dir removed']);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveBootOptions } from '../../../harness/boot/boot-options.ts';
-import { automaticVcpus, cpuChoice, hostVcpuSlots, maxAutomaticVcpus } from '../../../harness/boot/boot-vm.ts';
+import { automaticVcpus, cpuChoice, hostVcpuSlots, maxAutomaticVcpus } from '../../../harness/boot/boot-observed-vm.ts';
 import { idleCoresBetween, parseCpuTimes } from '../../../harness/qemu/host-idle.ts';
 
 let iso: string;

@@ -1,6 +1,6 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dir } from 'tmp-promise';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HarnessError } from '../../../harness/errors.ts';
 import {
@@ -11,18 +11,15 @@ import {
 
 let cacheDir: string;
 let imageDir: string;
-let cleanup: () => Promise<void>;
 
 beforeEach(async () => {
-  const tmp = await dir({ unsafeCleanup: true });
-  cacheDir = tmp.path;
-  cleanup = tmp.cleanup;
+  cacheDir = await mkdtemp(join(tmpdir(), 'default-image-'));
   imageDir = join(cacheDir, 'fixtures', 'default');
   await mkdir(imageDir, { recursive: true });
 });
 
 afterEach(async () => {
-  await cleanup();
+  await rm(cacheDir, { recursive: true, force: true });
 });
 
 async function writeImage(overrides: Record<string, unknown> = {}, files = ['vmlinuz', 'initrd.img', 'default.iso']) {
@@ -70,26 +67,14 @@ describe('locateDefaultImage', () => {
     await mkdir(repoImageDir, { recursive: true });
     imageDir = repoImageDir;
     await writeImage();
-    const saved = process.env['HARNESS_CACHE_DIR'];
-    delete process.env['HARNESS_CACHE_DIR'];
-    try {
-      expect(defaultImageDir({ repoRoot })).toBe(repoImageDir);
-      expect((await locateDefaultImage({ repoRoot })).kernel).toBe(join(repoImageDir, 'vmlinuz'));
-    } finally {
-      if (saved !== undefined) process.env['HARNESS_CACHE_DIR'] = saved;
-    }
+    expect(defaultImageDir({ repoRoot, env: {} })).toBe(repoImageDir);
+    expect((await locateDefaultImage({ repoRoot, env: {} })).kernel).toBe(join(repoImageDir, 'vmlinuz'));
   });
 
   it('honours HARNESS_CACHE_DIR when no cache dir is given', async () => {
     await writeImage();
-    const saved = process.env['HARNESS_CACHE_DIR'];
-    process.env['HARNESS_CACHE_DIR'] = cacheDir;
-    try {
-      expect((await locateDefaultImage({ repoRoot: '/nonexistent' })).iso).toBe(join(imageDir, 'default.iso'));
-    } finally {
-      if (saved === undefined) delete process.env['HARNESS_CACHE_DIR'];
-      else process.env['HARNESS_CACHE_DIR'] = saved;
-    }
+    // Read from the environment the caller gives, at the call: no process.env to set and restore.
+    expect((await locateDefaultImage({ repoRoot: '/nonexistent', env: { HARNESS_CACHE_DIR: cacheDir } })).iso).toBe(join(imageDir, 'default.iso'));
   });
 
   it('finds the files next to the manifest when the cache was moved after the build', async () => {

@@ -1,6 +1,6 @@
 // One meaning of PASS everywhere: checks ran and all passed. Zero checks, a skipped check or an error is not a pass.
 import { describe, expect, it } from 'vitest';
-import type { CheckResult } from '../../../harness/boot/boot-report.ts';
+import type { CheckResult } from '../../../harness/checks/check-result.ts';
 import { runOutcome } from '../../../harness/boot/run-outcome.ts';
 import { skippedCheck } from '../../../harness/checks/check-runner.ts';
 

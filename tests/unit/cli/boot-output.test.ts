@@ -1,6 +1,7 @@
 // The summary's result line: PASS only when checks ran and all passed; runs without checks say what they proved.
 import { describe, expect, it } from 'vitest';
-import type { BootReport, CheckResult } from '../../../harness/boot/boot-report.ts';
+import type { BootReport } from '../../../harness/boot/boot-report.ts';
+import type { CheckResult } from '../../../harness/checks/check-result.ts';
 import { formatBootSummary, formatCheckTable, resultLine } from '../../../harness/cli/boot-output.ts';
 import type { CliIO } from '../../../harness/cli/cli-io.ts';
 import { skippedCheck } from '../../../harness/checks/check-runner.ts';

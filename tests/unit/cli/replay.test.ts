@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { CliIO } from '../../../harness/cli/cli-io.ts';
-import type { ExitHolder } from '../../../harness/cli/main.ts';
+import type { ExitHolder } from '../../../harness/cli/cli-io.ts';
 import { registerReplayCommand } from '../../../harness/cli/replay-command.ts';
 
 const transcripts = fileURLToPath(new URL('../../../fixtures/transcripts/', import.meta.url));

@@ -9,7 +9,6 @@ import {
   kvmProbeArgs,
   parseAcceleratorRequest,
   probeKvm,
-  runUntilOutput,
   type AcceleratorProbeSystem,
   type GuestRunResult,
   type HostFacts,
@@ -168,50 +167,5 @@ describe('chooseAccelerator', () => {
     expect(verdict.reason).toContain('KVM requested although the probe says it does not work');
     const works = await chooseAccelerator({ ...base(), requested: 'kvm', system: fakeSystem({ outcome: outcomes.works }).system, refresh: true });
     expect(works.reason).toContain('KVM requested; the probe says it works');
-  });
-});
-
-describe('runUntilOutput (real processes, no QEMU)', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'run-until-'));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const isAlive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  it('resolves on the pattern and kills the process', async () => {
-    const pidFile = join(dir, 'pid');
-    const result = await runUntilOutput('/bin/sh', ['-c', `echo $$ > ${pidFile}; printf 'Linux ver'; printf 'sion 6.1\\n'; exec sleep 30`], /Linux version/, 10_000);
-    expect(result.matched).toBe(true);
-    expect(isAlive(Number(await readFile(pidFile, 'utf8')))).toBe(false);
-  });
-
-  it('gives up after the time limit and kills the process', async () => {
-    const pidFile = join(dir, 'pid');
-    const result = await runUntilOutput('/bin/sh', ['-c', `echo $$ > ${pidFile}; exec sleep 30`], /Linux version/, 200);
-    expect(result).toMatchObject({ matched: false, exitCode: null, signal: null });
-    expect(isAlive(Number(await readFile(pidFile, 'utf8')))).toBe(false);
-  });
-
-  it('reports an early exit with its stderr', async () => {
-    const result = await runUntilOutput('/bin/sh', ['-c', 'echo "qemu: error: failed to set MSR" >&2; exit 3'], /Linux version/, 10_000);
-    expect(result).toMatchObject({ matched: false, exitCode: 3 });
-    expect(result.stderrTail).toContain('failed to set MSR');
-  });
-
-  it('reports a program that cannot be started', async () => {
-    const result = await runUntilOutput('/no/such/qemu', [], /Linux version/, 1_000);
-    expect(result.matched).toBe(false);
-    expect(result.spawnError).toContain('ENOENT');
   });
 });

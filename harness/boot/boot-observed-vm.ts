@@ -1,11 +1,13 @@
-// bootVm(): options in, a booted guest out; on any failure QEMU is stopped, the run dir removed, logs kept.
+// bootObservedVm(): options in, a booted guest out, watched by the observers the caller attaches (the public
+// bootVm attaches the recorder); on any failure QEMU is stopped, the run dir removed, logs kept.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type BootOptions, type BootPlan, resolveBootOptions } from './boot-options.ts';
-import { recordFailureClass, rewriteReports } from './failure-facts.ts';
+import { recordFailureClass } from './failure-facts.ts';
 import type { AttemptRecord } from './failure-class.ts';
 import { UsageError } from '../errors.ts';
 import { BootedVm, type BootHooks } from './booted-vm.ts';
+import type { RunObserver } from './run-observer.ts';
 import type { CpuChoice } from './boot-report.ts';
 import { createRunDirectories } from './run-directory.ts';
 import { sweepStaleRuns } from './stale-run-sweep.ts';
@@ -29,7 +31,10 @@ export function hostVcpuSlots(env: NodeJS.ProcessEnv): number {
 /** The most vCPUs an automatic choice takes: multi-threaded TCG gains little beyond, and others wait less. */
 export const maxAutomaticVcpus = 4;
 
-export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): Promise<BootedVm> {
+/** Makes the observers of one attempt's run (each retry is a new run with its own folder and recording). */
+export type RunObservers = () => RunObserver[];
+
+export async function bootObservedVm(options: BootOptions, hooks: BootHooks, observers: RunObservers): Promise<BootedVm> {
   const plan = await resolveBootOptions(options);
   const retries = retryCount(options.retries);
   const attempts: AttemptRecord[] = [];
@@ -37,7 +42,7 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
     hooks.onAttempt?.(attempt);
     let vm: BootedVm | undefined;
     try {
-      vm = await bootOnce(plan, options, hooks, (started) => (vm = started));
+      vm = await bootOnce(plan, options, hooks, observers, (started) => (vm = started));
       if (attempts.length > 0) {
         vm.report.retry = { attempt, firstAttempt: attempts[0]!, attempts: [...attempts] };
       }
@@ -45,11 +50,10 @@ export async function bootVm(options: BootOptions = {}, hooks: BootHooks = {}): 
     } catch (error) {
       if (!vm) throw error;
       // Only a failure the infrastructure caused is retried: an image failure is the answer, not noise.
-      const failure = await recordFailureClass(error, vm.report, vm.bootTimeoutMs);
-      if (attempts.length > 0) {
-        vm.report.retry = { attempt, firstAttempt: attempts[0]!, attempts: [...attempts] };
-        await rewriteReports(vm.report, vm.bootTimeoutMs);
-      }
+      const failure = await recordFailureClass(error, vm.report);
+      if (attempts.length > 0) vm.report.retry = { attempt, firstAttempt: attempts[0]!, attempts: [...attempts] };
+      // The stopped run's observers wrote its report before it was classified: they write it again.
+      await vm.reportUpdated();
       if (failure.failureClass !== 'infrastructure' || attempt > retries) {
         if (error instanceof Error) error.message += `\nFailure class: ${failure.failureClass}: ${failure.reason}${attempt > 1 ? ` (attempt ${attempt} of ${retries + 1})` : ''}`;
         throw error;
@@ -67,21 +71,24 @@ function retryCount(value: unknown): number {
   return value;
 }
 
-async function bootOnce(plan: BootPlan, options: BootOptions, hooks: BootHooks, created: (vm: BootedVm) => void): Promise<BootedVm> {
+async function bootOnce(plan: BootPlan, options: BootOptions, hooks: BootHooks, observers: RunObservers, created: (vm: BootedVm) => void): Promise<BootedVm> {
   const sweep = await sweepStaleRuns();
   const directories = await createRunDirectories({ name: plan.name, logRoot: plan.logRoot });
   const vm = new BootedVm(plan, directories);
+  for (const observer of observers()) vm.observe(observer);
   created(vm);
   vm.onWarning = hooks.onWarning;
   for (const problem of sweep.problems) vm.warn(problem);
   hooks.onRunFolder?.(directories.logDir);
-  trackRun({
+  const release = trackRun({
     runDir: directories.runDir,
     qemuPid: () => vm.qemuPid,
     stopped: () => vm.timeline.reached('stopped'),
     stop: (reason) => vm.stop(reason),
     cleanupSync: () => vm.releaseNetworkSync(),
   });
+  // Released once the stop has finished (run dir removed): the last one takes the process handlers away.
+  vm.onceStopped(release);
   let grant: SlotGrant | undefined;
   try {
     const slots = new HostCpuSlots({ dir: join(plan.cacheDir, 'vcpu-slots'), capacity: hostVcpuSlots(options.env ?? process.env) });

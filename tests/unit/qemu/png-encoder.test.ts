@@ -2,7 +2,7 @@
 // and compare the pixels.
 import { crc32 as zlibCrc32, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { PpmParseError, crc32, encodePng, parsePpm, type RgbImage } from '../../../harness/report/png-encoder.ts';
+import { PpmParseError, crc32, encodePng, parsePpm, type RgbImage } from '../../../harness/qemu/png-encoder.ts';
 
 function decodePng(png: Buffer): RgbImage & { chunkTypes: string[] } {
   expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -2,7 +2,7 @@
 // Works with `-display none`: the default VGA device still renders, nobody just looks at it.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { HarnessError } from '../errors.ts';
-import type { QmpClient } from '../qemu/qmp-client.ts';
+import type { QmpClient } from './qmp-client.ts';
 import { encodePng, parsePpm } from './png-encoder.ts';
 
 export const defaultScreendumpTimeoutMs = 5_000;

@@ -6,10 +6,10 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readQemuVersion } from '../qemu/qemu-binary.ts';
-import { type BootOptions, type BootPlan, type RestorePoint, resolveBootOptions } from './boot-options.ts';
+import { type BootOptions, type BootPlan, type RestorePoint, resolveBootOptions } from '../boot/boot-options.ts';
+import type { BootedVm, BootHooks } from '../boot/booted-vm.ts';
+// The recorded boot: a save and each restore are runs with their own reports, as before.
 import { bootVm } from './boot-vm.ts';
-import type { BootedVm } from './booted-vm.ts';
-import type { BootHooks } from './booted-vm.ts';
 
 /** Bumped when what a snapshot holds, or how it is restored, changes. */
 const snapshotFormat = 2;

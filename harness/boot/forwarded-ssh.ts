@@ -1,0 +1,76 @@
+// The guest's SSH as root over its forwarded port: tried from the moment the guest runs, handed out once
+// an exchange works, dropped at a reboot (it belonged to the boot that ended) and closed at the stop.
+import { SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
+
+export interface ForwardedTarget {
+  host: '127.0.0.1';
+  port: number;
+  username: string;
+  privateKey: string;
+}
+
+export class ForwardedSsh {
+  private session: SshSession | undefined;
+  /** The attempts started with the guest (see startEarly), until ssh() takes them over. */
+  private early: Promise<SshSession> | undefined;
+  private readonly stopSignal = new AbortController();
+
+  /**
+   * Starts trying at once (each early attempt is a refused connection, cheap), so the handshake (the
+   * guest's crypto under TCG, ~1 s) happens while the serial shell is set up, not after it.
+   */
+  startEarly(target: ForwardedTarget, budgetMs: number): void {
+    // Attempts start at 2 s: one made while the guest's network is still down hangs instead of failing.
+    this.early = SshSession.waitUntilReady(target, budgetMs, 250, this.stopSignal.signal, 'true', 2000);
+    // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
+    this.early.catch(() => undefined);
+  }
+
+  /** The session: the one already made, the early attempts given `timeoutMs` from now, or new attempts. */
+  async connect(target: ForwardedTarget, timeoutMs: number): Promise<SshSession> {
+    if (this.session) return this.session;
+    const early = this.early;
+    this.early = undefined;
+    this.session = early
+      ? await withinMs(early, timeoutMs, () => {
+          this.stopSignal.abort();
+          const { host, port, username } = target;
+          return new SshNotReadyError({ host, port, username }, 0, timeoutMs, timeoutMs, 'no SSH exchange worked in the attempts made since the guest started (every 250 ms)');
+        })
+      : await SshSession.waitUntilReady(target, timeoutMs);
+    return this.session;
+  }
+
+  /** Closes the session in use (the guest is going down); a later connect() returns the closed one, as before. */
+  closeSession(): void {
+    this.session?.close();
+  }
+
+  /** The guest rebooted: its sessions belonged to the boot that ended; the next connect() makes a new one. */
+  dropSessions(): void {
+    this.session?.close();
+    this.session = undefined;
+    void this.early?.then((session) => session.close(), () => undefined);
+    this.early = undefined;
+  }
+
+  /** The run stops: no attempt starts again, every session is closed. */
+  close(): void {
+    this.session?.close();
+    this.stopSignal.abort();
+    void this.early?.then((session) => session.close(), () => undefined);
+  }
+}
+
+/** `promise`, or after `ms` the error `onTimeout` returns (it also stops what was awaited). */
+async function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
