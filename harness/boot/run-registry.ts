@@ -73,6 +73,9 @@ function killAllNow(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Decided now, not after the stops: by then the last run's release may have removed this handler, and
+  // a caller's own handler (the CLI's --keep-running) may treat a second signal as unhandled.
+  const othersListen = process.listeners(signal).some((listener) => listener !== onSignal);
   const live = [...runs].filter((run) => !run.stopped());
   const reason = new Error(`interrupted by ${signal}`);
   const stops = Promise.allSettled(live.map((run) => run.stop(reason)));
@@ -80,7 +83,6 @@ function onSignal(signal: NodeJS.Signals): void {
   void Promise.race([stops, timer]).then(() => {
     killAllNow();
     // Behave as if we had not been listening: when nobody else handles the signal, die of it.
-    const othersListen = process.listenerCount(signal) > 1;
     if (!othersListen) {
       uninstall();
       process.kill(process.pid, signal);

@@ -1,5 +1,7 @@
 // The registry's process handlers (exit, SIGINT, SIGTERM, SIGHUP) exist only while runs are tracked:
 // none at import, one set however many runs, gone again with the last release.
+import { execa } from 'execa';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { liveRunCount, trackRun, type TrackedRun } from '../../../harness/boot/run-registry.ts';
 
@@ -51,5 +53,44 @@ describe('trackRun', () => {
     release();
     release();
     expect(listenerCounts()).toEqual(before);
+  });
+
+  it('a signal the caller also listens for stops the runs and leaves the process alive, even once the release removed our handler', async () => {
+    // In a child: a real SIGINT. Its run releases itself when stopped, as BootedVm's does.
+    const registry = join(import.meta.dirname, '../../../harness/boot/run-registry.ts');
+    const script = `
+      import { trackRun } from ${JSON.stringify(registry)};
+      let done = false;
+      const release = trackRun({ runDir: '/nonexistent/boot-harness-run-registry-test', qemuPid: () => undefined, stopped: () => done, stop: async () => { done = true; release(); } });
+      // Like harness boot --keep-running: the first signal stops the run; one after that counts as unhandled.
+      let handled = false;
+      const onSignal = (signal) => {
+        if (handled) { process.off('SIGINT', onSignal); process.kill(process.pid, signal); return; }
+        handled = true;
+        setTimeout(() => { console.log('caller handled it'); process.exit(7); }, 300);
+      };
+      process.on('SIGINT', onSignal);
+      console.log('ready');
+      setTimeout(() => {}, 10_000);`;
+    const child = execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false });
+    await new Promise<void>((resolve) => child.stdout!.on('data', (data: Buffer) => data.toString().includes('ready') && resolve()));
+    child.kill('SIGINT');
+    const result = await child;
+    expect({ exitCode: result.exitCode, signal: result.signal ?? undefined, stdout: result.stdout }).toEqual({ exitCode: 7, signal: undefined, stdout: 'ready\ncaller handled it' });
+  });
+
+  it('a signal nobody else listens for ends the process by that signal, after the runs are stopped', async () => {
+    const registry = join(import.meta.dirname, '../../../harness/boot/run-registry.ts');
+    const script = `
+      import { trackRun } from ${JSON.stringify(registry)};
+      let done = false;
+      const release = trackRun({ runDir: '/nonexistent/boot-harness-run-registry-test', qemuPid: () => undefined, stopped: () => done, stop: async () => { done = true; console.log('stopped'); release(); } });
+      console.log('ready');
+      setTimeout(() => {}, 10_000);`;
+    const child = execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false });
+    await new Promise<void>((resolve) => child.stdout!.on('data', (data: Buffer) => data.toString().includes('ready') && resolve()));
+    child.kill('SIGINT');
+    const result = await child;
+    expect({ signal: result.signal, stdout: result.stdout }).toEqual({ signal: 'SIGINT', stdout: 'ready\nstopped' });
   });
 });
