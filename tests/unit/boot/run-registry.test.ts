@@ -22,6 +22,16 @@ function fakeRun(): TrackedRun & { done: boolean } {
   return run;
 }
 
+const registryPath = join(import.meta.dirname, '../../../harness/boot/run-registry.ts');
+
+/** Runs `script` in a child Node, sends it SIGINT once it printed `ready`, and returns how it ended. */
+async function interruptedChild(script: string) {
+  const child = execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false });
+  await new Promise<void>((resolve) => child.stdout!.on('data', (data: Buffer) => data.toString().includes('ready') && resolve()));
+  child.kill('SIGINT');
+  return await child;
+}
+
 describe('trackRun', () => {
   it('importing the registry installs no handler', () => {
     // The module was imported above; its handlers are named functions.
@@ -57,9 +67,8 @@ describe('trackRun', () => {
 
   it('a signal the caller also listens for stops the runs and leaves the process alive, even once the release removed our handler', async () => {
     // In a child: a real SIGINT. Its run releases itself when stopped, as BootedVm's does.
-    const registry = join(import.meta.dirname, '../../../harness/boot/run-registry.ts');
     const script = `
-      import { trackRun } from ${JSON.stringify(registry)};
+      import { trackRun } from ${JSON.stringify(registryPath)};
       let done = false;
       const release = trackRun({ runDir: '/nonexistent/boot-harness-run-registry-test', qemuPid: () => undefined, stopped: () => done, stop: async () => { done = true; release(); } });
       // Like harness boot --keep-running: the first signal stops the run; one after that counts as unhandled.
@@ -72,25 +81,18 @@ describe('trackRun', () => {
       process.on('SIGINT', onSignal);
       console.log('ready');
       setTimeout(() => {}, 10_000);`;
-    const child = execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false });
-    await new Promise<void>((resolve) => child.stdout!.on('data', (data: Buffer) => data.toString().includes('ready') && resolve()));
-    child.kill('SIGINT');
-    const result = await child;
+    const result = await interruptedChild(script);
     expect({ exitCode: result.exitCode, signal: result.signal ?? undefined, stdout: result.stdout }).toEqual({ exitCode: 7, signal: undefined, stdout: 'ready\ncaller handled it' });
   });
 
   it('a signal nobody else listens for ends the process by that signal, after the runs are stopped', async () => {
-    const registry = join(import.meta.dirname, '../../../harness/boot/run-registry.ts');
     const script = `
-      import { trackRun } from ${JSON.stringify(registry)};
+      import { trackRun } from ${JSON.stringify(registryPath)};
       let done = false;
       const release = trackRun({ runDir: '/nonexistent/boot-harness-run-registry-test', qemuPid: () => undefined, stopped: () => done, stop: async () => { done = true; console.log('stopped'); release(); } });
       console.log('ready');
       setTimeout(() => {}, 10_000);`;
-    const child = execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { reject: false });
-    await new Promise<void>((resolve) => child.stdout!.on('data', (data: Buffer) => data.toString().includes('ready') && resolve()));
-    child.kill('SIGINT');
-    const result = await child;
+    const result = await interruptedChild(script);
     expect({ signal: result.signal, stdout: result.stdout }).toEqual({ signal: 'SIGINT', stdout: 'ready\nstopped' });
   });
 });
