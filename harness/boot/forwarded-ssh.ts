@@ -1,5 +1,6 @@
 // The guest's SSH as root over its forwarded port: tried from the moment the guest runs, handed out once
 // an exchange works, dropped at a reboot (it belonged to the boot that ended) and closed at the stop.
+import { withinMs } from '../util/deadline.ts';
 import { SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
 
 export interface ForwardedTarget {
@@ -62,15 +63,3 @@ export class ForwardedSsh {
   }
 }
 
-/** `promise`, or after `ms` the error `onTimeout` returns (it also stops what was awaited). */
-async function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

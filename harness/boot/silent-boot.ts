@@ -1,5 +1,6 @@
 // When the serial console says nothing (or not what was awaited), the VGA screen usually does: a boot
 // that timed out or went silent is explained by what the screen shows, and the likely cause is named.
+import { withinMs } from '../util/deadline.ts';
 import { ExpectTimeoutError } from '../console/console-errors.ts';
 import { type ConsoleContext, HarnessError, describeContext } from '../errors.ts';
 import { type VgaText, describeMethod } from '../qemu/vga-screen.ts';
@@ -181,7 +182,7 @@ export async function explainBootTimeout(input: {
   let vga: VgaText | undefined;
   let vgaError: string | undefined;
   try {
-    vga = await withTimeout(input.readVga(), vgaReadBudgetMs, 'reading the VGA screen');
+    vga = await withinMs(input.readVga(), vgaReadBudgetMs, () => new HarnessError(`reading the VGA screen took longer than ${vgaReadBudgetMs} ms`));
   } catch (error) {
     vgaError = error instanceof Error ? error.message.split('\n')[0] : String(error);
   }
@@ -202,10 +203,3 @@ export async function explainBootTimeout(input: {
   });
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HarnessError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, timedOut]).finally(() => clearTimeout(timer));
-}

@@ -34,3 +34,16 @@ export class Deadline {
 export function scaledMs(budgetMs: number, scale: { readonly factor: number }): number {
   return Math.max(1, Math.round(budgetMs * scale.factor));
 }
+
+/** `promise`, or after `ms` the error `onTimeout` returns (which may also stop what was awaited). */
+export async function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
