@@ -41,8 +41,10 @@ const CAN = 0x18;
 const SUB = 0x1a;
 const REPLACEMENT = 0xfffd;
 
-/** Buffer#latin1Slice without toString's encoding dispatch (a measurable share of a serial-sized read). */
-const latin1Slice = (buffer: Buffer, end: number): string => (buffer as unknown as { latin1Slice(start: number, end: number): string }).latin1Slice(0, end);
+/** Buffer#latin1Slice and #utf8Slice without toString's encoding dispatch (a measurable share of a read). */
+type SlicingBuffer = { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
+const latin1Slice = (buffer: Buffer, end: number): string => (buffer as unknown as SlicingBuffer).latin1Slice(0, end);
+const utf8Slice = (buffer: Buffer, end: number): string => (buffer as unknown as SlicingBuffer).utf8Slice(0, end);
 
 export interface AnsiNormalizerOptions {
   /** What DEC Special Graphics (box-drawing) bytes become: Unicode box drawing (default), ASCII, or the raw letters. */
@@ -118,7 +120,7 @@ export class AnsiNormalizer {
             if (b0 < 0xe0) {
               // U+0080..U+009F are C1 controls: leave them to the slow path.
               if (b0 !== 0xc2 || b1 >= 0xa0) {
-                this.addSegment(base + i + 2, 0);
+                this.addSegment(base + i + 2, 2);
                 out[o] = b0;
                 out[o + 1] = b1;
                 this.outBytes = o + 2;
@@ -130,7 +132,7 @@ export class AnsiNormalizer {
               const b2 = chunk[i + 2]!;
               const cp = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
               if ((b2 & 0xc0) === 0x80 && cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff)) {
-                this.addSegment(base + i + 3, 0);
+                this.addSegment(base + i + 3, 3);
                 out[o] = b0;
                 out[o + 1] = b1;
                 out[o + 2] = b2;
@@ -206,11 +208,12 @@ export class AnsiNormalizer {
     this.out = bigger;
   }
 
-  private addSegment(rawEnd0: number, step: 0 | 1): void {
+  /** Starts a segment at the next character, unless it continues the last run of characters of the same width. */
+  private addSegment(rawEnd0: number, step: number): void {
     const segments = this.segments;
     const last = segments.length - 3;
     const contiguous =
-      step === 1 && last >= 0 && segments[last + 2] === 1 && segments[last + 1]! + (this.outLength - segments[last]!) === rawEnd0;
+      step !== 0 && last >= 0 && segments[last + 2] === step && segments[last + 1]! + (this.outLength - segments[last]!) * step === rawEnd0;
     if (!contiguous) segments.push(this.outLength, rawEnd0, step);
   }
 
@@ -249,7 +252,7 @@ export class AnsiNormalizer {
   private flush(): void {
     if (this.outLength === 0) return;
     // Every character took one byte only when all were ASCII: latin1 decoding is then the same and cheaper.
-    const text = this.outBytes === this.outLength ? latin1Slice(this.out, this.outBytes) : this.out.toString('utf8', 0, this.outBytes);
+    const text = this.outBytes === this.outLength ? latin1Slice(this.out, this.outBytes) : utf8Slice(this.out, this.outBytes);
     this.outBytes = 0;
     this.outLength = 0;
     this.sink.text(text, this.segments);

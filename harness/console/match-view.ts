@@ -75,7 +75,7 @@ export class MatchView implements NormalizerSink {
       const step = segments[s + 2]!;
       const last = this.segCount - 1;
       const contiguous =
-        step === 1 && last >= this.segHead && this.segStep[last] === 1 && this.segRaw[last]! + (offset - this.segText[last]!) === rawEnd0;
+        step !== 0 && last >= this.segHead && this.segStep[last] === step && this.segRaw[last]! + (offset - this.segText[last]!) * step === rawEnd0;
       if (contiguous) continue;
       if (this.segCount === this.segText.length) this.growSegments();
       this.segText[this.segCount] = offset;
@@ -161,7 +161,7 @@ export class MatchView implements NormalizerSink {
     }
     const segEnd = lo + 1 < segs ? this.segText[lo + 1]! : this.end;
     const step = this.segStep[lo]!;
-    const count = step === 0 ? segEnd - this.segText[lo]! : Math.min(segEnd - this.segText[lo]!, rawEnd - this.segRaw[lo]! + 1);
+    const count = step === 0 ? segEnd - this.segText[lo]! : Math.min(segEnd - this.segText[lo]!, Math.floor((rawEnd - this.segRaw[lo]!) / step) + 1);
     return this.segText[lo]! + count;
   }
 
@@ -170,6 +170,9 @@ export class MatchView implements NormalizerSink {
    * of the window after `consumed`; a continuing one only from `lookbackChars` before what it already searched.
    */
   search(patterns: readonly SearchPattern[], fresh: boolean): ViewMatch | undefined {
+    // Nothing arrived since the last search found nothing (a read that was all escape sequences): the same
+    // text gives the same answer.
+    if (!fresh && this.searchedTo === this.end) return undefined;
     const fromAbs = fresh ? this.consumedAt : Math.max(this.consumedAt, this.searchedTo - this.lookbackChars);
     const from = Math.max(0, fromAbs - this.windowStart);
     let best: ViewMatch | undefined;

@@ -1,6 +1,8 @@
 // The raw-offset map that travels with a piece of normalised text: flat triples
 // [textOffset, rawEnd0, step], meaning character k (k >= textOffset, up to the next triple) ends at raw
-// byte rawEnd0 + (k - textOffset) * step. step is 1 for ASCII runs and 0 for a single decoded character.
+// byte rawEnd0 + (k - textOffset) * step. step is the width in bytes of a run of characters that came
+// through as they were (1 for ASCII, 2 or 3 for UTF-8 box drawing and quotes), and 0 for a single character
+// whose bytes say nothing about its neighbours' (decoded one byte at a time, or mapped).
 
 export type Segments = readonly number[];
 

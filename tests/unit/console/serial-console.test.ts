@@ -295,6 +295,29 @@ describe('SerialConsole expect semantics', () => {
     expect(again.before).toBe(' Y ');
   });
 
+  it('maps matches inside runs of multi-byte characters to their raw bytes, in any chunking', async () => {
+    // Box drawing (3 bytes each) and accented letters (2 bytes) come through as runs of one width.
+    const stream = Buffer.from(`${'─'.repeat(30)}X${'│'.repeat(7)}é${'éü'.repeat(9)}Y${'─'.repeat(4)}[    1.000000] k\r\n──Z`);
+    const steps: Pattern[] = ['─X│', /ü(é)ü/, 'Y──', 'Z'];
+    const chunkings = [[stream], splitIntoChunks(stream, 1), ...[1, 2, 3].map((seed) => splitIntoChunks(stream, 'random', seed))];
+    for (const chunks of chunkings) {
+      const matches = await replaySteps(chunks, steps);
+      // The raw bytes up to each match end are exactly the text up to it, encoded.
+      let text = '';
+      for (const m of matches) {
+        text += m.before + m.matchText;
+        expect(stream.subarray(0, m.rawEndByte).toString('utf8')).toBe(text.replace('Y──────Z', 'Y────[    1.000000] k\r\n──Z'));
+      }
+    }
+    // The other view is consumed to the same raw point, inside the run: the filtered view goes on after `Y───`.
+    const { transport, console } = open();
+    transport.push(stream);
+    const unfiltered = await console.expect('Y───', { timeoutMs: 1000, printkFilter: false });
+    expect(unfiltered.before.endsWith('éü')).toBe(true);
+    const filtered = await console.expect('Z', { timeoutMs: 1000 });
+    expect(filtered.before).toBe('───');
+  });
+
   it('keeps memory and work bounded: a long stream without a match is searched in a window', async () => {
     const { transport, console } = open({ lookbackChars: 64 });
     const waiting = console.expect('THE-END', { timeoutMs: 10_000 });
