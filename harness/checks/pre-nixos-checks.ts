@@ -3,7 +3,7 @@
 import type { CheckResult } from './check-result.ts';
 import type { CommandRunner } from '../command/command-runner.ts';
 import { waitUntilSucceeds } from '../command/command-assertions.ts';
-import { SshSession, type SshTarget } from '../ssh/ssh-client.ts';
+import { identityCommand, SshSession, type SshTarget } from '../ssh/ssh-client.ts';
 import { evidenceOf, runCheck } from './check-runner.ts';
 import { parseStorageStatus, parseStorageStatusWith, type StorageStatus, type StorageStatusFormat } from './storage-status-parser.ts';
 
@@ -105,11 +105,13 @@ export function dhcpLease(runner: CommandRunner, name = 'lan', expected: LeaseEx
  */
 export function sshReachable(target: SshTarget, timeoutMs: number, session?: () => Promise<SshSession>): Promise<CheckResult> {
   return runCheck('ssh-reachable', 'SSH reachable with the run key', async () => {
-    const command = 'id -un; hostname';
-    // Without a session, the check's own command is the readiness probe: one SSH exchange fewer.
+    const command = identityCommand;
+    // The check's own command is the readiness probe (of the session made here, or of the one set up since
+    // the guest started): its answer came over a real exchange with the run key, one channel fewer.
     const owned = session ? undefined : await SshSession.waitUntilReady(target, timeoutMs, undefined, undefined, command);
     try {
-      const result = owned ? owned.readyProbe! : await (await session!()).execute(command);
+      const given = owned ? undefined : await session!();
+      const result = owned ? owned.readyProbe! : given!.readyProbe?.command === command ? given!.readyProbe : await given!.execute(command);
       return {
         passed: result.exitCode === 0,
         verdict: result.exitCode === 0 ? `ssh ${target.username}@${target.host}:${target.port} works (${result.stdout.trim().replace(/\n/g, ' on ')})` : `command over SSH exited ${result.exitCode}`,
