@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner } from '../../../harness/command/command-runner.ts';
 import { anyLease, dhcpLease, interfaceNames, listeningSocketsCommand, nicNotRenamed, nicRenamed, sshReachable, sshUnreachable, storageStatus } from '../../../harness/checks/pre-nixos-checks.ts';
-import type { SshSession } from '../../../harness/ssh/ssh-client.ts';
+import { identityCommand, type SshSession } from '../../../harness/ssh/ssh-client.ts';
 import { sshTarget } from '../../../harness/checks/pre-nixos-suite.ts';
 import { PassThrough } from 'node:stream';
 
@@ -166,7 +166,7 @@ describe('sshReachable with a session already made', () => {
   const target = { host: '127.0.0.1' as const, port: 2222, username: 'root', privateKey: 'unused' };
   it("reads the answer of the session's readiness probe when it was the check's command, without another channel", async () => {
     let executed = 0;
-    const session = { readyProbe: { command: 'id -un; hostname', stdout: 'root\npre-nixos\n', stderr: '', exitCode: 0, durationMs: 1 }, execute: async () => (executed++, session.readyProbe) };
+    const session = { readyProbe: { command: identityCommand, stdout: 'root\npre-nixos\n', stderr: '', exitCode: 0, durationMs: 1 }, execute: async () => (executed++, session.readyProbe) };
     const result = await sshReachable(target, 1000, async () => session as unknown as SshSession);
     expect(result).toMatchObject({ passed: true, verdict: 'ssh root@127.0.0.1:2222 works (root on pre-nixos)' });
     expect(executed).toBe(0);
@@ -176,7 +176,7 @@ describe('sshReachable with a session already made', () => {
     const commands: string[] = [];
     const session = { readyProbe: { command: 'true', stdout: '', stderr: '', exitCode: 0, durationMs: 1 }, execute: async (command: string) => (commands.push(command), { command, stdout: '', stderr: 'denied', exitCode: 1, durationMs: 1 }) };
     const result = await sshReachable(target, 1000, async () => session as unknown as SshSession);
-    expect(commands).toEqual(['id -un; hostname']);
+    expect(commands).toEqual([identityCommand]);
     expect(result).toMatchObject({ passed: false, verdict: 'command over SSH exited 1' });
   });
 });
