@@ -16,6 +16,7 @@ import { restoreVm, snapshotFor } from '../../harness/run/vm-snapshot.ts';
 import { type PreNixosExpectations, runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
 import { consoleCoalesceMs } from '../../harness/qemu/qemu-process.ts';
 import { monotonicNowMs } from '../../harness/util/clock.ts';
+import { parseStorageStatus } from '../../harness/checks/storage-status-parser.ts';
 import { drainOnly } from './pty-floor.ts';
 
 const runs = Number(process.env.HARNESS_BENCH_RUNS ?? 3);
@@ -208,7 +209,8 @@ if (sections.has('snapshot')) {
     serial.push(monotonicNowMs() - startedAtMs);
     const ssh = await vm.ssh();
     const answer = await ssh.execute('cat /run/pre-nixos/storage-status');
-    if (answer.stdout.trim() !== 'plan-only') throw new Error(`restored guest answered ${JSON.stringify(answer.stdout)} over SSH`);
+    const reading = parseStorageStatus(answer.stdout);
+    if (!reading.ok || reading.reading.state !== 'plan-only') throw new Error(`restored guest answered ${JSON.stringify(answer.stdout)} over SSH`);
     sshExchange.push(monotonicNowMs() - startedAtMs);
     await vm.stop();
     const coldStartedAtMs = monotonicNowMs();

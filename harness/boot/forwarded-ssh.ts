@@ -1,7 +1,7 @@
 // The guest's SSH as root over its forwarded port: tried from the moment the guest runs, handed out once
 // an exchange works, dropped at a reboot (it belonged to the boot that ended) and closed at the stop.
 import { withinMs } from '../util/deadline.ts';
-import { SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
+import { identityCommand, SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
 
 export interface ForwardedTarget {
   host: '127.0.0.1';
@@ -21,8 +21,10 @@ export class ForwardedSsh {
    * guest's crypto under TCG, ~1 s) happens while the serial shell is set up, not after it.
    */
   startEarly(target: ForwardedTarget, budgetMs: number): void {
-    // Attempts start at 2 s: one made while the guest's network is still down hangs instead of failing.
-    this.early = SshSession.waitUntilReady(target, budgetMs, 250, this.stopSignal.signal, 'true', 2000);
+    // An attempt made while the guest's network is still down hangs instead of failing: after 2 s of
+    // silence it is dropped (others have started alongside every 250 ms; see overlapping-attempts.ts).
+    // The probe is the SSH check's own command, which then reads the answer from the session.
+    this.early = SshSession.waitUntilReady(target, budgetMs, 250, this.stopSignal.signal, identityCommand, 2000);
     // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
     this.early.catch(() => undefined);
   }

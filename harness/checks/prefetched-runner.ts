@@ -10,6 +10,12 @@ export interface PrefetchedCommand {
   command: string;
   /** The budget the check itself would give this command (the round trip gets the sum). */
   timeoutMs?: number;
+  /**
+   * Started in the background at its place in the order, so it runs alongside the commands after it (on a
+   * guest with more than one vCPU, at the same time); its answer is printed once they are done. For a
+   * slow command that only reads.
+   */
+  alongside?: boolean;
 }
 
 /**
@@ -22,14 +28,21 @@ const maxQuotedScriptChars = 800;
  * One command line that runs `commands` in order, framing each output like the serial shell frames a
  * command (`M{i\n`…`}iM <status>\n`), each command quoted only once so the line stays short.
  */
-function batchScript(frame: string, first: number, commands: readonly string[]): string {
-  return `_h=${splitQuoted(frame)}; _i=${first}; for _c in ${commands.map(shellQuote).join(' ')}; do echo "\${_h}{\$_i"; eval "\$_c"; echo "}\$_i\$_h \$?"; _i=\$((_i+1)); done`;
+function batchScript(frame: string, first: number, commands: readonly PrefetchedCommand[]): string {
+  const words = commands.map((c) => shellQuote(c.alongside ? `&${c.command}` : c.command)).join(' ');
+  if (!commands.some((c) => c.alongside)) {
+    return `_h=${splitQuoted(frame)}; _i=${first}; for _c in ${words}; do echo "\${_h}{\$_i"; eval "\$_c"; echo "}\$_i\$_h \$?"; _i=\$((_i+1)); done`;
+  }
+  // A command marked `&` runs in the background into a file (its closing frame too), printed after the
+  // rest. In a subshell: an interactive shell would print job notices ("[1] 123") between the frames, and
+  // `wait` there would also wait for jobs the caller started on the console.
+  return `( _h=${splitQuoted(frame)}; _i=${first}; _p=; _b=; for _c in ${words}; do case \$_c in \\&*) { eval "\${_c#&}"; echo "}\$_i\$_h \$?"; }>/run/.h\$\$.\$_i 2>&1 & _p="\$_p \$!"; _b="\$_b \$_i";; *) echo "\$_h{\$_i"; eval "\$_c"; echo "}\$_i\$_h \$?";; esac; _i=\$((_i+1)); done; wait \$_p; for _i in \$_b; do echo "\$_h{\$_i"; cat /run/.h\$\$.\$_i; done; rm -f /run/.h\$\$.* & )`;
 }
 
 /** Splits `commands` into runs whose scripts fit on one line; a command too long alone gets no batch. */
-function batches(frame: string, commands: readonly string[]): { first: number; commands: string[] }[] {
-  const out: { first: number; commands: string[] }[] = [];
-  let current: { first: number; commands: string[] } | undefined;
+function batches(frame: string, commands: readonly PrefetchedCommand[]): { first: number; commands: PrefetchedCommand[] }[] {
+  const out: { first: number; commands: PrefetchedCommand[] }[] = [];
+  let current: { first: number; commands: PrefetchedCommand[] } | undefined;
   for (const [index, command] of commands.entries()) {
     if (current && shellQuote(batchScript(frame, current.first, [...current.commands, command])).length <= maxQuotedScriptChars) {
       current.commands.push(command);
@@ -64,7 +77,10 @@ export class PrefetchedRunner implements CommandRunner {
     let frame = marker();
     while (text.includes(frame)) frame = marker();
     const answers: CommandResult[] = [];
-    for (const batch of batches(frame, commands.map((c) => c.command))) {
+    // Running alongside saves less than a round trip costs: without it when it would take another line.
+    const alongside = batches(frame, commands);
+    const inOrder = batches(frame, commands.map((c) => ({ ...c, alongside: false })));
+    for (const batch of alongside.length > inOrder.length ? inOrder : alongside) {
       const budgets = commands.slice(batch.first, batch.first + batch.commands.length);
       const timeoutMs = budgets.reduce((sum, c) => sum + (c.timeoutMs ?? 30_000), 0);
       const startedAtMs = monotonicNowMs();
@@ -76,7 +92,7 @@ export class PrefetchedRunner implements CommandRunner {
         break;
       }
       const durationMs = monotonicNowMs() - startedAtMs;
-      for (const [offset, command] of batch.commands.entries()) {
+      for (const [offset, { command }] of batch.commands.entries()) {
         const index = batch.first + offset;
         const open = `${frame}{${index}\n`;
         const from = output.indexOf(open);

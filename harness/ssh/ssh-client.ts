@@ -2,10 +2,12 @@
 // slirp accepts TCP on the host side even when nothing listens in the guest.
 import ssh2, { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { Duplex } from 'node:stream';
+import { connect } from 'node:net';
 import { HarnessError } from '../errors.ts';
 import type { CommandResult, CommandRunner, ExecuteOptions } from '../command/command-runner.ts';
 import { Deadline } from '../util/deadline.ts';
-import { monotonicNowMs, sleep } from '../util/clock.ts';
+import { monotonicNowMs } from '../util/clock.ts';
+import { overlappingAttempts } from './overlapping-attempts.ts';
 
 /**
  * Where to SSH. Without `openStream` only 127.0.0.1 is dialled (forwarded ports); a guest elsewhere
@@ -55,6 +57,15 @@ export class SshCommandTimeoutError extends HarnessError {
   }
 }
 
+/**
+ * Proves a session works and says as whom and on which host: the readiness probe of the guest's early
+ * session, so the SSH check can read its answer from there instead of opening another channel (the
+ * first channel of an OpenSSH login costs ~0.5 s of the guest's CPU under TCG). Shell builtins only
+ * (the login's USER, the kernel's host name): `id` and `hostname` were two more processes for the guest
+ * to start, ~0.1 s on a freshly restored snapshot, where every code path is translated anew.
+ */
+export const identityCommand = 'echo "$USER" && read -r h </proc/sys/kernel/hostname && echo "$h"';
+
 /** The longest one SSH connection attempt may take before the next starts. */
 const maxAttemptTimeoutMs = 10_000;
 
@@ -67,12 +78,18 @@ export class SshSession implements CommandRunner {
     readonly target: SshTarget,
   ) {}
 
-  /** Connects once. Rejects with the ssh2 error when the exchange fails. */
-  static connectOnce(target: SshTarget, timeoutMs: number): Promise<SshSession> {
+  /**
+   * Connects once. Rejects with the ssh2 error when the exchange fails, or with the abort reason when
+   * `signal` aborts first. `heard` is called when the server first sends anything (its version line).
+   */
+  static connectOnce(target: SshTarget, timeoutMs: number, watch: { heard?: () => void; signal?: AbortSignal } = {}): Promise<SshSession> {
     return new Promise((resolve, reject) => {
       const client = new Client();
+      // Our own socket, so the first byte from the server can be seen (through slirp the TCP connect
+      // itself always succeeds at once, whether or not anything in the guest answers).
+      const sock = 'openStream' in target ? target.openStream() : connect({ host: target.host, port: target.port });
       const config: ConnectConfig = {
-        ...('openStream' in target ? { sock: target.openStream() } : { host: target.host, port: target.port }),
+        sock,
         username: target.username,
         privateKey: target.privateKey,
         readyTimeout: Math.max(1000, timeoutMs),
@@ -80,8 +97,17 @@ export class SshSession implements CommandRunner {
         hostVerifier: () => true,
       };
       let settled = false;
-      client.once('ready', () => {
+      const onAbort = () => {
+        if (settled) return;
         settled = true;
+        client.end();
+        sock.destroy();
+        reject(watch.signal?.reason instanceof Error ? watch.signal.reason : new Error('SSH attempt stopped'));
+      };
+      client.once('ready', () => {
+        if (settled) return;
+        settled = true;
+        watch.signal?.removeEventListener('abort', onAbort);
         resolve(new SshSession(client, target));
       });
       // ssh2 can emit more than one error (and errors after 'ready' when the guest goes away): keep a
@@ -89,17 +115,23 @@ export class SshSession implements CommandRunner {
       client.on('error', (error) => {
         if (settled) return;
         settled = true;
+        watch.signal?.removeEventListener('abort', onAbort);
         client.end();
         reject(error);
       });
+      if (watch.signal?.aborted) return onAbort();
+      watch.signal?.addEventListener('abort', onAbort, { once: true });
       client.connect(config);
+      // After connect(): ssh2 has paused the socket and added its own reader, so this one only watches.
+      if (watch.heard) sock.once('data', watch.heard);
     });
   }
 
   /**
    * Retries connect + `probe` (default `true`) until it exits 0, the budget is spent or `signal` aborts (then
    * no further attempt starts). A caller with a command to run anyway passes it as the probe and reads its
-   * result from `readyProbe`: one exchange fewer.
+   * result from `readyProbe`: one exchange fewer. Attempts overlap while the guest stays silent (see
+   * overlapping-attempts.ts); one that stays silent `silenceLimitMs` is dropped.
    */
   static async waitUntilReady(
     target: SshTarget,
@@ -107,35 +139,34 @@ export class SshSession implements CommandRunner {
     intervalMs = 500,
     signal?: AbortSignal,
     probeCommand = 'true',
-    firstAttemptTimeoutMs = maxAttemptTimeoutMs,
+    silenceLimitMs = maxAttemptTimeoutMs,
   ): Promise<SshSession> {
     const parsedKey = ssh2.utils.parseKey(target.privateKey);
     if (parsedKey instanceof Error) throw new SshKeyUnusableError(publicPartOf(target), parsedKey.message);
     const deadline = Deadline.after(timeoutMs);
-    let attempts = 0;
-    let lastError = 'no attempt made';
-    let attemptTimeoutMs = Math.min(firstAttemptTimeoutMs, maxAttemptTimeoutMs);
-    while (!deadline.expired) {
-      signal?.throwIfAborted();
-      attempts += 1;
-      const attemptStartedAtMs = monotonicNowMs();
-      try {
-        const session = await SshSession.connectOnce(target, Math.min(attemptTimeoutMs, deadline.remainingMs));
-        const probe = await session.execute(probeCommand, { timeoutMs: Math.max(1000, deadline.remainingMs) });
-        session.readyProbe = probe;
-        if (probe.exitCode === 0 && !signal?.aborted) return session;
-        lastError = `\`${probeCommand}\` exited ${probe.exitCode}`;
-        session.close();
-      } catch (error) {
-        lastError = (error as Error).message;
-        // An attempt that used its whole budget hung (a guest whose network is not up yet leaves slirp's
-        // connection unanswered): the next one gets twice as long, so a slow handshake still fits.
-        if (monotonicNowMs() - attemptStartedAtMs >= attemptTimeoutMs - 50) attemptTimeoutMs = Math.min(maxAttemptTimeoutMs, attemptTimeoutMs * 2);
-      }
-      if (deadline.remainingMs <= intervalMs) break;
-      await sleep(intervalMs);
-    }
-    throw new SshNotReadyError(publicPartOf(target), attempts, deadline.elapsedMs, timeoutMs, lastError);
+    const outcome = await overlappingAttempts<SshSession>({
+      start: async (heard, attemptSignal, attemptTimeoutMs) => {
+        const session = await SshSession.connectOnce(target, attemptTimeoutMs, { heard, signal: attemptSignal });
+        try {
+          const probe = await session.execute(probeCommand, { timeoutMs: Math.max(1000, deadline.remainingMs) });
+          session.readyProbe = probe;
+          if (probe.exitCode !== 0) throw new Error(`\`${probeCommand}\` exited ${probe.exitCode}`);
+          return session;
+        } catch (error) {
+          session.close();
+          throw error;
+        }
+      },
+      discard: (session) => session.close(),
+      deadline,
+      intervalMs,
+      attemptTimeoutMs: maxAttemptTimeoutMs,
+      silenceLimitMs,
+      ...(signal ? { signal } : {}),
+    });
+    if (outcome.ok) return outcome.value;
+    signal?.throwIfAborted();
+    throw new SshNotReadyError(publicPartOf(target), outcome.attempts, deadline.elapsedMs, timeoutMs, outcome.lastError);
   }
 
   execute(command: string, options: ExecuteOptions = {}): Promise<CommandResult> {

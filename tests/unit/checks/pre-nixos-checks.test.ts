@@ -1,7 +1,8 @@
 // The checks' verdicts over scripted guest answers (no QEMU): each can fail, and says why.
 import { describe, expect, it } from 'vitest';
 import type { CommandResult, CommandRunner } from '../../../harness/command/command-runner.ts';
-import { anyLease, dhcpLease, interfaceNames, listeningSocketsCommand, nicNotRenamed, nicRenamed, sshUnreachable, storageStatus } from '../../../harness/checks/pre-nixos-checks.ts';
+import { anyLease, dhcpLease, interfaceNames, listeningSocketsCommand, nicNotRenamed, nicRenamed, sshReachable, sshUnreachable, storageStatus } from '../../../harness/checks/pre-nixos-checks.ts';
+import { identityCommand, type SshSession } from '../../../harness/ssh/ssh-client.ts';
 import { sshTarget } from '../../../harness/checks/pre-nixos-suite.ts';
 import { PassThrough } from 'node:stream';
 
@@ -56,6 +57,14 @@ describe('dhcpLease', () => {
     );
     expect(result.passed).toBe(false);
     expect(result.verdict).toContain('not marked dynamic');
+  });
+
+  it('reads first and polls only when there is no address yet (a poll is two more guest processes)', async () => {
+    const sent: string[] = [];
+    const runner = scriptedRunner({ 'ip -4 -o addr show dev lan |': { stdout: '' }, 'ip -4 -o addr': { stdout: '2: lan    inet 10.0.2.15/24 scope global dynamic lan\n' }, 'ip -4 route': route });
+    const recording: CommandRunner = { execute: (command) => (sent.push(command), runner.execute(command)) };
+    expect((await dhcpLease(recording, 'lan', { timeoutMs: 10 })).passed).toBe(true);
+    expect(sent).toEqual(['ip -4 -o addr show dev lan', 'ip -4 route show default']);
   });
 
   it('fails with no address and no route, saying both', async () => {
@@ -150,5 +159,24 @@ describe('sshTarget: where the SSH checks connect', () => {
     const openStream = () => new PassThrough();
     expect(sshTarget({ sshKey, sshPort: undefined }, { ssh: { host: '10.213.7.50', openStream } })).toMatchObject({ host: '10.213.7.50', port: 22, openStream });
     expect(sshTarget({ sshKey, sshPort: undefined }, {})).toMatch(/no forwarded SSH port/);
+  });
+});
+
+describe('sshReachable with a session already made', () => {
+  const target = { host: '127.0.0.1' as const, port: 2222, username: 'root', privateKey: 'unused' };
+  it("reads the answer of the session's readiness probe when it was the check's command, without another channel", async () => {
+    let executed = 0;
+    const session = { readyProbe: { command: identityCommand, stdout: 'root\npre-nixos\n', stderr: '', exitCode: 0, durationMs: 1 }, execute: async () => (executed++, session.readyProbe) };
+    const result = await sshReachable(target, 1000, async () => session as unknown as SshSession);
+    expect(result).toMatchObject({ passed: true, verdict: 'ssh root@127.0.0.1:2222 works (root on pre-nixos)' });
+    expect(executed).toBe(0);
+  });
+
+  it('runs its command when the probe was another, and fails when that command fails', async () => {
+    const commands: string[] = [];
+    const session = { readyProbe: { command: 'true', stdout: '', stderr: '', exitCode: 0, durationMs: 1 }, execute: async (command: string) => (commands.push(command), { command, stdout: '', stderr: 'denied', exitCode: 1, durationMs: 1 }) };
+    const result = await sshReachable(target, 1000, async () => session as unknown as SshSession);
+    expect(commands).toEqual([identityCommand]);
+    expect(result).toMatchObject({ passed: false, verdict: 'command over SSH exited 1' });
   });
 });

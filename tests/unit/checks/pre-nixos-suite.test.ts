@@ -125,6 +125,34 @@ describe('PrefetchedRunner', () => {
     expect(shell.commands.length).toBe(before + 1);
   });
 
+  it('a command marked alongside runs in the background next to the ones after it, and is answered as if run alone', async () => {
+    const dir = execFileSync('mktemp', ['-d'], { encoding: 'utf8' }).trim();
+    try {
+      // It waits for a file a later command makes: in order it would never finish (the test would time out).
+      const waiting = `while [ ! -e ${dir}/go ]; do sleep 0.02; done; echo 'saw | go'; printf 'no newline'; exit 3`;
+      const commands = [{ command: 'echo first' }, { command: waiting, alongside: true }, { command: `touch ${dir}/go; echo made` }, { command: 'echo last >&2; false' }];
+      const shell = new BashRunner();
+      const prefetched = await PrefetchedRunner.prefetch(shell, commands);
+      expect(shell.commands).toHaveLength(1);
+      expect(await prefetched.execute(waiting)).toMatchObject({ stdout: "saw | go\nno newline", exitCode: 3 });
+      expect(await prefetched.execute('echo first')).toMatchObject({ stdout: 'first\n', exitCode: 0 });
+      expect(await prefetched.execute(`touch ${dir}/go; echo made`)).toMatchObject({ stdout: 'made\n', exitCode: 0 });
+      expect(prefetched.unused).toEqual(['echo last >&2; false']);
+    } finally {
+      execFileSync('rm', ['-rf', dir]);
+    }
+  });
+
+  it('runs in order instead when running alongside would not fit on one line', async () => {
+    // 18 commands fit on one line in order; the background form's longer script would need a second line.
+    const commands = Array.from({ length: 18 }, (_, index) => ({ command: `echo ${'z'.repeat(20)}-${index}`, alongside: index === 1 }));
+    const shell = new BashRunner();
+    const prefetched = await PrefetchedRunner.prefetch(shell, commands);
+    expect(shell.commands).toHaveLength(1);
+    expect(shell.commands[0]).not.toContain('&');
+    for (const [index, { command }] of commands.entries()) expect((await prefetched.execute(command)).stdout).toBe(`${'z'.repeat(20)}-${index}\n`);
+  });
+
   it('a failed round trip leaves every command to the real runner', async () => {
     const runner: CommandRunner = { execute: (command) => (command.includes('eval') ? Promise.reject(new Error('channel gone')) : Promise.resolve({ command, stdout: 'real\n', stderr: '', exitCode: 0, durationMs: 1 })) };
     const prefetched = await PrefetchedRunner.prefetch(runner, [{ command: 'echo x' }]);

@@ -1,0 +1,134 @@
+// Connection attempts that overlap instead of queueing. Through QEMU's user-mode network a connection to a
+// guest whose network is not up yet is accepted on the host side and then stays silent: slirp's SYN to the
+// guest was lost and is retried only seconds later (measured: attempts hung 2, 4, 8 and 10 s while sshd had
+// long been listening). So while every attempt in flight is silent, another starts every interval, and one
+// that has been silent too long is dropped; once the far end says anything, the silent ones are dropped and
+// no more start, so a guest is never handed a crowd of handshakes to do at once.
+import { Deadline } from '../util/deadline.ts';
+import { monotonicNowMs } from '../util/clock.ts';
+
+export interface OverlappingAttemptsOptions<T> {
+  /**
+   * Starts one attempt with `attemptTimeoutMs` for all of it: calls `heard()` when the far end first sends
+   * anything, resolves with a usable result or rejects; after `signal` aborts it must reject soon.
+   */
+  start: (heard: () => void, signal: AbortSignal, attemptTimeoutMs: number) => Promise<T>;
+  /** Closes a result nobody will use (it came in after another won, or after the wait ended). */
+  discard: (value: T) => void;
+  deadline: Deadline;
+  /** Time between starts while every attempt in flight is silent, and before a retry after a failure. */
+  intervalMs: number;
+  /** The whole budget of one attempt that has heard from the far end. */
+  attemptTimeoutMs: number;
+  /**
+   * How long an attempt may stay silent before it is dropped. Doubles (up to attemptTimeoutMs) each time
+   * one is dropped after the far end has answered anything at all (a refusal too): then silence is a slow
+   * server, not a lost packet, and it gets more time.
+   */
+  silenceLimitMs: number;
+  maxInFlight?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+export type OverlappingOutcome<T> = { ok: true; value: T; attempts: number } | { ok: false; attempts: number; lastError: string };
+
+interface Attempt {
+  startedAtMs: number;
+  heard: boolean;
+  stop: AbortController;
+}
+
+class SilentTooLong extends Error {
+  constructor(silenceMs: number) {
+    super(`nothing came back in ${Math.round(silenceMs)} ms (another attempt was started alongside)`);
+  }
+}
+
+export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): Promise<OverlappingOutcome<T>> {
+  const now = options.now ?? monotonicNowMs;
+  const maxInFlight = options.maxInFlight ?? 4;
+  const inFlight = new Set<Attempt>();
+  let attempts = 0;
+  let lastError = 'no attempt made';
+  let silenceLimitMs = Math.min(options.silenceLimitMs, options.attemptTimeoutMs);
+  let farEndAnswered = false;
+  let lastStartMs = -Infinity;
+  let finished = false;
+
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (outcome: OverlappingOutcome<T>) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      for (const attempt of inFlight) attempt.stop.abort();
+      resolve(outcome);
+    };
+    const onAbort = () => finish({ ok: false, attempts, lastError: `stopped: ${String(options.signal?.reason ?? 'aborted')}` });
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const startOne = () => {
+      const attempt: Attempt = { startedAtMs: now(), heard: false, stop: new AbortController() };
+      attempts += 1;
+      lastStartMs = attempt.startedAtMs;
+      inFlight.add(attempt);
+      const heard = () => {
+        if (attempt.heard || finished) return;
+        attempt.heard = true;
+        farEndAnswered = true;
+        // The path to the server works: silent attempts are lost packets or queued behind this one.
+        for (const other of inFlight) if (other !== attempt && !other.heard) other.stop.abort(new SilentTooLong(now() - other.startedAtMs));
+      };
+      options
+        .start(heard, attempt.stop.signal, Math.min(options.attemptTimeoutMs, Math.max(1, options.deadline.remainingMs)))
+        .then(
+          (value) => {
+            inFlight.delete(attempt);
+            if (finished) options.discard(value);
+            else finish({ ok: true, value, attempts });
+          },
+          (error: unknown) => {
+            inFlight.delete(attempt);
+            const reason = attempt.stop.signal.reason;
+            if (reason instanceof SilentTooLong) {
+              if (farEndAnswered) silenceLimitMs = Math.min(options.attemptTimeoutMs, silenceLimitMs * 2);
+              if (!lastError || lastError === 'no attempt made') lastError = reason.message;
+            } else {
+              // A quick end without a word (a refusal, a reset) is an answer too: the network path is up.
+              if (!attempt.heard && now() - attempt.startedAtMs < silenceLimitMs) farEndAnswered = true;
+              lastError = error instanceof Error ? error.message : String(error);
+            }
+            tick();
+          },
+        );
+    };
+
+    const tick = () => {
+      if (finished) return;
+      clearTimeout(timer);
+      if (options.deadline.expired) {
+        // Whatever is still in flight had the whole budget.
+        return finish({ ok: false, attempts, lastError });
+      }
+      const nowMs = now();
+      for (const attempt of inFlight) {
+        if (!attempt.heard && nowMs - attempt.startedAtMs >= silenceLimitMs) attempt.stop.abort(new SilentTooLong(nowMs - attempt.startedAtMs));
+      }
+      const mayStart = () => {
+        const live = [...inFlight].filter((attempt) => !attempt.stop.signal.aborted);
+        return live.every((attempt) => !attempt.heard) && live.length < maxInFlight;
+      };
+      if (mayStart() && nowMs >= lastStartMs + options.intervalMs) startOne();
+      // Next look: the next start (if one may start), the next silence limit or the deadline, whichever comes first.
+      const waits = [options.deadline.remainingMs];
+      if (mayStart()) waits.push(lastStartMs + options.intervalMs - now());
+      for (const attempt of inFlight) if (!attempt.heard && !attempt.stop.signal.aborted) waits.push(attempt.startedAtMs + silenceLimitMs - now());
+      timer = setTimeout(tick, Math.max(1, Math.min(...waits)));
+    };
+
+    if (options.signal?.aborted) onAbort();
+    else tick();
+  });
+}
