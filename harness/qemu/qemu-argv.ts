@@ -1,5 +1,6 @@
 // Pure: VmSpec → QEMU argv. No I/O, so every branch is unit-tested.
 import { inheritedNicDescriptors, type BootSource, type Nic, type VmSpec } from './vm-spec.ts';
+import { incomingFrom } from './vm-state-stream.ts';
 
 /** QEMU option values use `,` as separator; a literal comma is written `,,`. */
 export function escapeOptionValue(value: string): string {
@@ -27,8 +28,7 @@ export function buildQemuArgv(spec: VmSpec): string[] {
   spec.disks.forEach((disk, index) => {
     argv.push('-drive', `file=${escapeOptionValue(disk.overlayPath)},if=virtio,format=qcow2,index=${index}`);
   });
-  if (spec.vmStateDrivePath) argv.push('-drive', `if=none,id=vmstate,format=qcow2,file=${escapeOptionValue(spec.vmStateDrivePath)}`);
-  if (spec.loadSnapshot) argv.push('-loadvm', spec.loadSnapshot);
+  if (spec.incomingStatePath) argv.push('-incoming', incomingFrom(spec.incomingStatePath));
   argv.push(...networkArgs(spec.nics));
   // Entropy early in boot: without it sshd key generation can stall for minutes under TCG.
   argv.push('-device', 'virtio-rng-pci');

@@ -9,6 +9,7 @@ import { Deadline } from '../util/deadline.ts';
 import { sleep } from '../util/clock.ts';
 import { buildQemuArgv } from './qemu-argv.ts';
 import { QmpClient, parseHostForwards } from './qmp-client.ts';
+import { waitForIncomingState } from './vm-state-stream.ts';
 import { inheritedNicDescriptors, type VmSpec } from './vm-spec.ts';
 
 export class QemuExitedError extends HarnessError {
@@ -131,6 +132,7 @@ export class QemuProcess implements AsyncDisposable {
   }
 
   async resume(): Promise<void> {
+    if (this.spec.incomingStatePath) await waitForIncomingState(this.qmp);
     await this.qmp.execute('cont');
   }
 

@@ -73,10 +73,8 @@ export interface VmSpec {
   fwCfgFiles: { name: string; file: string }[];
   /** BIOS (SeaBIOS, i440fx) or UEFI (OVMF, q35) with a per-run copy of the variable store. */
   firmware: { kind: 'bios' } | { kind: 'uefi'; codePath: string; varsPath: string };
-  /** A qcow2 drive (not seen by the guest) that holds saved VM state, so `savevm` works without a guest disk. */
-  vmStateDrivePath?: string | undefined;
-  /** Restore this internal snapshot at start (`-loadvm`); the command line must match the saving one but for ports. */
-  loadSnapshot?: string | undefined;
+  /** Start from this saved state (a migration stream, `-incoming`); the command line must match the saving one but for ports. */
+  incomingStatePath?: string | undefined;
   /** Raw console record written by QEMU itself: loss-free even when the pty drops the tail at exit. */
   consoleLogPath: string;
   qmpSocketPath: string;

@@ -10,9 +10,10 @@ import { type BootOptions, type BootPlan, type RestorePoint, resolveBootOptions 
 import type { BootedVm, BootHooks } from '../boot/booted-vm.ts';
 // The recorded boot: a save and each restore are runs with their own reports, as before.
 import { bootVm } from './boot-vm.ts';
+import { vmStateFile } from '../boot/machine-recipe.ts';
 
 /** Bumped when what a snapshot holds, or how it is restored, changes. */
-const snapshotFormat = 2;
+const snapshotFormat = 3;
 
 interface SnapshotMeta extends RestorePoint {
   fingerprint: string;
@@ -100,7 +101,7 @@ export async function restoreVm(options: BootOptions, hooks: BootHooks = {}): Pr
 async function readMeta(dir: string): Promise<SnapshotMeta | undefined> {
   try {
     const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as SnapshotMeta;
-    return existsSync(meta.privateKeyPath) && existsSync(join(dir, 'vmstate.qcow2')) ? meta : undefined;
+    return existsSync(meta.privateKeyPath) && existsSync(join(dir, vmStateFile)) ? meta : undefined;
   } catch {
     // No usable snapshot (none yet, or a half-written one): the caller boots and saves a fresh one.
     return undefined;

@@ -135,12 +135,11 @@ describe('firmware and host-to-guest channels', () => {
 });
 
 describe('snapshot arguments', () => {
-  it('adds a guest-invisible vmstate drive and -loadvm, and nothing else changes but the port', () => {
-    const saving = buildQemuArgv(spec({ vmStateDrivePath: '/run/a/vmstate.qcow2' }));
-    const restoring = buildQemuArgv(spec({ vmStateDrivePath: '/run/b/vmstate.qcow2', loadSnapshot: 'harness-ready' }));
-    expect(optionValues(saving, '-drive')).toContain('if=none,id=vmstate,format=qcow2,file=/run/a/vmstate.qcow2');
-    expect(optionValues(restoring, '-loadvm')).toEqual(['harness-ready']);
-    expect(saving).not.toContain('-loadvm');
+  it('a restore adds only -incoming from the saved stream (its path one shell word), nothing else changes', () => {
+    const saving = buildQemuArgv(spec({}));
+    const restoring = buildQemuArgv(spec({ incomingStatePath: "/cache/it's here/vmstate.mig" }));
+    expect(optionValues(restoring, '-incoming')).toEqual([`exec:cat '/cache/it'\\''s here/vmstate.mig'`]);
+    expect(restoring.filter((arg, index) => arg !== '-incoming' && restoring[index - 1] !== '-incoming')).toEqual(saving);
   });
 });
 
