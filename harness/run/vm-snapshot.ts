@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readQemuVersion } from '../qemu/qemu-binary.ts';
+import { qemuVersionOf } from '../qemu/qemu-binary.ts';
 import { type BootOptions, type BootPlan, type RestorePoint, resolveBootOptions } from '../boot/boot-options.ts';
 import type { BootedVm, BootHooks } from '../boot/booted-vm.ts';
 // The recorded boot: a save and each restore are runs with their own reports, as before.
@@ -35,7 +35,7 @@ export async function snapshotFingerprint(plan: BootPlan): Promise<string> {
     await identify('initrd', plan.source.initrd);
   }
   for (const [index, disk] of plan.disks.entries()) if (disk.kind === 'file') await identify(`disk${index}`, disk.path);
-  const qemuVersion = (await readQemuVersion(plan.qemuBinary))?.text ?? 'unknown';
+  const qemuVersion = (await qemuVersionOf(plan.qemuBinary))?.text ?? 'unknown';
   const material = {
     snapshotFormat,
     qemu: { binary: plan.qemuBinary, version: qemuVersion },
