@@ -53,6 +53,16 @@ export function inheritedNicDescriptors(nics: readonly Nic[]): { fd: number; dev
   return nics.filter((nic): nic is InheritedFdNic => nic.mode === 'fd').map((nic, index) => ({ fd: 3 + index, devicePath: nic.devicePath }));
 }
 
+/**
+ * Every descriptor QEMU inherits from its launcher: the `fd` NICs' devices (read-write, in NIC order), then
+ * the saved state a restore loads (read-only; QEMU reads a regular file's descriptor straight, without the
+ * pipe and `cat` of an `exec:` URI: measured ~110 ms against ~200-240 ms for the default image's state).
+ */
+export function inheritedDescriptors(spec: Pick<VmSpec, 'nics' | 'incomingStatePath'>): { fd: number; path: string; access: 'read' | 'read-write' }[] {
+  const nics = inheritedNicDescriptors(spec.nics).map(({ fd, devicePath }) => ({ fd, path: devicePath, access: 'read-write' as const }));
+  return spec.incomingStatePath ? [...nics, { fd: 3 + nics.length, path: spec.incomingStatePath, access: 'read' as const }] : nics;
+}
+
 export interface DiskSpec {
   /** The qcow2 overlay in the run dir that the guest writes to; the user's image is only its backing file. */
   overlayPath: string;

@@ -1,7 +1,8 @@
 // A running guest's RAM and device state written to a file as a migration stream, and read back at the
-// start of another QEMU (`-incoming`). Measured against `savevm`/`-loadvm` into a qcow2 drive (QEMU 7.2,
-// TCG, the default image's 113 MB of state): the stream loads in ~220 ms against ~320 ms, and being only
-// read, it needs no per-restore copy of the drive (another ~50 ms).
+// start of another QEMU (`-incoming fd:N`, the file inherited read-only, see vm-spec.ts). Measured against
+// `savevm`/`-loadvm` into a qcow2 drive (QEMU 7.2, TCG, the default image's 113 MB of state): the stream
+// loads in ~110 ms from a descriptor (~220 ms through `exec:cat`) against ~320 ms, and being only read,
+// it needs no per-restore copy of the drive (another ~50 ms).
 import { HarnessError } from '../errors.ts';
 import type { QmpClient } from './qmp-client.ts';
 import { sleep } from '../util/clock.ts';
@@ -10,11 +11,6 @@ import { Deadline } from '../util/deadline.ts';
 /** QEMU runs an `exec:` migration URI with /bin/sh -c: the path is one single-quoted word. */
 function shellWord(path: string): string {
   return `'${path.replaceAll("'", `'\\''`)}'`;
-}
-
-/** The `-incoming` value that loads `path` (then the guest resumes on `cont`, or at once without -S). */
-export function incomingFrom(path: string): string {
-  return `exec:cat ${shellWord(path)}`;
 }
 
 interface MigrationStatus {
