@@ -84,7 +84,7 @@ const versions = new Map<string, Promise<QemuVersion | undefined>>();
  * which every snapshot restore paid for its fingerprint). A replaced binary is a new file: asked again.
  */
 export async function qemuVersionOf(qemuBinary: string): Promise<QemuVersion | undefined> {
-  const info = await stat(qemuBinary).catch(() => undefined);
+  const info = await stat(qemuBinary).catch(() => undefined); // no file to key by: ask it directly, uncached
   if (!info) return readQemuVersion(qemuBinary);
   const key = `${qemuBinary}\0${info.size}\0${info.mtimeMs}\0${info.ino}`;
   let version = versions.get(key);
