@@ -228,7 +228,7 @@ if (sections.has('snapshot')) {
   say(`| to serial shell ready | ${seconds(median(serial))} s | ${seconds(median(coldPrompt))} s | ${(median(coldPrompt) / median(serial)).toFixed(1)}× |`);
   say(`| to a working SSH exchange (a command's answer) | ${seconds(median(sshExchange))} s | ${seconds(median(coldSsh))} s | **${(median(coldSsh) / median(sshExchange)).toFixed(1)}×** |`);
   say();
-  say(`From the bootVm/restoreVm call (a new QEMU with -loadvm, drives copied) to a shell round trip, then to the answer of \`cat /run/pre-nixos/storage-status\` over SSH. A restored guest's SSH handshake starts when QEMU resumes, alongside the serial shell takeover. Restores and cold boots alternate. Load average now ${load()}.`);
+  say(`From the bootVm/restoreVm call (a new QEMU loading the saved state with -incoming, disk overlays copied) to a shell round trip, then to the answer of \`cat /run/pre-nixos/storage-status\` over SSH. A restored guest's SSH handshake starts when QEMU resumes, alongside the serial shell takeover. Restores and cold boots alternate. Load average now ${load()}.`);
   say();
 }
 

@@ -106,7 +106,7 @@ export interface BootOptions {
   cacheDir?: string;
   qemuBinary?: string;
   extraQemuArgs?: string[];
-  /** Give the VM a guest-invisible qcow2 drive so its state can be saved (`BootedVm.saveSnapshot`). */
+  /** Boot a VM whose state can be saved (`BootedVm.saveSnapshot`): one vCPU unless set, so every restore matches it. */
   snapshotable?: boolean;
   /** Start from a saved snapshot instead of booting (see run/vm-snapshot.ts); the other options must match the saving run's. */
   restoreFrom?: RestorePoint;
@@ -121,7 +121,7 @@ export type ResolvedBootSource =
 
 /** What a restore needs from a snapshot: its files and the prompt and key of the saved guest. */
 export interface RestorePoint {
-  /** Folder holding the saved drives (vmstate.qcow2, disk<N>.qcow2) and the key. */
+  /** Folder holding the saved state (vmstate.mig), the saved drives (disk<N>.qcow2) and the key. */
   dir: string;
   snapshotName: string;
   prompt: string;

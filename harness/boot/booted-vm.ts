@@ -42,6 +42,7 @@ import { fixedTimeoutScale, scaledMs, type TimeoutScale } from './timeout-scale.
 import { type ExpectVgaOptions, type VgaMatch, VgaScreen, type VgaText } from '../qemu/vga-screen.ts';
 import { explainBootTimeout, watchPromptWait } from './silent-boot.ts';
 import { netdevId } from '../qemu/qemu-argv.ts';
+import { saveVmState } from '../qemu/vm-state-stream.ts';
 import { type BootOrder, crashGuest, powerOffGuest, resetGuest } from './power-control.ts';
 
 export interface BootHooks {
@@ -482,19 +483,20 @@ export class BootedVm implements AsyncDisposable {
   }
 
   /**
-   * Saves the running guest (`savevm`) and its drives into `dir`, then stops it. Later runs started with
-   * `restoreFrom` and the same options resume from here in about a second instead of booting.
+   * Saves the running guest (its state as a migration stream, see vm-state-stream.ts) and its drives into
+   * `dir`, then stops it. Later runs started with `restoreFrom` and the same options resume from here in
+   * under a second instead of booting.
    */
   async saveSnapshot(dir: string, snapshotName = 'harness-ready'): Promise<RestorePoint> {
     if (!this.plan.snapshotable) throw new HarnessError('saveSnapshot needs a VM booted with `snapshotable: true`');
     const prompt = this.shellSession?.prompt;
     if (!prompt || !this.key) throw new HarnessError('saveSnapshot needs a guest at the harness shell prompt (waitFor: "shell")');
-    await this.qemu.qmp.human(`savevm ${snapshotName}`);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Leaves the guest paused: its disks stay as the saved state left them.
+    await saveVmState(this.qemu.qmp, join(dir, vmStateFile));
     // The drives are consistent only once QEMU has let go of them.
     await this.qemu.stop();
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     const { runDir } = this.directories;
-    await copyFile(join(runDir, vmStateFile), join(dir, vmStateFile));
     for (const index of this.plan.disks.keys()) await copyFile(join(runDir, diskOverlayName(index)), join(dir, diskOverlayName(index)));
     const privateKeyPath = join(dir, 'id_ed25519');
     await writeFile(privateKeyPath, this.key.privateKey, { mode: 0o600 });

@@ -22,9 +22,10 @@ export class ForwardedSsh {
    */
   startEarly(target: ForwardedTarget, budgetMs: number): void {
     // An attempt made while the guest's network is still down hangs instead of failing: after 2 s of
-    // silence it is dropped (others have started alongside every 250 ms; see overlapping-attempts.ts).
+    // silence it is dropped (others have started alongside every 500 ms; see overlapping-attempts.ts: a
+    // shorter interval starts a second login on a restored guest before the first has answered).
     // The probe is the SSH check's own command, which then reads the answer from the session.
-    this.early = SshSession.waitUntilReady(target, budgetMs, 250, this.stopSignal.signal, identityCommand, 2000);
+    this.early = SshSession.waitUntilReady(target, budgetMs, 500, this.stopSignal.signal, identityCommand, 2000);
     // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
     this.early.catch(() => undefined);
   }
@@ -38,7 +39,7 @@ export class ForwardedSsh {
       ? await withinMs(early, timeoutMs, () => {
           this.stopSignal.abort();
           const { host, port, username } = target;
-          return new SshNotReadyError({ host, port, username }, 0, timeoutMs, timeoutMs, 'no SSH exchange worked in the attempts made since the guest started (every 250 ms)');
+          return new SshNotReadyError({ host, port, username }, 0, timeoutMs, timeoutMs, 'no SSH exchange worked in the attempts made since the guest started (every 500 ms while none answered)');
         })
       : await SshSession.waitUntilReady(target, timeoutMs);
     return this.session;

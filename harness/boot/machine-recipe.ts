@@ -33,13 +33,13 @@ export interface MachineRecipe {
   fwCfgFiles: VmSpec['fwCfgFiles'];
   firmware: VmSpec['firmware'];
   disks: DiskSpec[];
-  vmStateDrivePath: string | undefined;
+  incomingStatePath: string | undefined;
   /** The qemu-img next to the QEMU binary, which makes the overlays. */
   qemuImg: string;
 }
 
-/** Where the guest's saved RAM and device state live (a snapshot copies this drive). */
-export const vmStateFile = 'vmstate.qcow2';
+/** The guest's saved RAM and device state in a snapshot folder (a migration stream, read in place by each restore). */
+export const vmStateFile = 'vmstate.mig';
 /** Debian's ovmf package. */
 export const ovmfDir = '/usr/share/OVMF';
 /** systemd's credential name that systemd ≥ 252 installs as root's authorized_keys by itself. */
@@ -103,14 +103,10 @@ export function machineRecipe(plan: BootPlan, run: { runDir: string; publicKey: 
     else artefacts.push({ kind: 'overlay', path: overlayPath, backing: disk.kind === 'file' ? { path: disk.path } : { sizeMiB: disk.sizeMiB } });
     return { overlayPath };
   });
-  let vmStateDrivePath: string | undefined;
-  if (plan.snapshotable) {
-    vmStateDrivePath = join(runDir, vmStateFile);
-    if (restore) artefacts.push({ kind: 'copy', path: vmStateDrivePath, from: join(restore.dir, vmStateFile), clone: true });
-    else artefacts.push({ kind: 'overlay', path: vmStateDrivePath, backing: { sizeMiB: 4 * plan.memoryMiB } });
-  }
+  // The saved state is only read: every restore reads the snapshot's own file, no copy.
+  const incomingStatePath = restore ? join(restore.dir, vmStateFile) : undefined;
 
-  return { boot, artefacts, chain, smbiosStringFiles, fwCfgFiles, firmware, disks, vmStateDrivePath, qemuImg: join(plan.qemuBinary, '..', 'qemu-img') };
+  return { boot, artefacts, chain, smbiosStringFiles, fwCfgFiles, firmware, disks, incomingStatePath, qemuImg: join(plan.qemuBinary, '..', 'qemu-img') };
 }
 
 /** The user-mode NIC (with MAC `mac`) of this machine: port 22 forwarded, and the boot file of a network boot. */
@@ -145,8 +141,7 @@ export function vmSpec(
     smbiosStringFiles: recipe.smbiosStringFiles,
     fwCfgFiles: recipe.fwCfgFiles,
     firmware: recipe.firmware,
-    vmStateDrivePath: recipe.vmStateDrivePath,
-    loadSnapshot: plan.restoreFrom?.snapshotName,
+    incomingStatePath: recipe.incomingStatePath,
     consoleLogPath: machine.consoleLogPath,
     qmpSocketPath: join(machine.runDir, 'qmp.sock'),
     // iPXE's own messages (milestones, errors) reach serial only through SeaBIOS's screen mirroring.

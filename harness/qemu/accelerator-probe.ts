@@ -7,7 +7,7 @@ import { hostname, release } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { monotonicNowMs } from '../util/clock.ts';
-import { readQemuVersion } from './qemu-binary.ts';
+import { qemuVersionOf } from './qemu-binary.ts';
 import { type OutputWaitResult, runUntilOutput } from '../util/short-process.ts';
 
 export type Accelerator = 'kvm' | 'tcg';
@@ -252,7 +252,7 @@ export const systemAcceleratorProbe: AcceleratorProbeSystem = {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') kvmDevice = `unreadable (${code ?? 'error'})`;
     }
-    const version = await readQemuVersion(qemuBinary);
+    const version = await qemuVersionOf(qemuBinary);
     return { hostname: hostname(), kernelRelease: release(), qemuBinary, qemuVersion: version?.text ?? 'unknown', kvmDevice };
   },
 };

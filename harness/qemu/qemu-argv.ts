@@ -1,5 +1,5 @@
 // Pure: VmSpec → QEMU argv. No I/O, so every branch is unit-tested.
-import { inheritedNicDescriptors, type BootSource, type Nic, type VmSpec } from './vm-spec.ts';
+import { inheritedDescriptors, inheritedNicDescriptors, type BootSource, type Nic, type VmSpec } from './vm-spec.ts';
 
 /** QEMU option values use `,` as separator; a literal comma is written `,,`. */
 export function escapeOptionValue(value: string): string {
@@ -27,8 +27,8 @@ export function buildQemuArgv(spec: VmSpec): string[] {
   spec.disks.forEach((disk, index) => {
     argv.push('-drive', `file=${escapeOptionValue(disk.overlayPath)},if=virtio,format=qcow2,index=${index}`);
   });
-  if (spec.vmStateDrivePath) argv.push('-drive', `if=none,id=vmstate,format=qcow2,file=${escapeOptionValue(spec.vmStateDrivePath)}`);
-  if (spec.loadSnapshot) argv.push('-loadvm', spec.loadSnapshot);
+  const state = inheritedDescriptors(spec).find((descriptor) => descriptor.access === 'read');
+  if (state) argv.push('-incoming', `fd:${state.fd}`);
   argv.push(...networkArgs(spec.nics));
   // Entropy early in boot: without it sshd key generation can stall for minutes under TCG.
   argv.push('-device', 'virtio-rng-pci');

@@ -76,6 +76,27 @@ export async function locateQemuBinary(env: NodeJS.ProcessEnv = process.env, cwd
   return found;
 }
 
+/** Versions by binary path, size, mtime and inode: the same file answers the same, and a restore asks every time. */
+const versions = new Map<string, Promise<QemuVersion | undefined>>();
+
+/**
+ * `<binary> --version`, run once per binary file in this process (each run is a QEMU start, ~20-40 ms,
+ * which every snapshot restore paid for its fingerprint). A replaced binary is a new file: asked again.
+ */
+export async function qemuVersionOf(qemuBinary: string): Promise<QemuVersion | undefined> {
+  const info = await stat(qemuBinary).catch(() => undefined); // no file to key by: ask it directly, uncached
+  if (!info) return readQemuVersion(qemuBinary);
+  const key = `${qemuBinary}\0${info.size}\0${info.mtimeMs}\0${info.ino}`;
+  let version = versions.get(key);
+  if (!version) {
+    version = readQemuVersion(qemuBinary);
+    versions.set(key, version);
+    // A run that failed (a timeout on a busy host) is not an answer to keep.
+    void version.then((found) => found ?? versions.delete(key));
+  }
+  return version;
+}
+
 /** Runs `<binary> --version`; undefined when it cannot be run or parsed. */
 export async function readQemuVersion(qemuBinary: string, timeoutMs = 5_000): Promise<QemuVersion | undefined> {
   const run = await runProcess(qemuBinary, ['--version'], { timeoutMs });

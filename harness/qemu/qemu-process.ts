@@ -9,7 +9,8 @@ import { Deadline } from '../util/deadline.ts';
 import { sleep } from '../util/clock.ts';
 import { buildQemuArgv } from './qemu-argv.ts';
 import { QmpClient, parseHostForwards } from './qmp-client.ts';
-import { inheritedNicDescriptors, type VmSpec } from './vm-spec.ts';
+import { waitForIncomingState } from './vm-state-stream.ts';
+import { inheritedDescriptors, type VmSpec } from './vm-spec.ts';
 
 export class QemuExitedError extends HarnessError {
   override readonly name = 'QemuExitedError';
@@ -57,8 +58,8 @@ export interface StopOptions {
  * descriptors its argv names (node-pty can pass no extra descriptors). Paths come through the
  * environment, never spliced into the script.
  */
-export function launcherScript(descriptors: readonly { fd: number }[]): string {
-  const opens = descriptors.map(({ fd }) => ` ${fd}<>"$HARNESS_QEMU_FD_${fd}"`).join('');
+export function launcherScript(descriptors: readonly { fd: number; access?: 'read' | 'read-write' }[]): string {
+  const opens = descriptors.map(({ fd, access }) => ` ${fd}${access === 'read' ? '<' : '<>'}"$HARNESS_QEMU_FD_${fd}"`).join('');
   return `exec "$@" 2>>"$HARNESS_QEMU_STDERR"${opens}`;
 }
 
@@ -97,8 +98,8 @@ export class QemuProcess implements AsyncDisposable {
   static async start(spec: VmSpec, options: QemuProcessOptions): Promise<QemuProcess> {
     const argv = buildQemuArgv(spec);
     await writeFile(options.stderrPath, '', { mode: 0o600 });
-    const descriptors = inheritedNicDescriptors(spec.nics);
-    const descriptorEnv = Object.fromEntries(descriptors.map(({ fd, devicePath }) => [`HARNESS_QEMU_FD_${fd}`, devicePath]));
+    const descriptors = inheritedDescriptors(spec);
+    const descriptorEnv = Object.fromEntries(descriptors.map(({ fd, path }) => [`HARNESS_QEMU_FD_${fd}`, path]));
     const transport = PtyTransport.spawn(
       'setpriv',
       ['--pdeathsig', 'KILL', '--', 'sh', '-c', launcherScript(descriptors), 'qemu', spec.qemuBinary, ...argv, '-pidfile', options.pidFilePath],
@@ -131,6 +132,7 @@ export class QemuProcess implements AsyncDisposable {
   }
 
   async resume(): Promise<void> {
+    if (this.spec.incomingStatePath) await waitForIncomingState(this.qmp);
     await this.qmp.execute('cont');
   }
 

@@ -5,14 +5,15 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readQemuVersion } from '../qemu/qemu-binary.ts';
+import { qemuVersionOf } from '../qemu/qemu-binary.ts';
 import { type BootOptions, type BootPlan, type RestorePoint, resolveBootOptions } from '../boot/boot-options.ts';
 import type { BootedVm, BootHooks } from '../boot/booted-vm.ts';
 // The recorded boot: a save and each restore are runs with their own reports, as before.
 import { bootVm } from './boot-vm.ts';
+import { vmStateFile } from '../boot/machine-recipe.ts';
 
 /** Bumped when what a snapshot holds, or how it is restored, changes. */
-const snapshotFormat = 2;
+const snapshotFormat = 3;
 
 interface SnapshotMeta extends RestorePoint {
   fingerprint: string;
@@ -34,7 +35,7 @@ export async function snapshotFingerprint(plan: BootPlan): Promise<string> {
     await identify('initrd', plan.source.initrd);
   }
   for (const [index, disk] of plan.disks.entries()) if (disk.kind === 'file') await identify(`disk${index}`, disk.path);
-  const qemuVersion = (await readQemuVersion(plan.qemuBinary))?.text ?? 'unknown';
+  const qemuVersion = (await qemuVersionOf(plan.qemuBinary))?.text ?? 'unknown';
   const material = {
     snapshotFormat,
     qemu: { binary: plan.qemuBinary, version: qemuVersion },
@@ -100,7 +101,7 @@ export async function restoreVm(options: BootOptions, hooks: BootHooks = {}): Pr
 async function readMeta(dir: string): Promise<SnapshotMeta | undefined> {
   try {
     const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as SnapshotMeta;
-    return existsSync(meta.privateKeyPath) && existsSync(join(dir, 'vmstate.qcow2')) ? meta : undefined;
+    return existsSync(meta.privateKeyPath) && existsSync(join(dir, vmStateFile)) ? meta : undefined;
   } catch {
     // No usable snapshot (none yet, or a half-written one): the caller boots and saves a fresh one.
     return undefined;

@@ -2,8 +2,10 @@
 // guest whose network is not up yet is accepted on the host side and then stays silent: slirp's SYN to the
 // guest was lost and is retried only seconds later (measured: attempts hung 2, 4, 8 and 10 s while sshd had
 // long been listening). So while every attempt in flight is silent, another starts every interval, and one
-// that has been silent too long is dropped; once the far end says anything, the silent ones are dropped and
-// no more start, so a guest is never handed a crowd of handshakes to do at once.
+// that has been silent too long is dropped, but for the oldest, which keeps its whole budget (a server
+// that is only slow to answer, a loaded guest's, still gets one attempt that waits for it); once the far
+// end says anything, the silent ones are dropped and no more start, so a guest is never handed a crowd of
+// handshakes to do at once.
 import { Deadline } from '../util/deadline.ts';
 import { monotonicNowMs } from '../util/clock.ts';
 
@@ -20,11 +22,7 @@ export interface OverlappingAttemptsOptions<T> {
   intervalMs: number;
   /** The whole budget of one attempt that has heard from the far end. */
   attemptTimeoutMs: number;
-  /**
-   * How long an attempt may stay silent before it is dropped. Doubles (up to attemptTimeoutMs) each time
-   * one is dropped after the far end has answered anything at all (a refusal too): then silence is a slow
-   * server, not a lost packet, and it gets more time.
-   */
+  /** How long an attempt other than the oldest may stay silent before it is dropped. */
   silenceLimitMs: number;
   maxInFlight?: number;
   signal?: AbortSignal;
@@ -51,8 +49,7 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
   const inFlight = new Set<Attempt>();
   let attempts = 0;
   let lastError = 'no attempt made';
-  let silenceLimitMs = Math.min(options.silenceLimitMs, options.attemptTimeoutMs);
-  let farEndAnswered = false;
+  const silenceLimitMs = Math.min(options.silenceLimitMs, options.attemptTimeoutMs);
   let lastStartMs = -Infinity;
   let finished = false;
 
@@ -77,7 +74,6 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
       const heard = () => {
         if (attempt.heard || finished) return;
         attempt.heard = true;
-        farEndAnswered = true;
         // The path to the server works: silent attempts are lost packets or queued behind this one.
         for (const other of inFlight) if (other !== attempt && !other.heard) other.stop.abort(new SilentTooLong(now() - other.startedAtMs));
       };
@@ -93,16 +89,19 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
             inFlight.delete(attempt);
             const reason = attempt.stop.signal.reason;
             if (reason instanceof SilentTooLong) {
-              if (farEndAnswered) silenceLimitMs = Math.min(options.attemptTimeoutMs, silenceLimitMs * 2);
-              if (!lastError || lastError === 'no attempt made') lastError = reason.message;
+              if (lastError === 'no attempt made') lastError = reason.message;
             } else {
-              // A quick end without a word (a refusal, a reset) is an answer too: the network path is up.
-              if (!attempt.heard && now() - attempt.startedAtMs < silenceLimitMs) farEndAnswered = true;
               lastError = error instanceof Error ? error.message : String(error);
             }
             tick();
           },
         );
+    };
+
+    /** The oldest live attempt waits its whole budget; the others, silenceLimitMs. */
+    const silenceLimits = () => {
+      const oldest = [...inFlight].find((attempt) => !attempt.stop.signal.aborted);
+      return (attempt: Attempt) => (attempt === oldest ? options.attemptTimeoutMs : silenceLimitMs);
     };
 
     const tick = () => {
@@ -113,8 +112,9 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
         return finish({ ok: false, attempts, lastError });
       }
       const nowMs = now();
+      const limitOf = silenceLimits();
       for (const attempt of inFlight) {
-        if (!attempt.heard && nowMs - attempt.startedAtMs >= silenceLimitMs) attempt.stop.abort(new SilentTooLong(nowMs - attempt.startedAtMs));
+        if (!attempt.heard && nowMs - attempt.startedAtMs >= limitOf(attempt)) attempt.stop.abort(new SilentTooLong(nowMs - attempt.startedAtMs));
       }
       const mayStart = () => {
         const live = [...inFlight].filter((attempt) => !attempt.stop.signal.aborted);
@@ -124,7 +124,8 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
       // Next look: the next start (if one may start), the next silence limit or the deadline, whichever comes first.
       const waits = [options.deadline.remainingMs];
       if (mayStart()) waits.push(lastStartMs + options.intervalMs - now());
-      for (const attempt of inFlight) if (!attempt.heard && !attempt.stop.signal.aborted) waits.push(attempt.startedAtMs + silenceLimitMs - now());
+      const limitAfter = silenceLimits();
+      for (const attempt of inFlight) if (!attempt.heard && !attempt.stop.signal.aborted) waits.push(attempt.startedAtMs + limitAfter(attempt) - now());
       timer = setTimeout(tick, Math.max(1, Math.min(...waits)));
     };
 

@@ -69,29 +69,26 @@ describe('machineRecipe', () => {
     expect(recipe.artefacts).toEqual([{ kind: 'copy', path: `${runDir}/OVMF_VARS.fd`, from: '/usr/share/OVMF/OVMF_VARS_4M.fd', clone: false }]);
   });
 
-  it('disks are overlays (the image is never written), a snapshotable guest gets a vmstate drive of 4x its memory', () => {
+  it('disks are overlays (the image is never written); a snapshotable guest needs no drive of its own for its state', () => {
     const disks: BootPlan['disks'] = [{ kind: 'file', path: '/images/d.qcow2' }, { kind: 'blank', sizeMiB: 64 }];
     const recipe = machineRecipe(plan({ keyInjection: 'none', disks, snapshotable: true }), { runDir, publicKey });
     expect(recipe.artefacts).toEqual([
       { kind: 'overlay', path: `${runDir}/disk0.qcow2`, backing: { path: '/images/d.qcow2' } },
       { kind: 'overlay', path: `${runDir}/disk1.qcow2`, backing: { sizeMiB: 64 } },
-      { kind: 'overlay', path: `${runDir}/vmstate.qcow2`, backing: { sizeMiB: 2048 } },
     ]);
     expect(recipe.disks).toEqual([{ overlayPath: `${runDir}/disk0.qcow2` }, { overlayPath: `${runDir}/disk1.qcow2` }]);
     expect(recipe.qemuImg).toBe('/usr/bin/qemu-img');
   });
 
-  it('a restore clones the saved drives instead of making new overlays, and loads the snapshot', () => {
+  it('a restore clones the saved drives instead of making new overlays, and reads the saved state in place', () => {
     const restoreFrom = { dir: '/cache/snap', snapshotName: 'harness-ready', prompt: '# ', privateKeyPath: '/cache/snap/id_ed25519' };
     const restored = plan({ keyInjection: 'none', disks: [{ kind: 'blank', sizeMiB: 64 }], snapshotable: true, restoreFrom });
     const recipe = machineRecipe(restored, { runDir, publicKey });
     expect(recipe.artefacts).toEqual([
       { kind: 'copy', path: `${runDir}/disk0.qcow2`, from: '/cache/snap/disk0.qcow2', clone: true },
-      { kind: 'copy', path: `${runDir}/vmstate.qcow2`, from: '/cache/snap/vmstate.qcow2', clone: true },
     ]);
     expect(vmSpec(restored, recipe, { runDir, accel: 'tcg', cpus: 1, nics: [], consoleLogPath: '/logs/console.raw' })).toMatchObject({
-      loadSnapshot: 'harness-ready',
-      vmStateDrivePath: `${runDir}/vmstate.qcow2`,
+      incomingStatePath: '/cache/snap/vmstate.mig',
       startPaused: true,
     });
   });
@@ -121,8 +118,7 @@ describe('machineRecipe', () => {
       smbiosStringFiles: [`${runDir}/smbios-credential-0`],
       fwCfgFiles: [],
       firmware: { kind: 'bios' },
-      vmStateDrivePath: undefined,
-      loadSnapshot: undefined,
+      incomingStatePath: undefined,
       consoleLogPath: '/logs/console.raw',
       qmpSocketPath: `${runDir}/qmp.sock`,
       firmwareOnSerial: false,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildQemuArgv, escapeOptionValue } from '../../../harness/qemu/qemu-argv.ts';
 import { launcherScript } from '../../../harness/qemu/qemu-process.ts';
-import { inheritedNicDescriptors } from '../../../harness/qemu/vm-spec.ts';
+import { inheritedDescriptors, inheritedNicDescriptors } from '../../../harness/qemu/vm-spec.ts';
 import { parseHostForwards } from '../../../harness/qemu/qmp-client.ts';
 import type { VmSpec } from '../../../harness/qemu/vm-spec.ts';
 
@@ -135,12 +135,17 @@ describe('firmware and host-to-guest channels', () => {
 });
 
 describe('snapshot arguments', () => {
-  it('adds a guest-invisible vmstate drive and -loadvm, and nothing else changes but the port', () => {
-    const saving = buildQemuArgv(spec({ vmStateDrivePath: '/run/a/vmstate.qcow2' }));
-    const restoring = buildQemuArgv(spec({ vmStateDrivePath: '/run/b/vmstate.qcow2', loadSnapshot: 'harness-ready' }));
-    expect(optionValues(saving, '-drive')).toContain('if=none,id=vmstate,format=qcow2,file=/run/a/vmstate.qcow2');
-    expect(optionValues(restoring, '-loadvm')).toEqual(['harness-ready']);
-    expect(saving).not.toContain('-loadvm');
+  it('a restore adds only -incoming from the saved stream, inherited read-only after any NIC devices; nothing else changes', () => {
+    const saving = buildQemuArgv(spec({}));
+    const restoring = buildQemuArgv(spec({ incomingStatePath: "/cache/it's here/vmstate.mig" }));
+    expect(optionValues(restoring, '-incoming')).toEqual(['fd:3']);
+    expect(restoring.filter((arg, index) => arg !== '-incoming' && restoring[index - 1] !== '-incoming')).toEqual(saving);
+    const withMacvtap = { nics: [{ mode: 'fd' as const, devicePath: '/dev/tap7', model: 'virtio-net-pci', macAddress: undefined }], incomingStatePath: '/cache/s.mig' };
+    expect(inheritedDescriptors(withMacvtap as never)).toEqual([
+      { fd: 3, path: '/dev/tap7', access: 'read-write' },
+      { fd: 4, path: '/cache/s.mig', access: 'read' },
+    ]);
+    expect(launcherScript(inheritedDescriptors(withMacvtap as never))).toBe('exec "$@" 2>>"$HARNESS_QEMU_STDERR" 3<>"$HARNESS_QEMU_FD_3" 4<"$HARNESS_QEMU_FD_4"');
   });
 });
 

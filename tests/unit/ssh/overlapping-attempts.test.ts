@@ -63,6 +63,21 @@ describe('overlappingAttempts', () => {
     expect(outcome).toMatchObject({ lastError: expect.stringMatching(/nothing came back in \d+ ms/) });
   });
 
+  it('the oldest silent attempt keeps its whole budget: a server slow to say its first word is still waited for', async () => {
+    const slowServer: Script = (heard) =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          heard();
+          resolve('slow but there');
+        }, 300),
+      );
+    const attempts = scripted([slowServer, silentUntilAborted]);
+    // Every attempt but the oldest is dropped after 50 ms of silence, six times sooner than the server answers.
+    const outcome = await overlappingAttempts({ ...common, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 50 });
+    expect(outcome).toMatchObject({ ok: true, value: 'slow but there' });
+    expect(attempts.aborted).not.toContain(0);
+  });
+
   it('retries after refusals, one interval apart, and reports the refusal', async () => {
     const attempts = scripted([refused]);
     const outcome = await overlappingAttempts({ ...common, start: attempts.start, deadline: Deadline.after(200), silenceLimitMs: 1000, intervalMs: 20 });
