@@ -52,6 +52,11 @@ export interface BootReport {
   phases: PhaseMark[];
   qemu: { argv: string[]; pid: number | undefined; exit?: { exitCode: number | null; signal: number | null } | undefined };
   sshPort: number | undefined;
+  /**
+   * The first frame on the forwarded NIC showing the guest had an address (ms since QEMU started), after
+   * which early SSH attempts overlapped; absent when not watched (no forwarded SSH, a restore).
+   */
+  guestAddressSign?: { evidence: string; sinceStartMs: number } | undefined;
   /** The guest's NICs as made (mode, MAC, host interface); absent before QEMU was set up. */
   nics?: NicRecord[] | undefined;
   /** Things that did not fail the run but change what it shows (e.g. an L2 NIC replaced by user-mode networking). */

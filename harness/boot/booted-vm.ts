@@ -42,6 +42,7 @@ import { fixedTimeoutScale, scaledMs, type TimeoutScale } from './timeout-scale.
 import { type ExpectVgaOptions, type VgaMatch, VgaScreen, type VgaText } from '../qemu/vga-screen.ts';
 import { explainBootTimeout, watchPromptWait } from './silent-boot.ts';
 import { netdevId } from '../qemu/qemu-argv.ts';
+import { GuestAddressWatch } from '../net/guest-address-watch.ts';
 import { saveVmState } from '../qemu/vm-state-stream.ts';
 import { type BootOrder, crashGuest, powerOffGuest, resetGuest } from './power-control.ts';
 
@@ -82,6 +83,8 @@ export class BootedVm implements AsyncDisposable {
   private vgaScreen: VgaScreen | undefined;
   /** When the serial console last printed (monotonic ms), for the silent-serial watch. */
   private lastSerialAtMs = 0;
+  /** Signs of the guest's address on the forwarded NIC, while early SSH attempts run. */
+  private addressWatch: GuestAddressWatch | undefined;
 
   constructor(
     readonly plan: BootPlan,
@@ -192,8 +195,12 @@ export class BootedVm implements AsyncDisposable {
     await makeRunDirArtefacts(recipe.artefacts, recipe.qemuImg);
     await this.prepareChain(recipe, hooks);
     const nics = await this.prepareNics(recipe);
-    const spec = vmSpec(plan, recipe, { runDir, accel, cpus: cpus.count, nics: nics.nics, consoleLogPath: this.report.logs.consoleRaw });
+    // A restored guest has its address already: its SSH is tried at full pace from the start.
+    const networkCapturePath = this.expectsEarlySsh() && !plan.restoreFrom ? join(runDir, 'network-start.pcap') : undefined;
+    const spec = vmSpec(plan, recipe, { runDir, accel, cpus: cpus.count, nics: nics.nics, consoleLogPath: this.report.logs.consoleRaw, networkCapturePath });
     const machine = await this.startMachine(spec, hooks);
+    // QEMU has opened the capture file (paused): no frame is missed.
+    if (spec.networkCapture) this.watchGuestAddress(spec.networkCapture.path);
     this.report.sshPort = await machine.forwardedPort(22);
     await nics.attachAfterStart();
     await machine.resume();
@@ -286,10 +293,37 @@ export class BootedVm implements AsyncDisposable {
    * guest, whose sshd is up already, while its shell is taken over.
    */
   private startEarlySsh(): void {
+    if (!this.report.sshPort || !this.key || !this.expectsEarlySsh()) return;
+    const watch = this.addressWatch;
+    const attempts = this.forwardedSsh.startEarly(this.forwardedTarget(this.report.sshPort, this.key), this.bootTimeoutMs + this.sshTimeoutMs, watch);
+    // The capture is only for these attempts: once they end, QEMU stops writing it.
+    if (watch) void attempts.then(() => this.endAddressWatch());
+  }
+
+  private expectsEarlySsh(): boolean {
     const plan = this.plan;
-    const expectsSsh = plan.keyInjection !== 'none' || plan.sshKeyPath !== undefined;
-    if (!this.report.sshPort || !this.key || !expectsSsh || plan.waitFor !== 'shell') return;
-    this.forwardedSsh.startEarly(this.forwardedTarget(this.report.sshPort, this.key), this.bootTimeoutMs + this.sshTimeoutMs);
+    return (plan.keyInjection !== 'none' || plan.sshKeyPath !== undefined) && plan.waitFor === 'shell';
+  }
+
+  /** Follows the forwarded NIC's frames for signs of the guest's address (see overlapping-attempts.ts for why). */
+  private watchGuestAddress(path: string): void {
+    const watch = GuestAddressWatch.start(path);
+    this.addressWatch = watch;
+    watch.onSign((sign) => {
+      if (!sign) return this.warn(`early SSH attempts overlap without waiting for the guest's address: ${watch.problem}`);
+      this.report.guestAddressSign ??= { evidence: sign.evidence, sinceStartMs: Math.round(sign.atMs - this.startedAtMs) };
+    });
+  }
+
+  private async endAddressWatch(): Promise<void> {
+    const watch = this.addressWatch;
+    if (!watch) return;
+    this.addressWatch = undefined;
+    watch.stop();
+    const qemu = this.qemuProcess;
+    if (!qemu || qemu.hasExited) return;
+    // A stop racing this makes QMP go away under it: nothing to end then.
+    await qemu.endNetworkCapture().catch((error: unknown) => this.stopping || this.warn(`ending the network capture failed: ${describeError(error)}`));
   }
 
   private forwardedTarget(port: number, key: SshKeyPair): ForwardedTarget {
@@ -543,6 +577,7 @@ export class BootedVm implements AsyncDisposable {
   /** The stop, each step one call: SSH closed, a screenshot of a failure, the machine down, the verdict, the recordings, the run dir. */
   private async stopOnce(failure: unknown): Promise<void> {
     this.forwardedSsh.close();
+    this.addressWatch?.stop();
     await this.screenshotIfFailed(failure);
     const stopError = await this.stopMachine();
     await this.concludeReport(failure ?? stopError);

@@ -2,6 +2,7 @@
 // an exchange works, dropped at a reboot (it belonged to the boot that ended) and closed at the stop.
 import { withinMs } from '../util/deadline.ts';
 import { identityCommand, SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
+import type { AddressSigns } from '../ssh/overlapping-attempts.ts';
 
 export interface ForwardedTarget {
   host: '127.0.0.1';
@@ -18,16 +19,24 @@ export class ForwardedSsh {
 
   /**
    * Starts trying at once (each early attempt is a refused connection, cheap), so the handshake (the
-   * guest's crypto under TCG, ~1 s) happens while the serial shell is set up, not after it.
+   * guest's crypto under TCG, ~1 s) happens while the serial shell is set up, not after it. `addressSigns`:
+   * when the guest is seen to have an address; before, one attempt at a time (see overlapping-attempts.ts:
+   * slirp delivers the attempts made before that all at once, later).
    */
-  startEarly(target: ForwardedTarget, budgetMs: number): void {
+  startEarly(target: ForwardedTarget, budgetMs: number, addressSigns?: AddressSigns): Promise<unknown> {
     // An attempt made while the guest's network is still down hangs instead of failing: after 2 s of
     // silence it is dropped (others have started alongside every 500 ms; see overlapping-attempts.ts: a
     // shorter interval starts a second login on a restored guest before the first has answered).
     // The probe is the SSH check's own command, which then reads the answer from the session.
-    this.early = SshSession.waitUntilReady(target, budgetMs, 500, this.stopSignal.signal, identityCommand, 2000);
+    this.early = SshSession.waitUntilReady(target, budgetMs, {
+      intervalMs: 500,
+      signal: this.stopSignal.signal,
+      probeCommand: identityCommand,
+      silenceLimitMs: 2000,
+      ...(addressSigns ? { addressSigns } : {}),
+    });
     // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
-    this.early.catch(() => undefined);
+    return this.early.catch(() => undefined);
   }
 
   /** The session: the one already made, the early attempts given `timeoutMs` from now, or new attempts. */

@@ -127,8 +127,9 @@ export function userNicFor(plan: BootPlan, recipe: Pick<MachineRecipe, 'boot'>, 
 export function vmSpec(
   plan: BootPlan,
   recipe: MachineRecipe,
-  machine: { runDir: string; accel: VmSpec['accel']; cpus: number; nics: Nic[]; consoleLogPath: string },
+  machine: { runDir: string; accel: VmSpec['accel']; cpus: number; nics: Nic[]; consoleLogPath: string; networkCapturePath?: string | undefined },
 ): VmSpec {
+  const forwardedNic = machine.nics.findIndex((nic) => nic.mode === 'user' && nic.hostForwards.some((forward) => forward.guestPort === 22));
   return {
     name: plan.name,
     qemuBinary: plan.qemuBinary,
@@ -147,6 +148,7 @@ export function vmSpec(
     // iPXE's own messages (milestones, errors) reach serial only through SeaBIOS's screen mirroring.
     firmwareOnSerial: recipe.boot.kind === 'network',
     startPaused: true,
+    networkCapture: machine.networkCapturePath && forwardedNic !== -1 ? { nicIndex: forwardedNic, path: machine.networkCapturePath } : undefined,
     extraArgs: plan.extraQemuArgs,
   };
 }

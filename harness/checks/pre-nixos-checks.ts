@@ -112,7 +112,7 @@ export function sshReachable(target: SshTarget, timeoutMs: number, session?: () 
     const command = identityCommand;
     // The check's own command is the readiness probe (of the session made here, or of the one set up since
     // the guest started): its answer came over a real exchange with the run key, one channel fewer.
-    const owned = session ? undefined : await SshSession.waitUntilReady(target, timeoutMs, undefined, undefined, command);
+    const owned = session ? undefined : await SshSession.waitUntilReady(target, timeoutMs, { probeCommand: command });
     try {
       const given = owned ? undefined : await session!();
       const result = owned ? owned.readyProbe! : given!.readyProbe?.command === command ? given!.readyProbe : await given!.execute(command);

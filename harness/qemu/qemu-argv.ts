@@ -11,6 +11,15 @@ export function netdevId(index: number): string {
   return `net${index}`;
 }
 
+/** QEMU's id of the filter-dump object of `VmSpec.networkCapture` (what QMP `object-del` names). */
+export const networkCaptureId = 'network-capture';
+
+/**
+ * Ethernet, IPv4 and UDP headers: the capture only has to tell when the guest got an address, not keep
+ * what it sent (an iPXE chain's downloads pass through it too).
+ */
+const networkCaptureSnapBytes = 64;
+
 export function buildQemuArgv(spec: VmSpec): string[] {
   const argv: string[] = ['-name', escapeOptionValue(spec.name)];
   argv.push('-machine', spec.firmware.kind === 'uefi' ? 'q35' : 'pc', '-accel', spec.accel);
@@ -30,6 +39,10 @@ export function buildQemuArgv(spec: VmSpec): string[] {
   const state = inheritedDescriptors(spec).find((descriptor) => descriptor.access === 'read');
   if (state) argv.push('-incoming', `fd:${state.fd}`);
   argv.push(...networkArgs(spec.nics));
+  if (spec.networkCapture) {
+    const { nicIndex, path } = spec.networkCapture;
+    argv.push('-object', `filter-dump,id=${networkCaptureId},netdev=${netdevId(nicIndex)},file=${escapeOptionValue(path)},maxlen=${networkCaptureSnapBytes}`);
+  }
   // Entropy early in boot: without it sshd key generation can stall for minutes under TCG.
   argv.push('-device', 'virtio-rng-pci');
   for (const file of spec.smbiosStringFiles) argv.push('-smbios', `type=11,path=${escapeOptionValue(file)}`);

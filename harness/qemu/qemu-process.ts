@@ -7,7 +7,7 @@ import { PtyTransport } from '../console/pty-transport.ts';
 import type { TransportExit } from '../console/console-transport.ts';
 import { Deadline } from '../util/deadline.ts';
 import { sleep } from '../util/clock.ts';
-import { buildQemuArgv } from './qemu-argv.ts';
+import { buildQemuArgv, networkCaptureId } from './qemu-argv.ts';
 import { QmpClient, parseHostForwards } from './qmp-client.ts';
 import { waitForIncomingState } from './vm-state-stream.ts';
 import { inheritedDescriptors, type VmSpec } from './vm-spec.ts';
@@ -134,6 +134,11 @@ export class QemuProcess implements AsyncDisposable {
   async resume(): Promise<void> {
     if (this.spec.incomingStatePath) await waitForIncomingState(this.qmp);
     await this.qmp.execute('cont');
+  }
+
+  /** Removes the filter-dump of `spec.networkCapture`: QEMU closes the capture file and stops writing it. */
+  async endNetworkCapture(): Promise<void> {
+    await this.qmp.execute('object-del', { id: networkCaptureId });
   }
 
   async hostForwards(): Promise<{ hostAddress: string; hostPort: number; guestPort: number }[]> {

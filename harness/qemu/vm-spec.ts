@@ -90,6 +90,11 @@ export interface VmSpec {
   qmpSocketPath: string;
   /** SeaBIOS mirrors VGA text to serial (needed to see iPXE) but duplicates bootloader text. */
   firmwareOnSerial: boolean;
+  /**
+   * The frames of one user-mode NIC written to a pcap file (QEMU's filter-dump) from the start, until the
+   * harness removes the filter over QMP: how it sees the guest get an address before trying its SSH.
+   */
+  networkCapture?: { nicIndex: number; path: string } | undefined;
   /** Start paused so QMP is connected and ports are known before the guest runs. */
   startPaused: boolean;
   extraArgs: string[];

@@ -25,8 +25,25 @@ export interface OverlappingAttemptsOptions<T> {
   /** How long an attempt other than the oldest may stay silent before it is dropped. */
   silenceLimitMs: number;
   maxInFlight?: number;
+  /**
+   * Signs that the guest has an address. With them, attempts overlap only after a sign that came later than
+   * the last attempt dropped for silence; before, one at a time. Through slirp, an attempt to a guest with
+   * no address yet is held (its SYN retried for 75 s) and delivered once the guest has one, even after it
+   * was dropped here: overlapping attempts made while the guest boots reached it all at once later
+   * (measured: 60-80 sshd connections and MaxStartups throttling on the systemd flavour, in its checks).
+   */
+  addressSigns?: AddressSigns;
   signal?: AbortSignal;
   now?: () => number;
+}
+
+export interface AddressSigns {
+  /** The latest sign (monotonic ms); undefined before the first. */
+  readonly latest: { atMs: number } | undefined;
+  /** Set when no sign will come (the watch failed): then attempts overlap as without signs. */
+  readonly problem: string | undefined;
+  /** Called at each sign, and with undefined when the watch fails. */
+  onSign(listener: (sign: { atMs: number } | undefined) => void): void;
 }
 
 export type OverlappingOutcome<T> = { ok: true; value: T; attempts: number } | { ok: false; attempts: number; lastError: string };
@@ -52,6 +69,9 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
   const silenceLimitMs = Math.min(options.silenceLimitMs, options.attemptTimeoutMs);
   let lastStartMs = -Infinity;
   let finished = false;
+  const signs = options.addressSigns;
+  let lastSilenceDropMs = -Infinity;
+  const overlapAllowed = () => !signs || signs.problem !== undefined || (signs.latest !== undefined && signs.latest.atMs > lastSilenceDropMs);
 
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
@@ -98,10 +118,14 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
         );
     };
 
-    /** The oldest live attempt waits its whole budget; the others, silenceLimitMs. */
+    /**
+     * The oldest live attempt waits its whole budget, or without limit while attempts may not overlap (it
+     * is then the only one, and a new one would only join it in slirp's queue); the others, silenceLimitMs.
+     */
     const silenceLimits = () => {
       const oldest = [...inFlight].find((attempt) => !attempt.stop.signal.aborted);
-      return (attempt: Attempt) => (attempt === oldest ? options.attemptTimeoutMs : silenceLimitMs);
+      const oldestLimitMs = overlapAllowed() ? options.attemptTimeoutMs : Infinity;
+      return (attempt: Attempt) => (attempt === oldest ? oldestLimitMs : silenceLimitMs);
     };
 
     const tick = () => {
@@ -114,11 +138,15 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
       const nowMs = now();
       const limitOf = silenceLimits();
       for (const attempt of inFlight) {
-        if (!attempt.heard && nowMs - attempt.startedAtMs >= limitOf(attempt)) attempt.stop.abort(new SilentTooLong(nowMs - attempt.startedAtMs));
+        if (!attempt.heard && !attempt.stop.signal.aborted && nowMs - attempt.startedAtMs >= limitOf(attempt)) {
+          attempt.stop.abort(new SilentTooLong(nowMs - attempt.startedAtMs));
+          // Silence says the guest has no address now only of an attempt made after the latest sign.
+          if (!signs?.latest || attempt.startedAtMs >= signs.latest.atMs) lastSilenceDropMs = nowMs;
+        }
       }
       const mayStart = () => {
         const live = [...inFlight].filter((attempt) => !attempt.stop.signal.aborted);
-        return live.every((attempt) => !attempt.heard) && live.length < maxInFlight;
+        return live.every((attempt) => !attempt.heard) && live.length < (overlapAllowed() ? maxInFlight : 1);
       };
       if (mayStart() && nowMs >= lastStartMs + options.intervalMs) startOne();
       // Next look: the next start (if one may start), the next silence limit or the deadline, whichever comes first.
@@ -129,6 +157,7 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
       timer = setTimeout(tick, Math.max(1, Math.min(...waits)));
     };
 
+    signs?.onSign(() => tick());
     if (options.signal?.aborted) onAbort();
     else tick();
   });

@@ -7,7 +7,7 @@ import { HarnessError } from '../errors.ts';
 import type { CommandResult, CommandRunner, ExecuteOptions } from '../command/command-runner.ts';
 import { Deadline } from '../util/deadline.ts';
 import { monotonicNowMs } from '../util/clock.ts';
-import { overlappingAttempts } from './overlapping-attempts.ts';
+import { overlappingAttempts, type AddressSigns } from './overlapping-attempts.ts';
 
 /**
  * Where to SSH. Without `openStream` only 127.0.0.1 is dialled (forwarded ports); a guest elsewhere
@@ -65,6 +65,18 @@ export class SshCommandTimeoutError extends HarnessError {
  * to start, ~0.1 s on a freshly restored snapshot, where every code path is translated anew.
  */
 export const identityCommand = 'echo "$USER" && read -r h </proc/sys/kernel/hostname && echo "$h"';
+
+export interface WaitUntilReadyOptions {
+  /** Time between attempt starts while none has answered (and before a retry after a failure). */
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Run once a session is up; it must exit 0. Its result is kept as `readyProbe`. */
+  probeCommand?: string;
+  /** How long an attempt other than the oldest may stay silent before it is dropped. */
+  silenceLimitMs?: number;
+  /** Signs that the guest has an address: before one, attempts go one at a time (see overlapping-attempts.ts). */
+  addressSigns?: AddressSigns;
+}
 
 /** The longest one SSH connection attempt may take before the next starts. */
 const maxAttemptTimeoutMs = 10_000;
@@ -128,19 +140,14 @@ export class SshSession implements CommandRunner {
   }
 
   /**
-   * Retries connect + `probe` (default `true`) until it exits 0, the budget is spent or `signal` aborts (then
-   * no further attempt starts). A caller with a command to run anyway passes it as the probe and reads its
-   * result from `readyProbe`: one exchange fewer. Attempts overlap while the guest stays silent (see
-   * overlapping-attempts.ts); one that stays silent `silenceLimitMs` is dropped.
+   * Retries connect + `probeCommand` (default `true`) until it exits 0, the budget is spent or `signal` aborts
+   * (then no further attempt starts). A caller with a command to run anyway passes it as the probe and reads
+   * its result from `readyProbe`: one exchange fewer. Attempts overlap while the guest stays silent (see
+   * overlapping-attempts.ts); one that stays silent `silenceLimitMs` is dropped; with `addressSigns`, only
+   * one is in flight until the guest is seen to have an address.
    */
-  static async waitUntilReady(
-    target: SshTarget,
-    timeoutMs: number,
-    intervalMs = 500,
-    signal?: AbortSignal,
-    probeCommand = 'true',
-    silenceLimitMs = maxAttemptTimeoutMs,
-  ): Promise<SshSession> {
+  static async waitUntilReady(target: SshTarget, timeoutMs: number, options: WaitUntilReadyOptions = {}): Promise<SshSession> {
+    const { intervalMs = 500, signal, probeCommand = 'true', silenceLimitMs = maxAttemptTimeoutMs, addressSigns } = options;
     const parsedKey = ssh2.utils.parseKey(target.privateKey);
     if (parsedKey instanceof Error) throw new SshKeyUnusableError(publicPartOf(target), parsedKey.message);
     const deadline = Deadline.after(timeoutMs);
@@ -163,6 +170,7 @@ export class SshSession implements CommandRunner {
       attemptTimeoutMs: maxAttemptTimeoutMs,
       silenceLimitMs,
       ...(signal ? { signal } : {}),
+      ...(addressSigns ? { addressSigns } : {}),
     });
     if (outcome.ok) return outcome.value;
     signal?.throwIfAborted();

@@ -37,6 +37,16 @@ describe('systemd image', () => {
     // The real journal of the real unit, collected as evidence.
     expect(outcome.serviceLog).toMatch(/pre-nixos/);
     expect(outcome.serviceLog).toMatch(/Finished pre-nixos\.service|Started pre-nixos\.service/);
+    // The early SSH attempts waited for the guest's address: through slirp, attempts made before it are
+    // held and reach sshd later all at once (it was 45-80 connections a boot, with MaxStartups throttling
+    // that can drop the real one, and each an sshd exec the guest paid for during the checks).
+    expect(vm.report.guestAddressSign?.evidence).toMatch(/^DHCP reply sent to the guest|^the guest sent/);
+    const sshdLog = (await vm.shell.execute('journalctl -b --no-pager -o short-monotonic -t sshd')).stdout;
+    const listener = /sshd\[(\d+)\]: Server listening/.exec(sshdLog)?.[1];
+    const connections = new Set([...sshdLog.matchAll(/sshd\[(\d+)\]:/g)].map((match) => match[1]).filter((pid) => pid !== listener)).size;
+    expect(listener).toBeDefined();
+    expect(sshdLog).not.toMatch(/MaxStartups/);
+    expect(connections, sshdLog).toBeLessThanOrEqual(8);
   }, bootTestTimeoutMs);
 
   it('the menu entry that makes pre-nixos fail, chosen on the rendered GRUB screen: a failed check with its journal', async () => {

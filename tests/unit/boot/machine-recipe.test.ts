@@ -93,6 +93,17 @@ describe('machineRecipe', () => {
     });
   });
 
+  it('vmSpec: the network capture goes on the NIC that forwards SSH, and nowhere without one', () => {
+    const p = plan();
+    const recipe = machineRecipe(p, { runDir, publicKey });
+    const user = userNicFor(p, recipe, undefined, undefined);
+    const tap = { mode: 'tap', model: 'virtio-net-pci', ifname: 'bh-tap0', macAddress: '52:54:00:00:00:02' } as const;
+    const machine = { runDir, accel: 'tcg' as const, cpus: 1, consoleLogPath: '/logs/console.raw', networkCapturePath: `${runDir}/network-start.pcap` };
+    expect(vmSpec(p, recipe, { ...machine, nics: [tap, user] }).networkCapture).toEqual({ nicIndex: 1, path: `${runDir}/network-start.pcap` });
+    expect(vmSpec(p, recipe, { ...machine, nics: [tap] }).networkCapture).toBeUndefined();
+    expect(vmSpec(p, recipe, { ...machine, nics: [user], networkCapturePath: undefined }).networkCapture).toBeUndefined();
+  });
+
   it('vmSpec: the recipe plus what was decided at start (accelerator, vCPUs, NICs)', () => {
     const p = plan();
     const recipe = machineRecipe(p, { runDir, publicKey });

@@ -44,6 +44,12 @@ describe('buildQemuArgv', () => {
     expect(optionValues(argv, '-device')).toContain('virtio-net-pci,netdev=net0,romfile=');
   });
 
+  it('captures the forwarded NIC\'s frames (headers only) to the file given, under an id QMP can remove', () => {
+    expect(optionValues(buildQemuArgv(spec()), '-object')).toEqual([]);
+    const argv = buildQemuArgv(spec({ networkCapture: { nicIndex: 0, path: '/run/a,b/network-start.pcap' } }));
+    expect(optionValues(argv, '-object')).toEqual(['filter-dump,id=network-capture,netdev=net0,file=/run/a,,b/network-start.pcap,maxlen=64']);
+  });
+
   it('keeps serial on a logging stdio chardev and the monitor off stdio', () => {
     const argv = buildQemuArgv(spec());
     expect(optionValues(argv, '-chardev')).toEqual(['stdio,id=console0,signal=off,logfile=/logs/console.raw']);

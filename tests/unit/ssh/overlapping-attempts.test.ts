@@ -97,6 +97,92 @@ describe('overlappingAttempts', () => {
     expect(discarded).toEqual(['late session']);
   });
 
+  /** Signs of the guest's address given on cue, as the boot's capture watch gives them. */
+  function cuedSigns() {
+    const listeners: ((sign: { atMs: number } | undefined) => void)[] = [];
+    const signs = {
+      latest: undefined as { atMs: number } | undefined,
+      problem: undefined as string | undefined,
+      onSign: (listener: (sign: { atMs: number } | undefined) => void) => void listeners.push(listener),
+      give: () => {
+        signs.latest = { atMs: performance.now() };
+        for (const listener of listeners) listener(signs.latest);
+      },
+      fail: (problem: string) => {
+        signs.problem = problem;
+        for (const listener of listeners) listener(undefined);
+      },
+    };
+    return signs;
+  }
+  const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('with address signs: one attempt at a time until the first sign, then they overlap', async () => {
+    const signs = cuedSigns();
+    const attempts = scripted([silentUntilAborted]);
+    const end = new AbortController();
+    const outcome = overlappingAttempts({ ...common, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 60_000, addressSigns: signs, signal: end.signal });
+    await sleepMs(200);
+    // Twenty intervals without a sign: still the one attempt (through slirp, each would be delivered later).
+    expect(attempts.started()).toBe(1);
+    signs.give();
+    await expect.poll(() => attempts.started(), { timeout: 2000 }).toBe(4);
+    const stop = overlappingAttempts({ ...common, start: scripted([answers]).start, deadline: Deadline.after(1000), silenceLimitMs: 60_000, addressSigns: signs });
+    // A guest seen to have its address before the attempts begin: no waiting at all.
+    expect(await stop).toMatchObject({ ok: true, value: 'session', attempts: 1 });
+    end.abort();
+    expect(await outcome).toMatchObject({ ok: false });
+  });
+
+  it('with address signs: after an attempt is dropped for silence, one at a time again until a newer sign', async () => {
+    const signs = cuedSigns();
+    signs.give();
+    const attempts = scripted([silentUntilAborted]);
+    const end = new AbortController();
+    // The guest had an address, then lost it (a renamed NIC, a kernel after iPXE): its silence says so.
+    const outcome = overlappingAttempts({ ...common, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 50, addressSigns: signs, signal: end.signal });
+    await sleepMs(300);
+    const afterSilence = attempts.started();
+    expect(attempts.aborted.length).toBeGreaterThan(0);
+    await sleepMs(300);
+    // Only the oldest (whole budget) is left, and nothing more starts while the guest stays silent.
+    expect(attempts.started()).toBe(afterSilence);
+    signs.give();
+    await expect.poll(() => attempts.started(), { timeout: 2000 }).toBeGreaterThan(afterSilence);
+    end.abort();
+    expect(await outcome).toMatchObject({ ok: false });
+  });
+
+  it('with address signs: before the first, the one attempt is not dropped for silence, whatever its budget', async () => {
+    const signs = cuedSigns();
+    const attempts = scripted([silentUntilAborted]);
+    const end = new AbortController();
+    const outcome = overlappingAttempts({ ...common, attemptTimeoutMs: 50, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 20, addressSigns: signs, signal: end.signal });
+    await sleepMs(300);
+    // Dropped, it would stay in slirp's queue all the same, and its successor would join it there.
+    expect(attempts.started()).toBe(1);
+    expect(attempts.aborted).toEqual([]);
+    signs.give();
+    // The sign: the old attempt (made before it) is let go at its budget, and fresh ones overlap.
+    await expect.poll(() => attempts.started(), { timeout: 2000 }).toBeGreaterThan(2);
+    expect(attempts.aborted).toContain(0);
+    end.abort();
+    expect(await outcome).toMatchObject({ ok: false });
+  });
+
+  it('with address signs whose watch failed: attempts overlap as without them', async () => {
+    const signs = cuedSigns();
+    const attempts = scripted([silentUntilAborted]);
+    const end = new AbortController();
+    const outcome = overlappingAttempts({ ...common, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 60_000, addressSigns: signs, signal: end.signal });
+    await sleepMs(100);
+    expect(attempts.started()).toBe(1);
+    signs.fail('capture unreadable');
+    await expect.poll(() => attempts.started(), { timeout: 2000 }).toBe(4);
+    end.abort();
+    expect(await outcome).toMatchObject({ ok: false });
+  });
+
   it('stops at once when the caller aborts', async () => {
     const stop = new AbortController();
     const attempts = scripted([silentUntilAborted]);

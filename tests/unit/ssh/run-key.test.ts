@@ -96,7 +96,7 @@ describe('SSH readiness', () => {
     const port = (server.address() as { port: number }).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const { privateKey } = newEd25519KeyPair('refused');
-    const error = await SshSession.waitUntilReady({ host: '127.0.0.1', port, username: 'root', privateKey }, 1200, 200).catch((caught: unknown) => caught);
+    const error = await SshSession.waitUntilReady({ host: '127.0.0.1', port, username: 'root', privateKey }, 1200, { intervalMs: 200 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SshNotReadyError);
     expect((error as Error).message.split('\n')[0]).toMatch(/not ready after \d+ ms \(budget 1200 ms, \d+ attempts\); last error: .*ECONNREFUSED/);
   });
@@ -105,7 +105,7 @@ describe('SSH readiness', () => {
 describe('SSH errors', () => {
   it('carry where they tried to go, never the private key', async () => {
     const { privateKey } = newEd25519KeyPair('secret');
-    const error = await SshSession.waitUntilReady({ host: '127.0.0.1', port: 9, username: 'root', privateKey }, 300, 100).catch((caught: unknown) => caught);
+    const error = await SshSession.waitUntilReady({ host: '127.0.0.1', port: 9, username: 'root', privateKey }, 300, { intervalMs: 100 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SshNotReadyError);
     expect((error as SshNotReadyError).target).toEqual({ host: '127.0.0.1', port: 9, username: 'root' });
     expect(JSON.stringify(error)).not.toContain('PRIVATE KEY');
