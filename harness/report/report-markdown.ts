@@ -18,6 +18,8 @@ export function renderReportMarkdown(document: ReportDocument): string {
   if (report.retry) out.push(`- Retried: ${escapeText(retryLine(report.retry, report.passed))} (logs of that attempt: ${inlineCode(report.retry.firstAttempt.logDir)})`);
   if (report.failure) out.push(`- Failure class: **${report.failure.failureClass}** — ${escapeText(report.failure.reason)}`);
   out.push(`- SSH key: ${escapeText(report.keyInjection)}${report.sshPort ? `, port 127.0.0.1:${report.sshPort}` : ''}`);
+  const sign = report.guestAddressSign;
+  if (sign) out.push(`- Guest address seen at ${(sign.sinceStartMs / 1000).toFixed(1)} s (${escapeText(sign.evidence)}); SSH attempts overlapped from then`);
   out.push(`- Checks: ${passedCount} of ${report.checks.length} passed; run time ${formatMs(totalMs(report))}, furthest phase ${lastPhaseBeforeStop(report)}`);
   for (const line of nicLines(report)) out.push(`- ${escapeText(line)}`);
   out.push('');

@@ -192,6 +192,12 @@ describe('NICs and warnings in the reports', () => {
     expect(markdown).toMatch(/## Warnings\n\n- ⚠ L2 networking unavailable \(CAP\\_NET\\_ADMIN \\<missing\\>\)/);
   });
 
+  it('Markdown says when the guest was seen to have its address (what early SSH attempts waited for)', () => {
+    expect(renderReportMarkdown({ report })).not.toContain('Guest address seen');
+    const seen = sampleReport({ sshPort: 40022, guestAddressSign: { evidence: 'DHCP reply sent to the guest (to 255.255.255.255)', sinceStartMs: 21_480 } });
+    expect(renderReportMarkdown({ report: seen })).toContain('- Guest address seen at 21.5 s (DHCP reply sent to the guest (to 255.255.255.255)); SSH attempts overlapped from then');
+  });
+
   it('HTML shows a warnings box and a network section, escaped', () => {
     const html = renderReportHtml({ report });
     expect(html).toContain('<div class="warnings"><h3>Warnings</h3><ul><li>L2 networking unavailable (CAP_NET_ADMIN &#60;missing&#62;)');
