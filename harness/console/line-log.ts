@@ -9,17 +9,27 @@ const maxLineChars = 16_384;
 export class LineLog implements NormalizerSink {
   private line = '';
   private column = 0;
+  /** No write has landed anywhere but at the end of the current line (no CR or BS overwrite). */
+  private appendOnly = true;
   private recent: string[] = [];
   private readonly cursor = new RawCursor([]);
 
   constructor(
-    private readonly onLine: (line: string, rawEnd: number) => void,
+    /** `screened`: the screen was given a text holding this line whole and found nothing in it. */
+    private readonly onLine: (line: string, rawEnd: number, screened: boolean) => void,
     private readonly keepLines = 200,
+    /**
+     * Looks at a whole piece of text (with the start of an unfinished line before it) and says whether nothing
+     * in it can matter, so its lines need no look of their own: one search per piece instead of one per line.
+     */
+    private readonly screen: (text: string) => boolean = () => false,
   ) {}
 
   text(text: string, segments: Segments): void {
     let from = 0;
     const raw = this.cursor.reset(segments);
+    // Each line completed below is a substring of what is screened, unless an overwrite made it up.
+    const clean = this.screen(this.appendOnly && this.line.length > 0 ? this.line + text : text);
     for (;;) {
       const lf = text.indexOf('\n', from);
       const piece = lf === -1 ? (from === 0 ? text : text.slice(from)) : text.slice(from, lf);
@@ -28,7 +38,7 @@ export class LineLog implements NormalizerSink {
         if (this.line.length > maxLineChars) this.complete(raw.rawEndAt(text.length - 1));
         return;
       }
-      this.complete(raw.rawEndAt(lf));
+      this.complete(raw.rawEndAt(lf), clean && this.appendOnly);
       from = lf + 1;
     }
   }
@@ -41,7 +51,7 @@ export class LineLog implements NormalizerSink {
   /** A whole line from elsewhere (a diverted kernel line); the line being assembled is left as it is. */
   addLine(line: string, rawEnd: number): void {
     this.remember(line);
-    this.onLine(line, rawEnd);
+    this.onLine(line, rawEnd, false);
   }
 
   /** End of stream: an unfinished line is still a line. */
@@ -59,17 +69,19 @@ export class LineLog implements NormalizerSink {
     if (this.column === this.line.length) {
       this.line += piece;
     } else {
+      this.appendOnly = false;
       this.line = this.line.slice(0, this.column) + piece + this.line.slice(this.column + piece.length);
     }
     this.column += piece.length;
   }
 
-  private complete(rawEnd: number): void {
+  private complete(rawEnd: number, screened = false): void {
     const line = this.line;
     this.line = '';
     this.column = 0;
+    this.appendOnly = true;
     this.remember(line);
-    this.onLine(line, rawEnd);
+    this.onLine(line, rawEnd, screened);
   }
 
   private remember(line: string): void {

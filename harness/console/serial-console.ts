@@ -15,7 +15,7 @@ import {
   describePatterns,
 } from './console-errors.ts';
 import type { ConsoleTransport, TransportExit } from './console-transport.ts';
-import { type FailurePattern, defaultFailurePatterns, findFailureFast } from './failure-patterns.ts';
+import { type FailurePattern, defaultFailurePatterns, findFailureFast, failureScreen } from './failure-patterns.ts';
 import { LineLog } from './line-log.ts';
 import { MatchView, type SearchPattern, compilePattern } from './match-view.ts';
 import { PrintkSplitter } from './printk-splitter.ts';
@@ -145,12 +145,16 @@ export class SerialConsole implements Disposable {
     this.unfiltered = new MatchView(lookback);
     const screen = options.screen ?? { columns: 80, rows: 25 };
     this.screen = screen ? new ScreenView(screen.columns, screen.rows) : undefined;
-    this.lineLog = new LineLog((line, rawEnd) => this.lineCompleted(line, rawEnd));
+    this.lineLog = new LineLog(
+      (line, rawEnd, screened) => this.lineCompleted(line, rawEnd, screened),
+      200,
+      (text) => this.screenPiece(text),
+    );
     const filtered = this.filtered;
     const lineLog = this.lineLog;
     this.splitter = new PrintkSplitter(
       {
-        text(text, segments) {
+        text: (text, segments) => {
           filtered.text(text, segments);
           lineLog.text(text, segments);
         },
@@ -474,7 +478,18 @@ export class SerialConsole implements Disposable {
     action();
   }
 
-  private lineCompleted(line: string, rawEnd: number): void {
+  /**
+   * One search over a whole piece of text before the line log splits it: when none of the literals the
+   * failure patterns need is there, none of the lines that lie whole inside it needs a test of its own (a
+   * test per line was ~9 % of the engine's profile).
+   */
+  private screenPiece(text: string): boolean {
+    if (this.failureState) return false;
+    const any = failureScreen(this.pending ? this.pending.failures : this.failurePatterns);
+    return any !== null && !any.test(text);
+  }
+
+  private lineCompleted(line: string, rawEnd: number, screened: boolean): void {
     this.onLine?.(line, this.clock());
     const failure = this.failureState;
     if (failure) {
@@ -486,7 +501,7 @@ export class SerialConsole implements Disposable {
       return;
     }
     const patterns = this.pending ? this.pending.failures : this.failurePatterns;
-    if (patterns.length === 0) return;
+    if (patterns.length === 0 || screened) return;
     const hit = findFailureFast(patterns, line);
     if (!hit) return;
     const state: FailureState = { failure: hit, line, trace: [line], rawEnd, complete: false, timer: undefined };

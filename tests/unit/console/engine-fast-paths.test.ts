@@ -114,6 +114,8 @@ describe('console engine fast paths', () => {
     { name: 'a line overwritten after a CR', trailer: 'Kernel panic - nXt syncing\rKernel panic - no\r\n' },
     { name: 'a kernel line in the middle of a prompt', trailer: 'login[    3.000000] Kernel panic - not syncing: mid\r\n: ' },
     { name: 'a line after escapes only', trailer: '\x1b[0m\x1b[2K\r\nNo bootable device.\r\n' },
+    { name: 'a line where an optional character is left out', trailer: 'Connection timed out (http://ipxe.org/4c0a6035)\r\n' },
+    { name: 'a line with an optional group', trailer: '[    1.000000] Oops: 0000 [#1] SMP\r\n' },
   ])('a failure in $name is caught the same way in every chunking', async ({ trailer }) => {
     const stream = Buffer.concat([mixedStream(200).bytes, Buffer.from('\r\n'), encode(`${trailer}after 1\r\nafter 2\r\n`)]);
     const failureOf = async (chunks: Uint8Array[]) => {
@@ -130,6 +132,26 @@ describe('console engine fast paths', () => {
     const whole = await failureOf([stream]);
     expect(whole.trace).toHaveLength(3);
     for (const [, chunks] of chunkings(stream)) expect(await failureOf(chunks)).toEqual(whole);
+  });
+});
+
+describe('failure patterns over whole pieces of text', () => {
+  // Each pattern looks at the line's ends, which a search over many lines at once sees differently.
+  it.each([
+    { name: 'a start anchor', pattern: /^Oops: / },
+    { name: 'an end anchor', pattern: /not syncing$/ },
+    { name: 'word boundaries', pattern: /\bOops\b/ },
+    { name: 'a lookbehind', pattern: /(?<!\s)Oops: / },
+    { name: 'a lookahead', pattern: /not syncing(?!\s)/ },
+    { name: 'a flag of its own', pattern: /OOPS: /i },
+  ])('a pattern with $name is tested per line as before', async ({ pattern }) => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, failurePatterns: [{ name: 'custom', pattern }], failureTraceLines: 1 });
+    const waiting = console.expect('never', { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    transport.push('first line\r\nOops: not syncing\r\nlast line\r\n');
+    const error = (await waiting) as ConsoleFailureError;
+    expect(error).toBeInstanceOf(ConsoleFailureError);
+    expect(error.line).toBe('Oops: not syncing');
   });
 });
 
