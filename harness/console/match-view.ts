@@ -235,6 +235,19 @@ export class MatchView implements NormalizerSink {
     return parts + this.window.slice(from, to - this.windowStart);
   }
 
+  /**
+   * Like textBetweenConsumedAnd, but joined only when called: after a long unmatched stream that is
+   * megabytes nobody may read (joining 50 MB was 4 % of the engine's time). Only the parts there now are
+   * joined, whatever is added to them later.
+   */
+  lazyTextBetweenConsumedAnd(to: number): () => string {
+    const parts = this.olderParts;
+    const count = parts.length;
+    const from = Math.max(0, this.consumedAt - this.windowStart);
+    const tail = this.window.slice(from, to - this.windowStart);
+    return count === 0 ? () => tail : () => (count === parts.length ? parts.join('') : parts.slice(0, count).join('')) + tail;
+  }
+
   /** Drops text up to absolute offset `to` (a match end, or everything on EOF). */
   consume(to: number): void {
     if (to <= this.consumedAt) return;

@@ -135,6 +135,24 @@ describe('console engine fast paths', () => {
   });
 });
 
+describe('before, joined when read', () => {
+  it('is the text between the matches, however much later it is read', async () => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, lookbackChars: 64 });
+    const filler = (tag: string) => `${tag}${'\x1b[32mnoise\x1b[0m '.repeat(200)}\r\n`;
+    const first = console.expect('ONE', { timeoutMs: 1000 });
+    transport.push(`${filler('a')}${filler('b')}ONE`);
+    const one = await first;
+    const second = console.expect('TWO', { timeoutMs: 1000 });
+    transport.push(`${filler('c')}${filler('d')}TWO${filler('e')}`);
+    const two = await second;
+    expect(one.before).toBe(`a${'noise '.repeat(200)}\nb${'noise '.repeat(200)}\n`);
+    expect(two.before).toBe(`c${'noise '.repeat(200)}\nd${'noise '.repeat(200)}\n`);
+    expect({ ...one }.before).toBe(one.before);
+    expect(JSON.parse(JSON.stringify(two)).before).toBe(two.before);
+  });
+});
+
 describe('failure patterns over whole pieces of text', () => {
   // Each pattern looks at the line's ends, which a search over many lines at once sees differently.
   it.each([
