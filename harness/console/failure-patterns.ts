@@ -49,7 +49,14 @@ export function findFailureFast(patterns: readonly FailurePattern[], line: strin
   return findFailure(patterns, line);
 }
 
-const screens = new WeakMap<readonly FailurePattern[], RegExp | null>();
+export interface FailureScreen {
+  /** Finds any of the literals. */
+  search: RegExp;
+  /** How far a literal can reach into a piece of text from the one before it: the longest, less one. */
+  reach: number;
+}
+
+const screens = new WeakMap<readonly FailurePattern[], FailureScreen | null>();
 
 /**
  * A search for the literals every failure match must contain (requiredLiterals), to clear whole pieces of
@@ -58,13 +65,16 @@ const screens = new WeakMap<readonly FailurePattern[], RegExp | null>();
  * patterns' own alternation over console text (7 against 19 ms for 10 MB). Null when some pattern has no such
  * literal: its lines are then tested one by one.
  */
-export function failureScreen(patterns: readonly FailurePattern[]): RegExp | null {
+export function failureScreen(patterns: readonly FailurePattern[]): FailureScreen | null {
   let screen = screens.get(patterns);
   if (screen === undefined) {
     const literals = patterns.map((p) => requiredLiterals(p.pattern));
     screen =
       patterns.length > 0 && literals.every((l) => l !== undefined)
-        ? new RegExp(literals.flat().map((l) => l.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')).join('|'))
+        ? {
+            search: new RegExp(literals.flat().map((l) => l.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')).join('|')),
+            reach: Math.max(...literals.flat().map((l) => l.length)) - 1,
+          }
         : null;
     screens.set(patterns, screen);
   }

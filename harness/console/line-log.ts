@@ -11,6 +11,8 @@ export class LineLog implements NormalizerSink {
   private column = 0;
   /** No write has landed anywhere but at the end of the current line (no CR or BS overwrite). */
   private appendOnly = true;
+  /** The screen passed every piece of the current line so far. */
+  private lineScreened = true;
   private recent: string[] = [];
   private readonly cursor = new RawCursor([]);
 
@@ -19,26 +21,31 @@ export class LineLog implements NormalizerSink {
     private readonly onLine: (line: string, rawEnd: number, screened: boolean) => void,
     private readonly keepLines = 200,
     /**
-     * Looks at a whole piece of text (with the start of an unfinished line before it) and says whether nothing
-     * in it can matter, so its lines need no look of their own: one search per piece instead of one per line.
+     * Looks at a whole piece of text and says whether nothing in it can matter, nor in anything that runs into
+     * it from `carried` (the unfinished line before it, already screened), so its lines need no look of
+     * their own: one search per piece instead of one per line.
      */
-    private readonly screen: (text: string) => boolean = () => false,
+    private readonly screen: (carried: string, text: string) => boolean = () => false,
   ) {}
 
   text(text: string, segments: Segments): void {
     let from = 0;
     const raw = this.cursor.reset(segments);
-    // Each line completed below is a substring of what is screened, unless an overwrite made it up.
-    const clean = this.screen(this.appendOnly && this.line.length > 0 ? this.line + text : text);
+    // Each line completed below lies in what is screened (the first one with its start, screened before),
+    // unless an overwrite made it up.
+    const clean = this.screen(this.line, text);
+    let screened = clean && this.lineScreened;
     for (;;) {
       const lf = text.indexOf('\n', from);
       const piece = lf === -1 ? (from === 0 ? text : text.slice(from)) : text.slice(from, lf);
       if (piece.length > 0) this.write(piece);
       if (lf === -1) {
+        this.lineScreened = screened;
         if (this.line.length > maxLineChars) this.complete(raw.rawEndAt(text.length - 1));
         return;
       }
-      this.complete(raw.rawEndAt(lf), clean && this.appendOnly);
+      this.complete(raw.rawEndAt(lf), screened && this.appendOnly);
+      screened = clean;
       from = lf + 1;
     }
   }

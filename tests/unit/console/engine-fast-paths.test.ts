@@ -171,6 +171,42 @@ describe('failure patterns over whole pieces of text', () => {
     expect(error).toBeInstanceOf(ConsoleFailureError);
     expect(error.line).toBe('Oops: not syncing');
   });
+
+  it('a line begun while other failure patterns applied is tested whole against the new ones', async () => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, failureTraceLines: 1 });
+    const first = console.expect('X', { timeoutMs: 1000 });
+    transport.push('first part BOOM! then X');
+    await first;
+    const second = console.expect('never', { timeoutMs: 1000, failurePatterns: [{ name: 'custom', pattern: /BOOM!/ }] }).catch((error: unknown) => error);
+    transport.push(' rest\r\n');
+    const error = (await second) as ConsoleFailureError;
+    expect(error).toBeInstanceOf(ConsoleFailureError);
+    expect(error.line).toBe('first part BOOM! then X rest');
+  });
+
+  it('a literal in an earlier read of an unfinished line gets the line tested when it ends', async () => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, failureTraceLines: 1 });
+    const waiting = console.expect('never', { timeoutMs: 1000 }).catch((error: unknown) => error);
+    // The literal ends further back than the seam check reaches (the longest literal, 48 characters).
+    transport.push(`xx Kernel panic - not syncing: early${' '.repeat(60)}`);
+    transport.push('rest\r\n');
+    const error = (await waiting) as ConsoleFailureError;
+    expect(error).toBeInstanceOf(ConsoleFailureError);
+    expect(error.line).toBe(`xx Kernel panic - not syncing: early${' '.repeat(60)}rest`);
+  });
+
+  it('a literal split between two reads in the middle of a line is seen at the seam', async () => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, failureTraceLines: 1 });
+    const waiting = console.expect('never', { timeoutMs: 1000 }).catch((error: unknown) => error);
+    transport.push('[  OK  ] line one\r\nsome text before Kernel pa');
+    transport.push('nic - not syncing: split\r\n');
+    const error = (await waiting) as ConsoleFailureError;
+    expect(error).toBeInstanceOf(ConsoleFailureError);
+    expect(error.line).toBe('some text before Kernel panic - not syncing: split');
+  });
 });
 
 describe('timestampEnd', () => {
