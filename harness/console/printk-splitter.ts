@@ -73,8 +73,8 @@ export class PrintkSplitter implements NormalizerSink {
         // Find the next `[` that is not at the start of a line.
         let k = text.indexOf('[', i);
         while (k !== -1) {
-          const lastLf = text.lastIndexOf('\n', k - 1);
-          const midLine = lastLf >= i ? k - lastLf > 1 : this.lineHasText || k > i;
+          // Text before it on its line: the character before it, or what came before this piece.
+          const midLine = k > i ? text.charCodeAt(k - 1) !== 0x0a : this.lineHasText;
           if (midLine) break;
           this.lineHasText = true;
           i = k + 1;
