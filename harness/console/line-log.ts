@@ -31,12 +31,13 @@ export class LineLog implements NormalizerSink {
   text(text: string, segments: Segments): void {
     let from = 0;
     const raw = this.cursor.reset(segments);
+    let lf = text.indexOf('\n');
     // Each line completed below lies in what is screened (the first one with its start, screened before),
-    // unless an overwrite made it up.
-    const clean = this.screen(this.line, text);
+    // unless an overwrite made it up. A piece that ends no line is not screened: its line gets a look of
+    // its own when it ends (with serial-sized reads, most pieces; one screen each would cost more than that).
+    const clean = lf !== -1 && this.screen(this.lineScreened ? this.line : '', text);
     let screened = clean && this.lineScreened;
-    for (;;) {
-      const lf = text.indexOf('\n', from);
+    for (;; lf = text.indexOf('\n', from)) {
       const piece = lf === -1 ? (from === 0 ? text : text.slice(from)) : text.slice(from, lf);
       if (piece.length > 0) this.write(piece);
       if (lf === -1) {
