@@ -1,5 +1,4 @@
 // Console lines that mean the boot has failed, so a pending expect can stop at once instead of timing out.
-import { requiredLiterals } from './required-literals.ts';
 
 export interface FailurePattern {
   name: string;
@@ -47,36 +46,4 @@ export function findFailureFast(patterns: readonly FailurePattern[], line: strin
   }
   if (any && !any.test(line)) return undefined;
   return findFailure(patterns, line);
-}
-
-export interface FailureScreen {
-  /** Finds any of the literals. */
-  search: RegExp;
-  /** How far a literal can reach into a piece of text from the one before it: the longest, less one. */
-  reach: number;
-}
-
-const screens = new WeakMap<readonly FailurePattern[], FailureScreen | null>();
-
-/**
- * A search for the literals every failure match must contain (requiredLiterals), to clear whole pieces of
- * text with one search instead of testing each line: a line that matches a pattern holds one of them, and so
- * does any text that holds the line. A plain alternation of literals runs about 2.5 times as fast as the
- * patterns' own alternation over console text (7 against 19 ms for 10 MB). Null when some pattern has no such
- * literal: its lines are then tested one by one.
- */
-export function failureScreen(patterns: readonly FailurePattern[]): FailureScreen | null {
-  let screen = screens.get(patterns);
-  if (screen === undefined) {
-    const literals = patterns.map((p) => requiredLiterals(p.pattern));
-    screen =
-      patterns.length > 0 && literals.every((l) => l !== undefined)
-        ? {
-            search: new RegExp(literals.flat().map((l) => l.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')).join('|')),
-            reach: Math.max(...literals.flat().map((l) => l.length)) - 1,
-          }
-        : null;
-    screens.set(patterns, screen);
-  }
-  return screen;
 }

@@ -15,7 +15,7 @@ import {
   describePatterns,
 } from './console-errors.ts';
 import type { ConsoleTransport, TransportExit } from './console-transport.ts';
-import { type FailurePattern, type FailureScreen, defaultFailurePatterns, failureScreen, findFailureFast } from './failure-patterns.ts';
+import { type FailurePattern, defaultFailurePatterns, findFailureFast } from './failure-patterns.ts';
 import { LineLog } from './line-log.ts';
 import { MatchView, type SearchPattern, compilePattern } from './match-view.ts';
 import { PrintkSplitter } from './printk-splitter.ts';
@@ -135,8 +135,6 @@ export class SerialConsole implements Disposable {
   /** The searched view's end when the other view was last bounded (see checkStream). */
   private otherBoundedAt = 0;
   private failureState: FailureState | undefined;
-  /** The failure screen the last piece of text was screened with. */
-  private lastScreen: FailureScreen | null = null;
   private exit: TransportExit | undefined;
   private isClosed = false;
   private disposed = false;
@@ -156,16 +154,12 @@ export class SerialConsole implements Disposable {
     this.unfiltered = new MatchView(lookback);
     const screen = options.screen ?? { columns: 80, rows: 25 };
     this.screen = screen ? new ScreenView(screen.columns, screen.rows) : undefined;
-    this.lineLog = new LineLog(
-      (line, rawEnd, screened) => this.lineCompleted(line, rawEnd, screened),
-      200,
-      (carried, text) => this.screenPiece(carried, text),
-    );
+    this.lineLog = new LineLog((line, rawEnd) => this.lineCompleted(line, rawEnd));
     const filtered = this.filtered;
     const lineLog = this.lineLog;
     this.splitter = new PrintkSplitter(
       {
-        text: (text, segments) => {
+        text(text, segments) {
           filtered.text(text, segments);
           lineLog.text(text, segments);
         },
@@ -485,25 +479,7 @@ export class SerialConsole implements Disposable {
     action();
   }
 
-  /**
-   * One search over a whole piece of text before the line log splits it: when none of the literals the
-   * failure patterns need is there, none of the lines that lie whole inside it needs a test of its own (a
-   * test per line was ~9 % of the engine's profile).
-   */
-  private screenPiece(carried: string, text: string): boolean {
-    if (this.failureState) return false;
-    const screen = failureScreen(this.pending ? this.pending.failures : this.failurePatterns);
-    const sameAsBefore = screen === this.lastScreen;
-    this.lastScreen = screen;
-    if (screen === null || screen.search.test(text)) return false;
-    if (carried.length === 0) return true;
-    // The line's start was screened for other patterns (the expect changed): it gets a look of its own.
-    if (!sameAsBefore) return false;
-    // Joining the whole piece to the line before it would copy both; only the seam needs a look.
-    return !screen.search.test(carried.slice(-screen.reach) + text.slice(0, screen.reach));
-  }
-
-  private lineCompleted(line: string, rawEnd: number, screened: boolean): void {
+  private lineCompleted(line: string, rawEnd: number): void {
     this.onLine?.(line, this.clock());
     const failure = this.failureState;
     if (failure) {
@@ -515,7 +491,7 @@ export class SerialConsole implements Disposable {
       return;
     }
     const patterns = this.pending ? this.pending.failures : this.failurePatterns;
-    if (patterns.length === 0 || screened) return;
+    if (patterns.length === 0) return;
     const hit = findFailureFast(patterns, line);
     if (!hit) return;
     const state: FailureState = { failure: hit, line, trace: [line], rawEnd, complete: false, timer: undefined };

@@ -1,6 +1,8 @@
-// Pins the console engine's fast paths (whole spans of plain text, printk timestamps read at once, failure
-// patterns scanned over whole pieces of text) to the byte-at-a-time path: one synthetic stream that mixes
-// everything the slow paths exist for, fed whole, in 4 KiB reads, in random reads and byte by byte.
+// Pins the console engine's fast paths (whole spans of plain text, printk timestamps read at once, the
+// other view's text kept lazily, `before` joined on read) to the byte-at-a-time path: one synthetic stream
+// that mixes everything the slow paths exist for, fed whole, in 4 KiB reads, in random reads and byte by
+// byte. The failure cases are where any search over more than one line at a time could go wrong (one was
+// tried and measured slower than a test per line); they guard whatever comes next.
 import { describe, expect, it } from 'vitest';
 import { FakeTransport } from '../../../harness/console/fake-transport.ts';
 import { seededRandom, splitIntoChunks } from '../../../harness/console/replay-capture.ts';
@@ -106,7 +108,7 @@ describe('console engine fast paths', () => {
     }
   });
 
-  // Each failure is in a place a whole-piece scan could miss: composed with BS, overwritten after a CR,
+  // Each failure is in a place a search over whole pieces could miss: composed with BS, overwritten after a CR,
   // inside a kernel line that landed mid-line, split across reads, or after a line of only escapes.
   it.each([
     { name: 'a plain line', trailer: 'Kernel panic - not syncing: plain\r\n' },
@@ -153,7 +155,7 @@ describe('before, joined when read', () => {
   });
 });
 
-describe('failure patterns over whole pieces of text', () => {
+describe('failure patterns at the ends of lines and across reads', () => {
   // Each pattern looks at the line's ends, which a search over many lines at once sees differently.
   it.each([
     { name: 'a start anchor', pattern: /^Oops: / },
