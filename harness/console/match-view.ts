@@ -52,6 +52,11 @@ export class MatchView implements NormalizerSink {
    */
   private recent = '';
   private recentStart = 0;
+  /**
+   * Whether `recent` is kept up. A view no expect is using (see markSearched) lets it go, and the next
+   * search starts it again from the window: keeping it up meant a second copy of all text in that view.
+   */
+  private recentKept = true;
 
   /** @param lookbackChars how far before already-searched text a new match may start (pexpect's searchwindowsize). */
   constructor(readonly lookbackChars = 2048) {}
@@ -84,6 +89,7 @@ export class MatchView implements NormalizerSink {
       this.segCount++;
     }
     this.window += text;
+    if (!this.recentKept) return;
     this.recent += text;
     // Without searches (no expect pending) nothing else trims it.
     if (this.recent.length > recentSlack * this.lookbackChars) this.keepRecent(this.lookbackChars);
@@ -99,6 +105,7 @@ export class MatchView implements NormalizerSink {
 
   /** The recent text never reaches before the window, so both give `\b` and `^` the same context. */
   private dropRecentBeforeWindow(): void {
+    if (!this.recentKept) return;
     if (this.recentStart >= this.windowStart) return;
     this.recent = this.recent.slice(this.windowStart - this.recentStart);
     this.recentStart = this.windowStart;
@@ -173,6 +180,11 @@ export class MatchView implements NormalizerSink {
     // Nothing arrived since the last search found nothing (a read that was all escape sequences): the same
     // text gives the same answer.
     if (!fresh && this.searchedTo === this.end) return undefined;
+    if (!this.recentKept) {
+      this.recent = this.window;
+      this.recentStart = this.windowStart;
+      this.recentKept = true;
+    }
     const fromAbs = fresh ? this.consumedAt : Math.max(this.consumedAt, this.searchedTo - this.lookbackChars);
     const from = Math.max(0, fromAbs - this.windowStart);
     let best: ViewMatch | undefined;
@@ -235,6 +247,19 @@ export class MatchView implements NormalizerSink {
     return parts + this.window.slice(from, to - this.windowStart);
   }
 
+  /**
+   * Like textBetweenConsumedAnd, but joined only when called: after a long unmatched stream that is
+   * megabytes nobody may read (joining 50 MB was 4 % of the engine's time). Only the parts there now are
+   * joined, whatever is added to them later.
+   */
+  lazyTextBetweenConsumedAnd(to: number): () => string {
+    const parts = this.olderParts;
+    const count = parts.length;
+    const from = Math.max(0, this.consumedAt - this.windowStart);
+    const tail = this.window.slice(from, to - this.windowStart);
+    return count === 0 ? () => tail : () => (count === parts.length ? parts.join('') : parts.slice(0, count).join('')) + tail;
+  }
+
   /** Drops text up to absolute offset `to` (a match end, or everything on EOF). */
   consume(to: number): void {
     if (to <= this.consumedAt) return;
@@ -256,6 +281,10 @@ export class MatchView implements NormalizerSink {
    */
   markSearched(to: number, keepBefore = true): void {
     if (to > this.searchedTo) this.searchedTo = to;
+    if (!keepBefore && this.recentKept) {
+      this.recentKept = false;
+      this.recent = '';
+    }
     const keepFrom = Math.max(this.windowStart, this.searchedTo - this.lookbackChars);
     // Move in big steps only, so the cost of slicing stays proportional to the text appended.
     if (keepFrom - this.windowStart < this.lookbackChars * 2) return;

@@ -19,6 +19,29 @@ const enum HoldPhase {
 }
 
 /**
+ * Reads a printk timestamp candidate starting with the `[` at `from`: the index just past its `]` when the
+ * text holds all of it, minus the index of the first character that rules it out, or 0 when the text ends
+ * while it could still be one. Same grammar as PrintkSplitter.advanceHold: `[`, spaces, digits, `.`, six digits, `]`.
+ */
+export function timestampEnd(text: string, from: number): number {
+  const n = text.length;
+  let i = from + 1;
+  while (i < n && text.charCodeAt(i) === 0x20) i++;
+  const secondsFrom = i;
+  while (i < n && isDigit(text.charCodeAt(i))) i++;
+  if (i >= n) return 0;
+  if (i === secondsFrom || text.charCodeAt(i) !== 0x2e) return -i;
+  i++;
+  const microsFrom = i;
+  while (i < n && i - microsFrom < 6 && isDigit(text.charCodeAt(i))) i++;
+  if (i >= n) return 0;
+  if (i - microsFrom < 6 || text.charCodeAt(i) !== 0x5d) return -i;
+  return i + 1;
+}
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/**
  * A kernel timestamp is `[%5lu.%06lu]`. A printk line at the start of a line is left alone (it is a whole
  * line already, and callers wait for kernel messages such as `Linux version`); only one that starts after
  * other text on the same line is diverted, up to and including its LF.
@@ -50,8 +73,8 @@ export class PrintkSplitter implements NormalizerSink {
         // Find the next `[` that is not at the start of a line.
         let k = text.indexOf('[', i);
         while (k !== -1) {
-          const lastLf = text.lastIndexOf('\n', k - 1);
-          const midLine = lastLf >= i ? k - lastLf > 1 : this.lineHasText || k > i;
+          // Text before it on its line: the character before it, or what came before this piece.
+          const midLine = k > i ? text.charCodeAt(k - 1) !== 0x0a : this.lineHasText;
           if (midLine) break;
           this.lineHasText = true;
           i = k + 1;
@@ -63,6 +86,22 @@ export class PrintkSplitter implements NormalizerSink {
           else if (n > i) this.lineHasText = true;
           break;
         }
+        // Decided here when the text holds the whole candidate: no character is held or copied one by one.
+        const end = timestampEnd(text, k);
+        if (end > 0) {
+          this.emitRange(text, segments, emitFrom, k);
+          this.mode = Mode.Divert;
+          this.printkLine = text.slice(k, end);
+          i = emitFrom = end;
+          continue;
+        }
+        if (end < 0) {
+          // Not a timestamp: it stays in the text, and the character that ended it is read afresh.
+          this.lineHasText = true;
+          i = -end;
+          continue;
+        }
+        // The text ends inside a candidate: hold it until the next piece decides.
         this.emitRange(text, segments, emitFrom, k);
         this.mode = Mode.Hold;
         this.phase = HoldPhase.Spaces;

@@ -100,6 +100,15 @@ interface FailureState {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** The match with `before` as an enumerable getter that joins its text on first read. */
+function withLazyBefore(match: Omit<ExpectMatch, 'before'>, before: () => string): ExpectMatch {
+  let text: string | undefined;
+  return Object.defineProperty(match, 'before', {
+    get: () => (text ??= before()),
+    enumerable: true,
+  }) as ExpectMatch;
+}
+
 export class SerialConsole implements Disposable {
   /** Boot phase, accelerator and log path, copied into errors; the boot layer updates it as it goes. */
   context: ConsoleContext = {};
@@ -380,21 +389,17 @@ export class SerialConsole implements Disposable {
     const rawEndByte = view.rawEndAt(found.end);
     const failure = this.failureState;
     if (failure && pending.failures.length > 0 && rawEndByte > failure.rawEnd) return;
-    const before = view.textBetweenConsumedAnd(found.start);
+    const before = view.lazyTextBetweenConsumedAnd(found.start);
     view.consume(found.end);
     other.consume(other.offsetAtRaw(rawEndByte));
     const index = pending.compiledIndex[found.index]!;
     this.settle(pending, () =>
-      pending.resolve({
-        index,
-        pattern: pending.patterns[index]!,
-        matchText: found.matchText,
-        groups: found.groups,
-        before,
-        offset: found.start,
-        rawEndByte,
-        atMs: this.clock(),
-      }),
+      pending.resolve(
+        withLazyBefore(
+          { index, pattern: pending.patterns[index]!, matchText: found.matchText, groups: found.groups, offset: found.start, rawEndByte, atMs: this.clock() },
+          before,
+        ),
+      ),
     );
   }
 
