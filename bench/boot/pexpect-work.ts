@@ -12,6 +12,8 @@ export interface PexpectWorkSample {
   qemuCpuMs: number;
   /** CPU per thread of this process over the boot, most first, from /proc/self/task (10 ms ticks). */
   threadCpuMs: { name: string; cpuMs: number }[];
+  /** How long the boot waited for host vCPU slots (another boot on this host held them). */
+  slotWaitMs: number;
 }
 
 /** With HARNESS_CPU_TRACE set, prints the main thread's CPU at each boot phase and every 20 ms jump of it. */
@@ -31,7 +33,7 @@ export async function pexpectWorkOnce(name: string, qemuCpuMs: (pid: number) => 
     trace?.stop();
     const threadCpuMs = [...threadsAfter].map(([id, { name: thread, cpuMs }]) => ({ name: `${thread}${id === process.pid ? ' (main)' : ''}`, cpuMs: cpuMs - (threadsBefore.get(id)?.cpuMs ?? 0) }));
     threadCpuMs.sort((a, b) => b.cpuMs - a.cpuMs);
-    return { harnessCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: qemu, threadCpuMs };
+    return { harnessCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: qemu, threadCpuMs, slotWaitMs: vm.report.cpus?.waitedMs ?? 0 };
   } finally {
     await vm.stop();
   }
