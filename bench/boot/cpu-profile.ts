@@ -31,7 +31,7 @@ for (let i = 0; i < runs; i++) {
   }
   const sample = await pexpectWorkOnce(`cpu-profile-${i}`, qemuCpuMs, clockTicks);
   console.log(
-    `harness ${sample.harnessCpuMs.toFixed(0)} ms / QEMU ${sample.qemuCpuMs.toFixed(0)} ms = ${((sample.harnessCpuMs / sample.qemuCpuMs) * 100).toFixed(2)} %; slot wait ${sample.slotWaitMs} ms; threads: ${sample.threadCpuMs
+    `harness ${sample.harnessCpuMs.toFixed(0)} ms / QEMU ${sample.qemuCpuMs.toFixed(0)} ms = ${((sample.harnessCpuMs / sample.qemuCpuMs) * 100).toFixed(2)} %; slot wait ${sample.slotWaitMs} ms; ${sample.reads} reads of ${(sample.bytes / sample.reads).toFixed(0)} bytes; threads: ${sample.threadCpuMs
       .filter((t) => t.cpuMs > 0)
       .map((t) => `${t.name} ${t.cpuMs.toFixed(0)}`)
       .join(', ')}`,

@@ -4,7 +4,8 @@
 // every bootVm has them.
 import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { bootVm } from '../../harness/run/boot-vm.ts';
+import { bootObservedVm } from '../../harness/boot/boot-observed-vm.ts';
+import { RunRecorder } from '../../harness/report/run-recorder.ts';
 import { sleep } from '../../harness/util/clock.ts';
 
 export interface PexpectWorkSample {
@@ -14,6 +15,9 @@ export interface PexpectWorkSample {
   threadCpuMs: { name: string; cpuMs: number }[];
   /** How long the boot waited for host vCPU slots (another boot on this host held them). */
   slotWaitMs: number;
+  /** Console reads and bytes up to the measurement. */
+  reads: number;
+  bytes: number;
 }
 
 /** With HARNESS_CPU_TRACE set, prints the main thread's CPU at each boot phase and every 20 ms jump of it. */
@@ -21,7 +25,12 @@ export async function pexpectWorkOnce(name: string, qemuCpuMs: (pid: number) => 
   const threadsBefore = await threadCpu(clockTicks);
   const before = process.cpuUsage();
   const trace = process.env.HARNESS_CPU_TRACE ? traceMainThread(clockTicks) : undefined;
-  const vm = await bootVm({ defaultImageAs: 'kernel', cpus: 1, name, keyInjection: 'none' }, trace ? { onPhase: (mark) => trace.note(`phase ${mark.phase}`) } : {});
+  const reads = { count: 0, bytes: 0 };
+  // bootVm's own recorder, and a count of the console reads beside it.
+  const vm = await bootObservedVm({ defaultImageAs: 'kernel', cpus: 1, name, keyInjection: 'none' }, trace ? { onPhase: (mark) => trace.note(`phase ${mark.phase}`) } : {}, () => [
+    new RunRecorder(),
+    { consoleBytes: (chunk: Uint8Array) => void ((reads.count += 1), (reads.bytes += chunk.length)) },
+  ]);
   try {
     const answer = await vm.shell.succeed('cat /run/pre-nixos/storage-status');
     if (!answer.includes('STATE=plan-only')) throw new Error(`the guest answered ${JSON.stringify(answer)}`);
@@ -33,7 +42,7 @@ export async function pexpectWorkOnce(name: string, qemuCpuMs: (pid: number) => 
     trace?.stop();
     const threadCpuMs = [...threadsAfter].map(([id, { name: thread, cpuMs }]) => ({ name: `${thread}${id === process.pid ? ' (main)' : ''}`, cpuMs: cpuMs - (threadsBefore.get(id)?.cpuMs ?? 0) }));
     threadCpuMs.sort((a, b) => b.cpuMs - a.cpuMs);
-    return { harnessCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: qemu, threadCpuMs, slotWaitMs: vm.report.cpus?.waitedMs ?? 0 };
+    return { harnessCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: qemu, threadCpuMs, slotWaitMs: vm.report.cpus?.waitedMs ?? 0, reads: reads.count, bytes: reads.bytes };
   } finally {
     await vm.stop();
   }
