@@ -16,7 +16,7 @@ started = time.process_time()
 child = pexpect.spawn(argv[0], argv[1:], timeout=180, searchwindowsize=2000, dimensions=(24, 80))
 child.expect('pre-nixos: done')
 child.sendline('cat /run/pre-nixos/storage-status')
-child.expect(r'\nplan-only\r')
+child.expect(r'STATE=plan-only\r')
 end = time.monotonic() + settle
 while True:
     left = end - time.monotonic()

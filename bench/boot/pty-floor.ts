@@ -18,7 +18,7 @@ export interface DrainSample {
  * Boots `argv` (from report.qemu.argv) under node-pty until `doneText` has been seen and `settleMs` have
  * passed. With `coalesceMs`, reads are coalesced as PtyTransport does (the floor of the batched transport).
  */
-export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number) => Promise<number>, options: { coalesceMs?: number; doneText?: string; settleMs?: number } = {}): Promise<DrainSample> {
+export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number) => Promise<number>, options: { coalesceMs?: number; coalesceMaxMs?: number; doneText?: string; settleMs?: number } = {}): Promise<DrainSample> {
   const doneText = options.doneText ?? 'pre-nixos: done';
   const settleMs = options.settleMs ?? 1500;
   const dir = await mkdtemp(join(tmpdir(), 'harness-bench-floor-'));
@@ -28,7 +28,7 @@ export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number
     .map((arg) => (arg.startsWith('unix:') ? `unix:${join(dir, 'qmp.sock')},server=on,wait=off` : arg.replace(/logfile=[^,]*/, `logfile=${join(dir, 'console.raw')}`)));
   const before = process.cpuUsage();
   const child = pty.spawn(argv[0]!, args, { name: 'xterm-256color', cols: 80, rows: 24, cwd: dir, env: process.env, encoding: null } as pty.IPtyForkOptions);
-  const coalescer = new ReadCoalescer(child, options.coalesceMs ?? 0);
+  const coalescer = new ReadCoalescer(child, options.coalesceMs ?? 0, undefined, options.coalesceMaxMs ?? options.coalesceMs ?? 0);
   let chunks = 0;
   let bytes = 0;
   let tail = '';

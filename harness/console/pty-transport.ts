@@ -21,6 +21,8 @@ export interface PtySpawnOptions {
    * (default 0: every read at once). See read-coalescer.ts; bench/results.md has the CPU it saves.
    */
   coalesceMs?: number;
+  /** The longest window while output streams (default coalesceMs: a fixed window); see read-coalescer.ts. */
+  coalesceMaxMs?: number;
 }
 
 /** How long asyncDispose waits after SIGHUP before SIGKILL, and after SIGKILL before giving up. */
@@ -39,8 +41,9 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
   private constructor(
     private readonly child: pty.IPty,
     coalesceMs: number,
+    coalesceMaxMs: number,
   ) {
-    this.coalescer = new ReadCoalescer(child, coalesceMs);
+    this.coalescer = new ReadCoalescer(child, coalesceMs, undefined, coalesceMaxMs);
     const unix = child as UnixPty;
     if (typeof unix.fd === 'number') {
       const writer = new PtyWriter(unix.fd);
@@ -74,7 +77,7 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
       // Bytes, not strings: the normaliser decodes UTF-8 itself, across chunk boundaries.
       encoding: null,
     } as pty.IPtyForkOptions);
-    return new PtyTransport(child, options.coalesceMs ?? 0);
+    return new PtyTransport(child, options.coalesceMs ?? 0, options.coalesceMaxMs ?? options.coalesceMs ?? 0);
   }
 
   get pid(): number {

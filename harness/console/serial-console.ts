@@ -153,7 +153,8 @@ export class SerialConsole implements Disposable {
     this.filtered = new MatchView(lookback);
     this.unfiltered = new MatchView(lookback);
     const screen = options.screen ?? { columns: 80, rows: 25 };
-    this.screen = screen ? new ScreenView(screen.columns, screen.rows) : undefined;
+    // The emulator starts when first needed (screen-view.ts); a screen expect finds every byte fed by then.
+    this.screen = screen ? new ScreenView(screen.columns, screen.rows, { onRendered: (rawEnd) => this.checkScreen(rawEnd) }) : undefined;
     this.lineLog = new LineLog((line, rawEnd) => this.lineCompleted(line, rawEnd));
     const filtered = this.filtered;
     const lineLog = this.lineLog;
@@ -337,10 +338,7 @@ export class SerialConsole implements Disposable {
   private receive(chunk: Uint8Array): void {
     if (this.disposed) return;
     this.normalizer.write(chunk);
-    if (this.screen) {
-      const rawEnd = this.normalizer.bytesSeen;
-      this.screen.write(chunk, () => this.checkScreen(rawEnd));
-    }
+    this.screen?.write(chunk, this.normalizer.bytesSeen);
     this.checkStream();
     this.deliverFailure();
   }

@@ -9,16 +9,24 @@ import type { Readable, Writable } from 'node:stream';
 import { HarnessError } from '../errors.ts';
 
 /**
- * Tries to lock `want` of the `capacity` slot files (at least `least`), prints `held <n>...` and keeps
- * them until stdin ends, or prints `busy` and exits holding none.
+ * Locks `want` of the `capacity` slot files (at least `least`), trying again every `poll` seconds until it
+ * can, prints `held <n>...` and keeps them until stdin ends. It waits itself, on stdin: a wait costs no
+ * process of ours per try (each try was a spawn of this helper, ~4 ms of our CPU, 4 a second for as long as
+ * another boot held the slots), and the caller giving up (stdin closed) ends it at once.
  */
 const helperScript = `
-dir=$1; capacity=$2; want=$3; least=$4; held=()
-for ((i = 0; i < capacity && \${#held[@]} < want; i++)); do
-  exec {fd}>>"$dir/vcpu-$i.lock"
-  if flock -n "$fd"; then held+=("$i"); else exec {fd}>&-; fi
+dir=$1; capacity=$2; want=$3; least=$4; poll=$5
+while :; do
+  held=(); fds=()
+  for ((i = 0; i < capacity && \${#held[@]} < want; i++)); do
+    exec {fd}>>"$dir/vcpu-$i.lock"
+    if flock -n "$fd"; then held+=("$i"); fds+=("$fd"); else exec {fd}>&-; fi
+  done
+  if (( \${#held[@]} >= least )); then break; fi
+  for fd in "\${fds[@]}"; do exec {fd}>&-; done
+  read -r -t "$poll" _
+  (( $? == 1 )) && exit 0
 done
-if (( \${#held[@]} < least )); then echo busy; exit 0; fi
 echo "held \${held[*]}"
 while read -r _; do :; done
 `;
@@ -53,7 +61,7 @@ export class SlotHelperError extends HarnessError {
 export interface HostCpuSlotsOptions {
   dir: string;
   capacity: number;
-  /** How often a waiting request tries again (default 250 ms). */
+  /** How often a waiting request tries again (default 250 ms; the helper process does the trying). */
   pollMs?: number;
 }
 
@@ -71,51 +79,46 @@ export class HostCpuSlots {
     this.pollMs = options.pollMs ?? 250;
   }
 
+  /** Waits until the slots are free (one helper process does the trying); `signal` gives up the wait. */
   async acquire(request: SlotRequest, signal?: AbortSignal): Promise<SlotGrant> {
     const want = Math.min(this.capacity, Math.max(1, 'vcpus' in request ? request.vcpus : request.upTo));
     const least = 'vcpus' in request ? want : 1;
+    signal?.throwIfAborted();
     await mkdir(this.dir, { recursive: true });
     const startedAtMs = performance.now();
-    for (;;) {
-      signal?.throwIfAborted();
-      const held = await this.tryHold(want, least);
-      if (held) {
-        const waitedMs = performance.now() - startedAtMs;
-        return { vcpus: held.count, capacity: this.capacity, waitedMs, release: held.release };
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.pollMs);
-        function done() {
-          signal?.removeEventListener('abort', done);
-          clearTimeout(timer);
-          resolve();
-        }
-        signal?.addEventListener('abort', done, { once: true });
-      });
-    }
+    const held = await this.hold(want, least, signal);
+    return { vcpus: held.count, capacity: this.capacity, waitedMs: performance.now() - startedAtMs, release: held.release };
   }
 
-  private tryHold(want: number, least: number): Promise<{ count: number; release: () => void } | undefined> {
-    const child: ChildProcessWithoutNullStreams = spawn('bash', ['-c', helperScript, 'vcpu-slots', this.dir, String(this.capacity), String(want), String(least)], {
+  private hold(want: number, least: number, signal: AbortSignal | undefined): Promise<{ count: number; release: () => void }> {
+    const child: ChildProcessWithoutNullStreams = spawn('bash', ['-c', helperScript, 'vcpu-slots', this.dir, String(this.capacity), String(want), String(least), String(this.pollMs / 1000)], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    const stop = () => {
+      // Closing stdin ends the helper (waiting or holding); the kill is for a helper stuck past that.
+      child.stdin.end();
+      child.kill('SIGTERM');
+    };
     return new Promise((resolve, reject) => {
       let out = '';
       let err = '';
       let settled = false;
-      const finish = (outcome: { count: number; release: () => void } | undefined | Error) => {
+      const onAbort = () => {
+        stop();
+        finish(signal!.reason);
+      };
+      const finish = (outcome: { count: number; release: () => void } | unknown) => {
         if (settled) return;
         settled = true;
-        if (outcome instanceof Error) reject(outcome);
-        else resolve(outcome);
+        signal?.removeEventListener('abort', onAbort);
+        if (outcome instanceof Object && 'release' in outcome) resolve(outcome as { count: number; release: () => void });
+        else reject(outcome);
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      child.stdin.on('error', () => undefined); // the helper gone before our end of the pipe: its exit says why
       child.stderr.on('data', (data: Buffer) => (err += data.toString()));
       child.on('error', (error) => finish(new SlotHelperError(this.dir, error.message)));
-      // 'close', not 'exit': a helper that said `busy` and exited may be reported gone before its words are read.
-      child.on('close', () => {
-        if (out.startsWith('busy')) finish(undefined);
-        else finish(new SlotHelperError(this.dir, err.trim() || out.trim()));
-      });
+      child.on('close', () => finish(new SlotHelperError(this.dir, err.trim() || out.trim())));
       child.stdout.on('data', (data: Buffer) => {
         out += data.toString();
         const line = /^held ([\d ]+)\n/.exec(out);
@@ -124,9 +127,7 @@ export class HostCpuSlots {
         const release = () => {
           if (released) return;
           released = true;
-          // Closing stdin ends the helper; the kill is for a helper stuck past that.
-          child.stdin.end();
-          child.kill('SIGTERM');
+          stop();
         };
         // Held slots must not keep this process alive; at its exit the pipe closes and the helper goes.
         child.unref();

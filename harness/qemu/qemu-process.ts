@@ -39,6 +39,8 @@ export interface QemuProcessOptions {
   startTimeoutMs?: number;
   /** Console read coalescing window (default consoleCoalesceMs; 0: every read at once). */
   consoleCoalesceMs?: number;
+  /** The longest coalescing window while the console streams (default consoleCoalesceMaxMs). */
+  consoleCoalesceMaxMs?: number;
 }
 
 /**
@@ -47,6 +49,13 @@ export interface QemuProcessOptions {
  * (bench/results.md: the floor and the harness CPU per boot). A prompt is seen at most 5 ms later.
  */
 export const consoleCoalesceMs = 5;
+
+/**
+ * While the console streams (a booting kernel), the window doubles up to this: the harness pays per read,
+ * cold code most, and a fixed 30 ms window cut its CPU over a boot by about a third (bench/results.md). A
+ * command's answer after a quiet spell still comes within the shortest window unless it streams itself.
+ */
+export const consoleCoalesceMaxMs = 40;
 
 export interface StopOptions {
   /** How long an ACPI power-off may take before `quit`; 0 skips the power-off request. */
@@ -108,6 +117,7 @@ export class QemuProcess implements AsyncDisposable {
         rows: 50,
         env: { ...process.env, HARNESS_QEMU_STDERR: options.stderrPath, ...descriptorEnv },
         coalesceMs: options.consoleCoalesceMs ?? consoleCoalesceMs,
+        coalesceMaxMs: options.consoleCoalesceMaxMs ?? options.consoleCoalesceMs ?? consoleCoalesceMaxMs,
       },
     );
     const exitedEarly = transport.exited.then(async (exit) => {

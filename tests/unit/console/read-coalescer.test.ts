@@ -37,6 +37,40 @@ describe('ReadCoalescer', () => {
     expect(calls).toEqual(['pause', 'resume', 'pause']);
   });
 
+  it('while reads keep waiting at the end of each pause, the window doubles up to its maximum; a quiet spell brings it back', () => {
+    const { pending, timers, source } = fakes();
+    let nowMs = 0;
+    const coalescer = new ReadCoalescer(source, 5, { ...timers, now: () => nowMs }, 40);
+    const windows: number[] = [];
+    const readAt = (ms: number) => {
+      nowMs = ms;
+      coalescer.afterRead();
+      windows.push(pending[0]!.ms);
+    };
+    const pauseEnds = () => {
+      nowMs += pending[0]!.ms;
+      pending.splice(0).forEach((timer) => timer.callback());
+    };
+    readAt(0); // the first read after a quiet spell: the shortest window
+    for (let i = 0; i < 4; i++) {
+      pauseEnds();
+      readAt(nowMs + 0.5); // bytes were waiting: streaming
+    }
+    pauseEnds();
+    readAt(nowMs + 50); // quiet for 50 ms: a command's answer, say
+    expect(windows).toEqual([5, 10, 20, 40, 40, 5]);
+    // A fixed window (no maximum given) never grows.
+    const fixed = fakes();
+    let fixedNow = 0;
+    const steady = new ReadCoalescer(fixed.source, 5, { ...fixed.timers, now: () => fixedNow });
+    steady.afterRead();
+    fixedNow = 5;
+    fixed.fire();
+    fixedNow = 5.5;
+    steady.afterRead();
+    expect(fixed.pending.map((timer) => timer.ms)).toEqual([5]);
+  });
+
   it('stop resumes at once and for good; a zero window never pauses', () => {
     const { calls, pending, timers, source } = fakes();
     const coalescer = new ReadCoalescer(source, 5, timers);

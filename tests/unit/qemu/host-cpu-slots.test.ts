@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,6 +95,32 @@ describe('HostCpuSlots', () => {
     expect(most).toBe(2);
   }, 60_000);
 
+  it('a waiting request tries again in one helper process, not a new process per try (each cost a spawn of ours)', async () => {
+    const slots = new HostCpuSlots({ dir, capacity: 1, pollMs: 20 });
+    const held = await slots.acquire({ vcpus: 1 });
+    const controller = new AbortController();
+    const waiting = slots.acquire({ vcpus: 1 }, controller.signal).catch((error: unknown) => error);
+    const helpers = new Set<number>();
+    const counts: number[] = [];
+    // Its helper starts after a mkdir; a process per try would be gone again by the first sample as likely as not.
+    while ((await helperPids(dir)).length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    // ~25 tries at 20 ms: one process per try would come and go (and show as many pids, or none between tries).
+    for (let i = 0; i < 10; i++) {
+      const pids = await helperPids(dir);
+      counts.push(pids.length);
+      for (const pid of pids) helpers.add(pid);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    controller.abort(new Error('gave up'));
+    expect(((await waiting) as Error).message).toBe('gave up');
+    // The holder's helper and the waiter's, the same two the whole time.
+    expect(counts).toEqual(Array(10).fill(2));
+    expect(helpers.size).toBe(2);
+    held.release();
+    const grant = await slots.acquire({ vcpus: 1 }, AbortSignal.timeout(5000));
+    grant.release();
+  });
+
   it('slots held by a process that is SIGKILLed are free again at once', async () => {
     const slots = new HostCpuSlots({ dir, capacity: 2, pollMs: 20 });
     const victim = holder(2, 2, 'forever');
@@ -107,3 +133,15 @@ describe('HostCpuSlots', () => {
     grant.release();
   }, 60_000);
 });
+
+/** Pids of the slot helpers working on `slotDir` (their argv names it). */
+async function helperPids(slotDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    // A process that ended between the listing and the read is not a helper any more.
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('vcpu-slots') && cmdline.includes(slotDir)) pids.push(Number(entry));
+  }
+  return pids;
+}
