@@ -206,6 +206,9 @@ if (sections.has('cpu')) {
   say(`| the harness: boot, prompt, all checks (SSH included) | ${percent(median(harness))} |`);
   say(`| pexpect 4.8 (python3): boot to \`pre-nixos: done\`, one command on the serial shell | ${pexpect.length ? `**${percent(median(pexpect))}**` : 'failed'} |`);
   say();
+  const cpuRatio = pexpect.length ? median(harnessOnPexpectWork) / median(pexpect) : undefined;
+  say(`Goal 2 (harness CPU ≤ pexpect's over the same boot): ${cpuRatio === undefined ? 'not measured (pexpect failed)' : `${cpuRatio.toFixed(2)}× pexpect's, ${cpuRatio <= 1 ? 'met' : 'not met'}`}.`);
+  say();
   say(`Harness on pexpect's work / pexpect: ${pexpect.length ? `${(median(harnessOnPexpectWork) / median(pexpect)).toFixed(2)}×` : '–'}; all checks / pexpect: ${pexpect.length ? `${(median(harness) / median(pexpect)).toFixed(2)}×` : '–'}. CPU is process.cpuUsage() (harness, floor) and time.process_time() (pexpect) over the whole boot; QEMU CPU from /proc/<pid>/stat. "pexpect's work" reads for the same 1.5 s after its command as pexpect and the floor do; it boots without an injected key, so no SSH is tried (the guest reports \`ssh=no\`). The floor, pexpect and the two harness rows alternate run by run. Load average now ${load()}.`);
   say();
 }
