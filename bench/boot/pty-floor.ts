@@ -18,14 +18,25 @@ export interface DrainSample {
  * Boots `argv` (from report.qemu.argv) under node-pty until `doneText` has been seen and `settleMs` have
  * passed. With `coalesceMs`, reads are coalesced as PtyTransport does (the floor of the batched transport).
  */
+/**
+ * A harness boot's argv (report.qemu.argv) made to run on its own from `dir`: not paused, its QMP socket,
+ * console log and network capture in `dir` (the run dir they named is gone once the boot stopped).
+ */
+export function argvInDir(argv: readonly string[], dir: string): string[] {
+  return argv
+    .filter((arg) => arg !== '-S')
+    .map((arg) =>
+      arg.startsWith('unix:')
+        ? `unix:${join(dir, 'qmp.sock')},server=on,wait=off`
+        : arg.replace(/logfile=[^,]*/, `logfile=${join(dir, 'console.raw')}`).replace(/^(filter-dump,.*\bfile=)[^,]*/, `$1${join(dir, 'network-start.pcap')}`),
+    );
+}
+
 export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number) => Promise<number>, options: { coalesceMs?: number; coalesceMaxMs?: number; doneText?: string; settleMs?: number } = {}): Promise<DrainSample> {
   const doneText = options.doneText ?? 'pre-nixos: done';
   const settleMs = options.settleMs ?? 1500;
   const dir = await mkdtemp(join(tmpdir(), 'harness-bench-floor-'));
-  const args = argv
-    .slice(1)
-    .filter((arg) => arg !== '-S')
-    .map((arg) => (arg.startsWith('unix:') ? `unix:${join(dir, 'qmp.sock')},server=on,wait=off` : arg.replace(/logfile=[^,]*/, `logfile=${join(dir, 'console.raw')}`)));
+  const args = argvInDir(argv, dir).slice(1);
   const before = process.cpuUsage();
   const child = pty.spawn(argv[0]!, args, { name: 'xterm-256color', cols: 80, rows: 24, cwd: dir, env: process.env, encoding: null } as pty.IPtyForkOptions);
   const coalescer = new ReadCoalescer(child, options.coalesceMs ?? 0, undefined, options.coalesceMaxMs ?? options.coalesceMs ?? 0);

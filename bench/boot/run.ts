@@ -17,7 +17,7 @@ import { type PreNixosExpectations, runPreNixosChecks } from '../../harness/chec
 import { consoleCoalesceMaxMs, consoleCoalesceMs } from '../../harness/qemu/qemu-process.ts';
 import { monotonicNowMs } from '../../harness/util/clock.ts';
 import { parseStorageStatus } from '../../harness/checks/storage-status-parser.ts';
-import { drainOnly } from './pty-floor.ts';
+import { argvInDir, drainOnly } from './pty-floor.ts';
 import { pexpectWorkOnce } from './pexpect-work.ts';
 
 const runs = Number(process.env.HARNESS_BENCH_RUNS ?? 3);
@@ -171,7 +171,7 @@ if (sections.has('cpu')) {
   const dir = await mkdtemp(join(tmpdir(), 'harness-bench-pexpect-'));
   try {
     const argvFile = join(dir, 'argv.json');
-    await writeFile(argvFile, JSON.stringify(pexpectArgv(directArgv, dir)));
+    await writeFile(argvFile, JSON.stringify(argvInDir(directArgv, dir)));
     for (let i = 0; i < runs; i++) {
       const plain = await drainOnly(directArgv, qemuCpuMs);
       floor.push(plain.drainCpuMs / plain.qemuCpuMs);
@@ -278,8 +278,4 @@ say(`Load average at end ${load()}.`);
 await writeFile(new URL('../results-boot.md', import.meta.url), `${lines.join('\n')}\n`);
 
 /** The harness's QEMU argv for a process of its own: not paused, its own QMP socket and console log. */
-function pexpectArgv(argv: readonly string[], dir: string): string[] {
-  return argv
-    .filter((arg) => arg !== '-S')
-    .map((arg) => (arg.startsWith('unix:') ? `unix:${join(dir, 'qmp.sock')},server=on,wait=off` : arg.replace(/logfile=[^,]*/, `logfile=${join(dir, 'console.raw')}`)));
-}
+
