@@ -117,11 +117,17 @@ describe('overlappingAttempts', () => {
   }
   const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  it('with address signs: one attempt at a time until the first sign, then they overlap', async () => {
-    const signs = cuedSigns();
+  /** Silent attempts under `signs`, until the test ends them. */
+  function silentAttemptsWith(signs: ReturnType<typeof cuedSigns>, options: { silenceLimitMs: number; attemptTimeoutMs?: number }) {
     const attempts = scripted([silentUntilAborted]);
     const end = new AbortController();
-    const outcome = overlappingAttempts({ ...common, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 60_000, addressSigns: signs, signal: end.signal });
+    const outcome = overlappingAttempts({ ...common, ...options, start: attempts.start, deadline: Deadline.after(60_000), addressSigns: signs, signal: end.signal });
+    return { attempts, end, outcome };
+  }
+
+  it('with address signs: one attempt at a time until the first sign, then they overlap', async () => {
+    const signs = cuedSigns();
+    const { attempts, end, outcome } = silentAttemptsWith(signs, { silenceLimitMs: 60_000 });
     await sleepMs(200);
     // Twenty intervals without a sign: still the one attempt (through slirp, each would be delivered later).
     expect(attempts.started()).toBe(1);
@@ -137,10 +143,8 @@ describe('overlappingAttempts', () => {
   it('with address signs: after an attempt is dropped for silence, one at a time again until a newer sign', async () => {
     const signs = cuedSigns();
     signs.give();
-    const attempts = scripted([silentUntilAborted]);
-    const end = new AbortController();
     // The guest had an address, then lost it (a renamed NIC, a kernel after iPXE): its silence says so.
-    const outcome = overlappingAttempts({ ...common, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 50, addressSigns: signs, signal: end.signal });
+    const { attempts, end, outcome } = silentAttemptsWith(signs, { silenceLimitMs: 50 });
     await sleepMs(300);
     const afterSilence = attempts.started();
     expect(attempts.aborted.length).toBeGreaterThan(0);
@@ -155,9 +159,7 @@ describe('overlappingAttempts', () => {
 
   it('with address signs: before the first, the one attempt is not dropped for silence, whatever its budget', async () => {
     const signs = cuedSigns();
-    const attempts = scripted([silentUntilAborted]);
-    const end = new AbortController();
-    const outcome = overlappingAttempts({ ...common, attemptTimeoutMs: 50, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 20, addressSigns: signs, signal: end.signal });
+    const { attempts, end, outcome } = silentAttemptsWith(signs, { silenceLimitMs: 20, attemptTimeoutMs: 50 });
     await sleepMs(300);
     // Dropped, it would stay in slirp's queue all the same, and its successor would join it there.
     expect(attempts.started()).toBe(1);
@@ -172,9 +174,7 @@ describe('overlappingAttempts', () => {
 
   it('with address signs whose watch failed: attempts overlap as without them', async () => {
     const signs = cuedSigns();
-    const attempts = scripted([silentUntilAborted]);
-    const end = new AbortController();
-    const outcome = overlappingAttempts({ ...common, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 60_000, addressSigns: signs, signal: end.signal });
+    const { attempts, end, outcome } = silentAttemptsWith(signs, { silenceLimitMs: 60_000 });
     await sleepMs(100);
     expect(attempts.started()).toBe(1);
     signs.fail('capture unreadable');
