@@ -3,22 +3,14 @@
 // one is also profiled (V8 CPU profile of the main thread, open it in Chrome DevTools), and the functions
 // with the most self time are printed.
 // Run: HARNESS_CACHE_DIR=... node --import tsx bench/boot/cpu-profile.ts
-import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { pexpectWorkOnce } from './pexpect-work.ts';
 
 const runs = Number(process.env.HARNESS_BENCH_RUNS ?? 3);
 const profilePath = process.env.HARNESS_CPU_PROFILE;
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
-
-async function qemuCpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
-}
-
-await pexpectWorkOnce('cpu-profile-warm-up', qemuCpuMs, clockTicks);
+await pexpectWorkOnce('cpu-profile-warm-up');
 console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (let i = 0; i < runs; i++) {
   const profiling = profilePath !== undefined && i === runs - 1;
@@ -29,7 +21,7 @@ for (let i = 0; i < runs; i++) {
     await session.post('Profiler.setSamplingInterval', { interval: 200 });
     await session.post('Profiler.start');
   }
-  const sample = await pexpectWorkOnce(`cpu-profile-${i}`, qemuCpuMs, clockTicks);
+  const sample = await pexpectWorkOnce(`cpu-profile-${i}`);
   console.log(
     `harness ${sample.harnessCpuMs.toFixed(0)} ms / QEMU ${sample.qemuCpuMs.toFixed(0)} ms = ${((sample.harnessCpuMs / sample.qemuCpuMs) * 100).toFixed(2)} %; slot wait ${sample.slotWaitMs} ms; ${sample.reads} reads of ${(sample.bytes / sample.reads).toFixed(0)} bytes; threads: ${sample.threadCpuMs
       .filter((t) => t.cpuMs > 0)

@@ -7,11 +7,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { bootObservedVm } from '../../harness/boot/boot-observed-vm.ts';
 import { RunRecorder } from '../../harness/report/run-recorder.ts';
 import { sleep } from '../../harness/util/clock.ts';
+import { cpuMsOfStat, processCpuMs } from './process-cpu.ts';
 
 export interface PexpectWorkSample {
   harnessCpuMs: number;
   qemuCpuMs: number;
-  /** CPU per thread of this process over the boot, most first, from /proc/self/task (10 ms ticks). */
+  /** CPU per thread of this process over the boot, most first, from /proc/self/task (clock ticks). */
   threadCpuMs: { name: string; cpuMs: number }[];
   /** How long the boot waited for host vCPU slots (another boot on this host held them). */
   slotWaitMs: number;
@@ -21,10 +22,10 @@ export interface PexpectWorkSample {
 }
 
 /** With HARNESS_CPU_TRACE set, prints the main thread's CPU at each boot phase and every 20 ms jump of it. */
-export async function pexpectWorkOnce(name: string, qemuCpuMs: (pid: number) => Promise<number>, clockTicks: number, settleMs = 1500): Promise<PexpectWorkSample> {
-  const threadsBefore = await threadCpu(clockTicks);
+export async function pexpectWorkOnce(name: string, settleMs = 1500): Promise<PexpectWorkSample> {
+  const threadsBefore = await threadCpu();
   const before = process.cpuUsage();
-  const trace = process.env.HARNESS_CPU_TRACE ? traceMainThread(clockTicks) : undefined;
+  const trace = process.env.HARNESS_CPU_TRACE ? traceMainThread() : undefined;
   const reads = { count: 0, bytes: 0 };
   // bootVm's own recorder, and a count of the console reads beside it.
   const vm = await bootObservedVm({ defaultImageAs: 'kernel', cpus: 1, name, keyInjection: 'none' }, trace ? { onPhase: (mark) => trace.note(`phase ${mark.phase}`) } : {}, () => [
@@ -36,9 +37,9 @@ export async function pexpectWorkOnce(name: string, qemuCpuMs: (pid: number) => 
     if (!answer.includes('STATE=plan-only')) throw new Error(`the guest answered ${JSON.stringify(answer)}`);
     trace?.note('command answered');
     await sleep(settleMs);
-    const qemu = await qemuCpuMs(vm.qemuPid!);
+    const qemu = await processCpuMs(vm.qemuPid!);
     const cpu = process.cpuUsage(before);
-    const threadsAfter = await threadCpu(clockTicks);
+    const threadsAfter = await threadCpu();
     trace?.stop();
     const threadCpuMs = [...threadsAfter].map(([id, { name: thread, cpuMs }]) => ({ name: `${thread}${id === process.pid ? ' (main)' : ''}`, cpuMs: cpuMs - (threadsBefore.get(id)?.cpuMs ?? 0) }));
     threadCpuMs.sort((a, b) => b.cpuMs - a.cpuMs);
@@ -48,25 +49,19 @@ export async function pexpectWorkOnce(name: string, qemuCpuMs: (pid: number) => 
   }
 }
 
-function ticksToMs(stat: string, clockTicks: number): number {
-  // utime and stime: fields 14 and 15, index 11 and 12 after the command name.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
-}
-
-async function threadCpu(clockTicks: number): Promise<Map<number, { name: string; cpuMs: number }>> {
+async function threadCpu(): Promise<Map<number, { name: string; cpuMs: number }>> {
   const threads = new Map<number, { name: string; cpuMs: number }>();
   for (const id of await readdir('/proc/self/task')) {
     // A thread that ended between the listing and the read has nothing left to count.
     const stat = await readFile(`/proc/self/task/${id}/stat`, 'utf8').catch(() => undefined);
-    if (stat) threads.set(Number(id), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuMs: ticksToMs(stat, clockTicks) });
+    if (stat) threads.set(Number(id), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuMs: cpuMsOfStat(stat) });
   }
   return threads;
 }
 
-function traceMainThread(clockTicks: number): { note(what: string): void; stop(): void } {
+function traceMainThread(): { note(what: string): void; stop(): void } {
   const startedAtMs = performance.now();
-  const mainCpuMs = () => ticksToMs(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'), clockTicks);
+  const mainCpuMs = () => cpuMsOfStat(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'));
   const base = mainCpuMs();
   let last = base;
   const lines: string[] = [];

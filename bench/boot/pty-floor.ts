@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
 import { ReadCoalescer } from '../../harness/console/read-coalescer.ts';
+import { processCpuMs } from './process-cpu.ts';
 
 export interface DrainSample {
   chunks: number;
@@ -32,7 +33,7 @@ export function argvInDir(argv: readonly string[], dir: string): string[] {
     );
 }
 
-export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number) => Promise<number>, options: { coalesceMs?: number; coalesceMaxMs?: number; doneText?: string; settleMs?: number } = {}): Promise<DrainSample> {
+export async function drainOnly(argv: readonly string[], options: { coalesceMs?: number; coalesceMaxMs?: number; doneText?: string; settleMs?: number } = {}): Promise<DrainSample> {
   const doneText = options.doneText ?? 'pre-nixos: done';
   const settleMs = options.settleMs ?? 1500;
   const dir = await mkdtemp(join(tmpdir(), 'harness-bench-floor-'));
@@ -62,7 +63,7 @@ export async function drainOnly(argv: readonly string[], qemuCpuMs: (pid: number
       child.onExit(() => reject(new Error('QEMU exited before the guest was up')));
     });
     const cpu = process.cpuUsage(before);
-    return { chunks, bytes, drainCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: await qemuCpuMs(child.pid) };
+    return { chunks, bytes, drainCpuMs: (cpu.user + cpu.system) / 1000, qemuCpuMs: await processCpuMs(child.pid) };
   } finally {
     coalescer.stop();
     child.kill('SIGKILL');

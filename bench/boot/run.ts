@@ -4,9 +4,9 @@
 // Prints Markdown and writes bench/results-boot.md.
 // Run: npm run bench:boot  (HARNESS_BENCH_RUNS=3, HARNESS_BENCH_SYSTEMD_RUNS=2 by default;
 //      HARNESS_BENCH_SECTIONS=verdict,cpu,snapshot,concurrent picks sections, HARNESS_BENCH_IMAGES=iso,direct,ipxe,systemd rows)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +18,12 @@ import { consoleCoalesceMaxMs, consoleCoalesceMs } from '../../harness/qemu/qemu
 import { monotonicNowMs } from '../../harness/util/clock.ts';
 import { parseStorageStatus } from '../../harness/checks/storage-status-parser.ts';
 import { argvInDir, drainOnly } from './pty-floor.ts';
+import { processCpuMs } from './process-cpu.ts';
 import { pexpectWorkOnce } from './pexpect-work.ts';
 
 const runs = Number(process.env.HARNESS_BENCH_RUNS ?? 3);
 const systemdRuns = Number(process.env.HARNESS_BENCH_SYSTEMD_RUNS ?? 2);
 const sections = new Set((process.env.HARNESS_BENCH_SECTIONS ?? 'verdict,cpu,snapshot,concurrent').split(','));
-const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const lines: string[] = [];
 const say = (line = '') => {
   lines.push(line);
@@ -35,12 +35,6 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-async function qemuCpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of /proc/pid/stat; index 11 and 12 after the command name.
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
 }
 
 /** The systemd flavour's figures, for the goal line under the time-to-verdict table. */
@@ -67,7 +61,7 @@ async function verdictOnce(options: BootOptions, expected: PreNixosExpectations)
     const outcome = await runPreNixosChecks(vm, expected);
     const verdictMs = monotonicNowMs() - startedAtMs;
     if (!outcome.passed) throw new Error(`checks failed in ${vm.logDir}: ${outcome.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.verdict}`).join('; ')}`);
-    const qemu = await qemuCpuMs(vm.qemuPid!);
+    const qemu = await processCpuMs(vm.qemuPid!);
     const cpu = process.cpuUsage(cpuBefore);
     return {
       vcpus: vm.report.cpus?.count ?? 0,
@@ -173,10 +167,10 @@ if (sections.has('cpu')) {
     const argvFile = join(dir, 'argv.json');
     await writeFile(argvFile, JSON.stringify(argvInDir(directArgv, dir)));
     for (let i = 0; i < runs; i++) {
-      const plain = await drainOnly(directArgv, qemuCpuMs);
+      const plain = await drainOnly(directArgv);
       floor.push(plain.drainCpuMs / plain.qemuCpuMs);
       readSizes.plain.push(plain.bytes / plain.chunks);
-      const coalesced = await drainOnly(directArgv, qemuCpuMs, { coalesceMs: consoleCoalesceMs, coalesceMaxMs: consoleCoalesceMaxMs });
+      const coalesced = await drainOnly(directArgv, { coalesceMs: consoleCoalesceMs, coalesceMaxMs: consoleCoalesceMaxMs });
       floorCoalesced.push(coalesced.drainCpuMs / coalesced.qemuCpuMs);
       readSizes.coalesced.push(coalesced.bytes / coalesced.chunks);
       const driven = spawnSync('/usr/bin/python3', [fileURLToPath(new URL('./pexpect-boot.py', import.meta.url)), argvFile, '1.5'], { encoding: 'utf8', timeout: 240_000 });
@@ -186,7 +180,7 @@ if (sections.has('cpu')) {
       } else {
         say(`(pexpect run failed: ${driven.stderr.trim().split('\n').at(-1)})`);
       }
-      const same = await pexpectWorkOnce(`bench-cpu-pexpect-work-${i}`, qemuCpuMs, clockTicks);
+      const same = await pexpectWorkOnce(`bench-cpu-pexpect-work-${i}`);
       harnessOnPexpectWork.push(same.harnessCpuMs / same.qemuCpuMs);
       if (harness.length < runs) {
         const sample = await verdictOnce({ defaultImageAs: 'kernel', cpus: 1, name: `bench-cpu-harness-${i}` }, { keyPresent: true, storage: 'plan-only' });

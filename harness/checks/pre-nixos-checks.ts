@@ -114,8 +114,8 @@ export function sshReachable(target: SshTarget, timeoutMs: number, session?: () 
     // the guest started): its answer came over a real exchange with the run key, one channel fewer.
     const owned = session ? undefined : await SshSession.waitUntilReady(target, timeoutMs, { probeCommand: command });
     try {
-      const given = owned ? undefined : await session!();
-      const result = owned ? owned.readyProbe! : given!.readyProbe?.command === command ? given!.readyProbe : await given!.execute(command);
+      const used = owned ?? (await session!());
+      const result = used.readyProbe?.command === command ? used.readyProbe : await used.execute(command);
       return {
         passed: result.exitCode === 0,
         verdict: result.exitCode === 0 ? `ssh ${target.username}@${target.host}:${target.port} works (${result.stdout.trim().replace(/\n/g, ' on ')})` : `command over SSH exited ${result.exitCode}`,

@@ -27,16 +27,10 @@ export async function saveVmState(qmp: QmpClient, path: string, timeoutMs = 120_
   // The default bandwidth cap (128 MiB/s) is for live migration over a network; this is a local file.
   await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 1024 * 1024 * 1024 });
   await qmp.execute('migrate', { uri: `exec:cat > ${shellWord(path)}` });
-  const deadline = Deadline.after(timeoutMs);
-  for (;;) {
-    const state = await qmp.execute<MigrationStatus>('query-migrate');
-    if (state.status === 'completed') return;
-    if (state.status === 'failed' || state.status === 'cancelled') {
-      throw new HarnessError(`saving the guest's state to ${path} failed: ${state['error-desc'] ?? state.status}`, 'Fix: check that the folder is writable and has room for the guest memory.');
-    }
-    if (deadline.expired) throw new HarnessError(`saving the guest's state to ${path} did not finish in ${timeoutMs} ms (status ${state.status ?? 'unknown'})`);
-    await sleep(20);
-  }
+  await untilMigrationCompleted(qmp, timeoutMs, 20, {
+    failed: (why) => new HarnessError(`saving the guest's state to ${path} failed: ${why}`, 'Fix: check that the folder is writable and has room for the guest memory.'),
+    late: (status) => new HarnessError(`saving the guest's state to ${path} did not finish in ${timeoutMs} ms (status ${status})`),
+  });
 }
 
 /**
@@ -45,15 +39,26 @@ export async function saveVmState(qmp: QmpClient, path: string, timeoutMs = 120_
  * first byte of the shell takeover was lost when `cont` and the typing came before the load ended).
  */
 export async function waitForIncomingState(qmp: QmpClient, timeoutMs = 60_000): Promise<void> {
+  // Polled: QEMU reports an incoming migration's end as an event only with a capability set before it starts.
+  await untilMigrationCompleted(qmp, timeoutMs, 5, {
+    failed: (why) => new HarnessError(`loading the saved guest state failed: ${why}`, 'Fix: the snapshot may be from another QEMU or machine: delete its folder to have it saved again.'),
+    late: (status) => new HarnessError(`loading the saved guest state did not finish in ${timeoutMs} ms (status ${status})`),
+  });
+}
+
+/** Polls `query-migrate` every `intervalMs` until the migration (either way) completes; the errors say which. */
+async function untilMigrationCompleted(
+  qmp: QmpClient,
+  timeoutMs: number,
+  intervalMs: number,
+  errors: { failed: (why: string) => HarnessError; late: (status: string) => HarnessError },
+): Promise<void> {
   const deadline = Deadline.after(timeoutMs);
   for (;;) {
     const state = await qmp.execute<MigrationStatus>('query-migrate');
     if (state.status === 'completed') return;
-    if (state.status === 'failed' || state.status === 'cancelled') {
-      throw new HarnessError(`loading the saved guest state failed: ${state['error-desc'] ?? state.status}`, 'Fix: the snapshot may be from another QEMU or machine: delete its folder to have it saved again.');
-    }
-    if (deadline.expired) throw new HarnessError(`loading the saved guest state did not finish in ${timeoutMs} ms (status ${state.status ?? 'unknown'})`);
-    // Polled: QEMU reports an incoming migration's end as an event only with a capability set before it starts.
-    await sleep(5);
+    if (state.status === 'failed' || state.status === 'cancelled') throw errors.failed(state['error-desc'] ?? state.status);
+    if (deadline.expired) throw errors.late(state.status ?? 'unknown');
+    await sleep(intervalMs);
   }
 }
