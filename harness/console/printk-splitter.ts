@@ -86,6 +86,9 @@ export class PrintkSplitter implements NormalizerSink {
           else if (n > i) this.lineHasText = true;
           break;
         }
+        // The `[` is mid-line, so the line has text: a kernel line that follows this one at the start of a
+        // raw line still lands inside the interrupted line and is diverted too.
+        this.lineHasText = true;
         // Decided here when the text holds the whole candidate: no character is held or copied one by one.
         const end = timestampEnd(text, k);
         if (end > 0) {

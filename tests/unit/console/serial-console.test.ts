@@ -134,6 +134,21 @@ describe('SerialConsole over recorded transcripts', () => {
     }
   });
 
+  it('two kernel lines after a prompt, the second at the start of a raw line, at every split point', async () => {
+    // Seen in CI: busybox's `/ # ` followed by two clocksource lines; with the read boundary just before
+    // the prompt, the second kernel line stayed in the prompt's line and `# $` never matched.
+    const stream =
+      "/bin/sh: can't access tty; job control turned off\r\n[    2.276163] tsc: Refined TSC clocksource calibration: 2596.109 MHz\r\n" +
+      '/ # [    2.276831] clocksource: tsc: mask: 0xffffffffffffffff\r\n[    2.277372] clocksource: Switched to clocksource tsc\r\n';
+    const bytes = Buffer.from(stream, 'latin1');
+    const steps: Pattern[] = [/job control turned off[\s\S]*# $/];
+    const plans = [[bytes], splitIntoChunks(bytes, 1), ...Array.from({ length: bytes.length - 1 }, (_, at) => [bytes.subarray(0, at + 1), bytes.subarray(at + 1)])];
+    for (const chunks of plans) {
+      const [prompt] = await replaySteps(chunks, steps, { keepRaw: false });
+      expect(prompt!.matchText.endsWith('MHz\n/ # ')).toBe(true);
+    }
+  });
+
   it('in a real capture, the echo of a framed command never matches its marker', async () => {
     const steps: Pattern[] = ['<hp-GXLXSELSEB># ', 'LYSFSFVTBA{\n', /\}LYSFSFVTBA (\d+)\n/];
     const [, begin, end] = await replaySteps([fixture('qemu-nixos-iso-shell-session.raw')], steps);
