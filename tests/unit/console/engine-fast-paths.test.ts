@@ -26,6 +26,7 @@ function mixedStream(lineCount: number): { bytes: Buffer; landmarks: string[] } 
     (n: number) => `\x1b]0;title ${n}\x07\x1b[?2004hprompt ${n}$ \x1b[6n\r\n`,
     (n: number) => `not printk a[ 12.34] b x[12.1234567] y[  ] z[${n}.123456]\r\n`,
     (n: number) => `broken [ 12[    5.${String(n).padStart(6, '0')}] kernel line in a candidate\r\nrest ${n}\r\n`,
+    (n: number) => `/ ${n} # [    2.${String(n).padStart(6, '0')}] first kernel line\r\n[    3.${String(n).padStart(6, '0')}] second\r\n`,
     (n: number) => `\x1b(0lqqk\x1b(B box \x0eqq\x0f ${n}\r\n`,
     (n: number) => `c1 \xc2\x9b31m csi ${n} \x9b0m\r\n`,
     (n: number) => `${'long '.repeat(50 + (n % 40))}${n}\r\n`,
