@@ -11,6 +11,7 @@ import type { RunObserver } from './run-observer.ts';
 import type { CpuChoice } from './boot-report.ts';
 import { createRunDirectories } from './run-directory.ts';
 import { sweepStaleRuns } from './stale-run-sweep.ts';
+import { pruneRunFolders } from './run-retention.ts';
 import { trackRun } from './run-registry.ts';
 import { HostCpuSlots, type SlotGrant } from '../qemu/host-cpu-slots.ts';
 import { measureIdleCores } from '../qemu/host-idle.ts';
@@ -74,11 +75,12 @@ function retryCount(value: unknown): number {
 async function bootOnce(plan: BootPlan, options: BootOptions, hooks: BootHooks, observers: RunObservers, created: (vm: BootedVm) => void): Promise<BootedVm> {
   const sweep = await sweepStaleRuns();
   const directories = await createRunDirectories({ name: plan.name, logRoot: plan.logRoot });
+  const pruned = await pruneRunFolders(plan.logRoot, plan.keepRuns);
   const vm = new BootedVm(plan, directories);
   for (const observer of observers()) vm.observe(observer);
   created(vm);
   vm.onWarning = hooks.onWarning;
-  for (const problem of sweep.problems) vm.warn(problem);
+  for (const problem of [...sweep.problems, ...pruned.problems]) vm.warn(problem);
   hooks.onRunFolder?.(directories.logDir);
   const release = trackRun({
     runDir: directories.runDir,

@@ -12,6 +12,7 @@ import { type NicOption, type NicPlan, resolveNics } from './nic-options.ts';
 import { defaultRepoRoot, type FixtureFlavour, locateDefaultImage } from './default-image.ts';
 import { parseTimeoutScale, type TimeoutScaleRequest } from './timeout-scale.ts';
 import { defaultMemoryMiB } from './boot-defaults.ts';
+import { defaultKeepRuns, type KeepRuns, parseKeepRuns } from './run-retention.ts';
 
 export type KeyInjection = 'auto' | 'cmdline' | 'smbios' | 'fw_cfg' | 'none';
 
@@ -103,6 +104,8 @@ export interface BootOptions {
   /** Host port (on 127.0.0.1) forwarded to the guest's SSH; default 0, the OS picks a free one. */
   sshPort?: number;
   logRoot?: string;
+  /** Run folders kept in logRoot: each run removes the oldest beyond this many (default 300, HARNESS_KEEP_RUNS; 'all' keeps every one). */
+  keepRuns?: number | 'all';
   cacheDir?: string;
   qemuBinary?: string;
   extraQemuArgs?: string[];
@@ -164,6 +167,7 @@ export interface BootPlan {
   firmware: 'bios' | 'uefi';
   credentials: { name: string; file: string }[];
   logRoot: string;
+  keepRuns: KeepRuns;
   cacheDir: string;
   qemuBinary: string;
   extraQemuArgs: string[];
@@ -182,6 +186,8 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
   // An installed package's own folder is nobody's place for logs: they go where the caller runs.
   const defaultLogRoot = repoRoot.split(sep).includes('node_modules') ? resolve(process.cwd(), 'boot-logs') : resolve(repoRoot, 'boot-logs');
   const logRoot = resolve(options.logRoot ?? env.HARNESS_LOG_DIR ?? defaultLogRoot);
+  const keepRuns =
+    options.keepRuns !== undefined ? parseKeepRuns(options.keepRuns, 'keepRuns') : env.HARNESS_KEEP_RUNS ? parseKeepRuns(env.HARNESS_KEEP_RUNS, 'HARNESS_KEEP_RUNS') : defaultKeepRuns;
   const memoryMiB = positiveInteger(options.memoryMiB ?? defaultMemoryMiB, 'memoryMiB', 64, 65536);
   const snapshotable = Boolean(options.snapshotable || options.restoreFrom);
   const cpus = options.cpus === undefined ? (snapshotable ? 1 : 'auto') : positiveInteger(options.cpus, 'cpus', 1, 64);
@@ -305,6 +311,7 @@ export async function resolveBootOptions(options: BootOptions): Promise<BootPlan
     credentials: await resolveCredentials(options.credentials ?? {}),
     sshPort: options.sshPort === undefined || options.sshPort === 0 ? 0 : await freeLoopbackPort(positiveInteger(options.sshPort, 'sshPort', 1, 65535)),
     logRoot,
+    keepRuns,
     cacheDir,
     qemuBinary: options.qemuBinary ?? (await locateQemuBinary(env)),
     extraQemuArgs: validateExtraQemuArgs(options.extraQemuArgs),

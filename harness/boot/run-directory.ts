@@ -7,6 +7,9 @@ import { createOwnedDirectory, ownedDirectoryPrefix } from '../util/owned-direct
 
 export const runDirPrefix = ownedDirectoryPrefix;
 
+/** In the run's log folder while a VM is kept running (`harness boot --keep-running`); removed when it stops. */
+export const attachPointerFile = 'attach.json';
+
 export interface RunDirectories {
   /** 0700, short path (unix socket paths are limited to 108 bytes). */
   runDir: string;

@@ -10,7 +10,8 @@ import type { BootReport, RunOutcome } from '../boot/boot-report.ts';
 import { HarnessError, UsageError } from '../errors.ts';
 import { type CliIO, ExitCode, type ExitHolder } from './cli-io.ts';
 import { bridgeTerminal, detachKeyName, type GuestChannel } from './console-bridge.ts';
-import { type AttachPointer, attachPointerFile } from './console-server.ts';
+import type { AttachPointer } from './console-server.ts';
+import { attachPointerFile } from '../boot/run-directory.ts';
 import { commandEnvironment, environmentHelp } from './environment-help.ts';
 
 interface AttachFlags {

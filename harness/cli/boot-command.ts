@@ -22,6 +22,7 @@ import { runPreNixosChecks } from '../checks/pre-nixos-suite.ts';
 import { parseAcceleratorRequest } from '../qemu/accelerator-probe.ts';
 import { validateExtraQemuArgs } from '../qemu/extra-qemu-args.ts';
 import { parseTimeoutScale } from '../boot/timeout-scale.ts';
+import { defaultKeepRuns, parseKeepRuns } from '../boot/run-retention.ts';
 import { type CliIO, ExitCode, type ExitHolder } from './cli-io.ts';
 import { formatBootSummary, formatCheckTable } from './boot-output.ts';
 import { attachHere, keepRunning } from './attach-session.ts';
@@ -64,6 +65,7 @@ interface BootCommandOptions {
   login?: string;
   name?: string;
   logDir?: string;
+  keepRuns?: string;
   json?: boolean;
   checks: boolean;
   attach?: boolean;
@@ -108,6 +110,7 @@ export function registerBootCommand(program: Command, io: CliIO, exit: ExitHolde
     .option('--ssh-port <port>', 'host port on 127.0.0.1 forwarded to the guest\'s SSH (default: one the OS picks)')
     .option('--name <name>', 'name of the run folder in boot-logs/')
     .addOption(new Option('--log-dir <dir>', 'where run folders go').env('HARNESS_LOG_DIR'))
+    .option('--keep-runs <N|all>', `run folders kept in the log dir: this run removes the oldest beyond N (default ${defaultKeepRuns}; also HARNESS_KEEP_RUNS)`)
     .option('--json', 'print one JSON report object instead of the table')
     .option('--no-checks', 'skip the pre-nixos checks: only boot to the prompt')
     .option('--reboot-after-checks', 'run the checks, reboot the guest (its own `reboot`), run them again: reported as two boots')
@@ -284,6 +287,7 @@ function toBootOptions(options: BootCommandOptions, io: CliIO): BootOptions {
   if (options.l2Fallback) bootOptions.l2Fallback = options.l2Fallback;
   if (options.name) bootOptions.name = options.name;
   if (options.logDir) bootOptions.logRoot = options.logDir;
+  if (options.keepRuns !== undefined) bootOptions.keepRuns = parseKeepRuns(options.keepRuns, '--keep-runs');
   if (options.rebootAfterChecks && (!options.checks || options.expect)) {
     throw new UsageError(
       `--reboot-after-checks with ${options.expect ? '--expect' : '--no-checks'}`,

@@ -6,9 +6,8 @@ import { chmod, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ConsoleTransport } from '../console/console-transport.ts';
+import { attachPointerFile } from '../boot/run-directory.ts';
 
-/** In the run's log folder while a VM is kept running; removed when it stops. */
-export const attachPointerFile = 'attach.json';
 
 export interface AttachPointer {
   /** Unix socket serving the console. */

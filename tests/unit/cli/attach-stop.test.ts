@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../../harness/cli/cli-io.ts';
-import { attachPointerFile } from '../../../harness/cli/console-server.ts';
+import { attachPointerFile } from '../../../harness/boot/run-directory.ts';
 import { main } from '../../../harness/cli/main.ts';
 
 let dir: string;

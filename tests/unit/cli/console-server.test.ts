@@ -5,7 +5,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachPointerFile, ConsoleServer } from '../../../harness/cli/console-server.ts';
+import { attachPointerFile } from '../../../harness/boot/run-directory.ts';
+import { ConsoleServer } from '../../../harness/cli/console-server.ts';
 import { FakeTransport } from '../../../harness/console/fake-transport.ts';
 import { sleep } from '../../../harness/util/clock.ts';
 
