@@ -143,6 +143,18 @@ export class AnsiNormalizer {
             }
           }
         }
+        // Fast path for a line end a serial console sends (CR LF, or CR CR LF from a tty's onlcr): one LF
+        // ending at its raw LF, as the slow path's held CR makes it, without three trips through it.
+        if (b0 === CR) {
+          const lineEnd = chunk[i + 1] === LF ? 2 : chunk[i + 1] === CR && chunk[i + 2] === LF ? 3 : 0;
+          if (lineEnd > 0) {
+            this.addSegment(base + i + lineEnd, 1);
+            out[o] = LF;
+            this.outLength = o + 1;
+            i += lineEnd;
+            continue;
+          }
+        }
       }
       if (this.state === State.Osc && this.utf8Need === 0) {
         // Fast path through an OSC string (window titles): skip to BEL, ESC, CAN/SUB or a non-ASCII byte.
@@ -159,7 +171,8 @@ export class AnsiNormalizer {
       }
       if (this.utf8Need === 0) {
         // Fast path for CSI, the bulk of ANSI-heavy output: ESC [ params final, without per-byte calls.
-        if (this.state === State.Ground && chunk[i] === ESC && chunk[i + 1] === 0x5b && !this.pendingCr) {
+        // A held CR stays held through it, as in the slow path (`\r\x1b[K` redraws a progress line).
+        if (this.state === State.Ground && chunk[i] === ESC && chunk[i + 1] === 0x5b) {
           this.enter(State.Csi);
           i += 2;
         }
