@@ -109,6 +109,25 @@ describe('console engine fast paths', () => {
     }
   });
 
+  // Without onLine, whole lines in the middle of a piece of text are kept in blocks, split only by tail().
+  it('without onLine, every chunking keeps the tails of the line-by-line path', async () => {
+    const tails = async (chunks: Uint8Array[], withOnLine: boolean) => {
+      const transport = new FakeTransport();
+      using console = new SerialConsole(transport, { screen: false, ...(withOnLine ? { onLine: () => {} } : {}) });
+      const seen: string[][] = [];
+      for (const [index, chunk] of chunks.entries()) {
+        transport.push(chunk);
+        if (index % 7 === 0) seen.push(console.tail(3), console.tail(250));
+      }
+      transport.end();
+      seen.push(console.tail(40), console.tail(401), console.tail(0));
+      return seen;
+    };
+    for (const [, chunks] of chunkings(bytes)) {
+      expect(await tails(chunks, false)).toEqual(await tails(chunks, true));
+    }
+  });
+
   // Each failure is in a place a search over whole pieces could miss: composed with BS, overwritten after a CR,
   // inside a kernel line that landed mid-line, split across reads, or after a line of only escapes.
   it.each([
@@ -173,6 +192,18 @@ describe('failure patterns at the ends of lines and across reads', () => {
     const error = (await waiting) as ConsoleFailureError;
     expect(error).toBeInstanceOf(ConsoleFailureError);
     expect(error.line).toBe('Oops: not syncing');
+  });
+
+  it('an empty line that is all a block of whole lines holds is tested too', async () => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, failurePatterns: [{ name: 'empty', pattern: /^$/ }], failureTraceLines: 1 });
+    const waiting = console.expect('never', { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    // The only match is the empty one at the very end of the block (the LF after the empty line).
+    transport.push('first\r\n\r\nlast');
+    transport.push(' more\r\n');
+    const error = (await waiting) as ConsoleFailureError;
+    expect(error).toBeInstanceOf(ConsoleFailureError);
+    expect(error.line).toBe('');
   });
 
   it('a line begun while other failure patterns applied is tested whole against the new ones', async () => {
