@@ -3,6 +3,7 @@
 // character remembers the raw byte offset it came from.
 import type { NormalizerSink } from './ansi-normalizer.ts';
 import { maxMatchLength } from './pattern-length.ts';
+import { SpilledText } from './spilled-text.ts';
 import type { Segments } from './text-segments.ts';
 
 /**
@@ -31,11 +32,11 @@ export function compilePattern(pattern: string | RegExp): SearchPattern {
 const recentSlack = 4;
 
 export class MatchView implements NormalizerSink {
-  /** Text from `windowStart` to the end; older text lives in `olderParts`. */
+  /** Text from `windowStart` to the end; older text lives in `older`. */
   private window = '';
   private windowStart = 0;
   /** Text between `consumed` and `windowStart`, kept only to build `before`. */
-  private olderParts: string[] = [];
+  private older = new SpilledText();
   private consumedAt = 0;
   private searchedTo = 0;
   // Raw-offset map as segments: character k in [segText[s], segText[s+1]) ends at raw
@@ -242,7 +243,7 @@ export class MatchView implements NormalizerSink {
 
   /** Text from `consumed` up to absolute offset `to`. */
   textBetweenConsumedAnd(to: number): string {
-    const parts = this.olderParts.length > 0 ? this.olderParts.join('') : '';
+    const parts = this.older.length > 0 ? this.older.text() : '';
     const from = Math.max(0, this.consumedAt - this.windowStart);
     return parts + this.window.slice(from, to - this.windowStart);
   }
@@ -253,11 +254,11 @@ export class MatchView implements NormalizerSink {
    * joined, whatever is added to them later.
    */
   lazyTextBetweenConsumedAnd(to: number): () => string {
-    const parts = this.olderParts;
-    const count = parts.length;
+    const older = this.older;
+    const units = older.length;
     const from = Math.max(0, this.consumedAt - this.windowStart);
     const tail = this.window.slice(from, to - this.windowStart);
-    return count === 0 ? () => tail : () => (count === parts.length ? parts.join('') : parts.slice(0, count).join('')) + tail;
+    return units === 0 ? () => tail : () => older.text(units) + tail;
   }
 
   /** Drops text up to absolute offset `to` (a match end, or everything on EOF). */
@@ -265,7 +266,7 @@ export class MatchView implements NormalizerSink {
     if (to <= this.consumedAt) return;
     this.consumedAt = to;
     this.searchedTo = Math.max(this.searchedTo, to);
-    this.olderParts = [];
+    if (this.older.length > 0) this.older = new SpilledText();
     if (to > this.windowStart) {
       this.window = this.window.slice(to - this.windowStart);
       this.windowStart = to;
@@ -289,11 +290,7 @@ export class MatchView implements NormalizerSink {
     // Move in big steps only, so the cost of slicing stays proportional to the text appended.
     if (keepFrom - this.windowStart < this.lookbackChars * 2) return;
     const cut = keepFrom - this.windowStart;
-    const head = this.window.slice(0, cut);
-    if (keepBefore && keepFrom > this.consumedAt) {
-      const from = Math.max(0, this.consumedAt - this.windowStart);
-      this.olderParts.push(from === 0 ? head : head.slice(from));
-    }
+    if (keepBefore && keepFrom > this.consumedAt) this.older.append(this.window.slice(Math.max(0, this.consumedAt - this.windowStart), cut));
     this.window = this.window.slice(cut);
     this.windowStart = keepFrom;
     this.pruneSegments();
