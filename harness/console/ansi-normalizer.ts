@@ -9,11 +9,12 @@ import type { Segments } from './text-segments.ts';
 /** Receives normalised output. */
 export interface NormalizerSink {
   /**
-   * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`). `segments` maps every character to
-   * the raw byte offset just past it (see text-segments.ts); the array is reused after the call returns.
+   * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`), and a lone CR (one not part of a
+   * line end: the cursor back to column 0) as `\r`. `segments` maps every character to the raw byte offset
+   * just past it (see text-segments.ts); the array is reused after the call returns.
    */
   text(text: string, segments: Segments): void;
-  /** A lone CR (0x0d, not part of a line end) or BS (0x08). */
+  /** A BS (0x08). */
   control(code: number, rawEnd: number): void;
 }
 
@@ -243,10 +244,15 @@ export class AnsiNormalizer {
     }
   }
 
+  /**
+   * A lone CR goes out in the text, so a progress bar's redraws do not cut the text into a piece per
+   * redraw for every stage after this one (each piece costs them all a call).
+   */
   private emitLoneCr(): void {
     this.pendingCr = false;
-    this.flush();
-    this.sink.control(CR, this.pendingCrRawEnd);
+    if (this.out.length < this.outLength + 3) this.growOut(3);
+    this.addSegment(this.pendingCrRawEnd, 1);
+    this.out[this.outLength++] = CR;
   }
 
   private flush(): void {

@@ -35,28 +35,42 @@ export class LineLog implements NormalizerSink {
 
   text(text: string, segments: Segments): void {
     const raw = this.cursor.reset(segments);
-    let from = 0;
-    let lf = text.indexOf('\n');
-    if (lf !== -1) {
+    // A lone CR comes in the text (see NormalizerSink): the cursor goes back to column 0 there.
+    let start = 0;
+    for (;;) {
+      const cr = text.indexOf('\r', start);
+      const end = cr === -1 ? text.length : cr;
+      if (end > start) this.range(text, start, end, raw);
+      if (cr === -1) return;
+      this.column = 0;
+      start = cr + 1;
+    }
+  }
+
+  /** Text from `start` to `end`, which holds no CR: as a piece of text of its own was before. */
+  private range(text: string, start: number, end: number, raw: RawCursor): void {
+    let from = start;
+    let lf = text.indexOf('\n', start);
+    if (lf !== -1 && lf < end) {
       // The first line continues the one being assembled (and may overwrite it after a CR or BS).
-      if (lf > 0) this.write(text.slice(0, lf));
+      if (lf > start) this.write(text.slice(start, lf));
       this.complete(raw.rawEndAt(lf));
       from = lf + 1;
-      const lastLf = this.linesWanted ? text.lastIndexOf('\n') : -1;
+      const lastLf = this.linesWanted ? text.lastIndexOf('\n', end - 1) : -1;
       if (lastLf > lf) {
         // The lines up to the last LF are whole pieces of this text (a CR or BS would have split it): one entry.
         for (lf = text.indexOf('\n', from); lf !== -1 && lf <= lastLf; lf = text.indexOf('\n', lf + 1)) this.batchRawEnds.push(raw.rawEndAt(lf));
         this.batch.push(text.slice(from, lastLf));
         from = lastLf + 1;
       }
-      for (lf = text.indexOf('\n', from); lf !== -1; lf = text.indexOf('\n', from)) {
+      for (lf = text.indexOf('\n', from); lf !== -1 && lf < end; lf = text.indexOf('\n', from)) {
         if (lf > from) this.write(text.slice(from, lf));
         this.complete(raw.rawEndAt(lf));
         from = lf + 1;
       }
     }
-    if (from < text.length) this.write(from === 0 ? text : text.slice(from));
-    if (this.line.length > maxLineChars) this.complete(raw.rawEndAt(text.length - 1));
+    if (from < end) this.write(from === 0 && end === text.length ? text : text.slice(from, end));
+    if (this.line.length > maxLineChars) this.complete(raw.rawEndAt(end - 1));
   }
 
   control(code: number): void {

@@ -73,16 +73,19 @@ export class PrintkSplitter implements NormalizerSink {
         // Find the next `[` that is not at the start of a line.
         let k = text.indexOf('[', i);
         while (k !== -1) {
-          // Text before it on its line: the character before it, or what came before this piece.
-          const midLine = k > i ? text.charCodeAt(k - 1) !== 0x0a : this.lineHasText;
+          // Text before it on its line: the character before it (not a line end or a lone CR), or what came
+          // before this piece.
+          const before = k > i ? text.charCodeAt(k - 1) : 0;
+          const midLine = k > i ? before !== 0x0a && before !== 0x0d : this.lineHasText;
           if (midLine) break;
           this.lineHasText = true;
           i = k + 1;
           k = text.indexOf('[', i);
         }
         if (k === -1) {
-          const lastLf = text.lastIndexOf('\n', n - 1);
-          if (lastLf >= i) this.lineHasText = lastLf < n - 1;
+          // A lone CR (in the text, see NormalizerSink) starts the line over as an LF does.
+          const lastBreak = Math.max(text.lastIndexOf('\n', n - 1), text.lastIndexOf('\r', n - 1));
+          if (lastBreak >= i) this.lineHasText = lastBreak < n - 1;
           else if (n > i) this.lineHasText = true;
           break;
         }
@@ -133,9 +136,13 @@ export class PrintkSplitter implements NormalizerSink {
       } else {
         const lf = text.indexOf('\n', i);
         const end = lf === -1 ? n : lf;
-        this.printkLine += text.slice(i, end);
+        // Inside a kernel line a lone CR changes nothing that matters: it is left out, as a BS is.
+        const part = text.slice(i, end);
+        this.printkLine += part.includes('\r') ? part.replaceAll('\r', '') : part;
         if (lf === -1) {
-          this.printkRawEnd = this.rawEndAt(n - 1);
+          let last = n - 1;
+          while (last >= i && text.charCodeAt(last) === 0x0d) last--;
+          if (last >= i) this.printkRawEnd = this.rawEndAt(last);
           i = emitFrom = n;
           break;
         }
