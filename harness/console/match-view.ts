@@ -76,20 +76,25 @@ export class MatchView implements NormalizerSink {
   text(text: string, segments: Segments): void {
     if (text.includes('\r')) text = text.replaceAll('\r', '\n');
     const at = this.end;
-    for (let s = 0; s < segments.length; s += 3) {
-      const offset = at + segments[s]!;
-      const rawEnd0 = segments[s + 1]!;
-      const step = segments[s + 2]!;
-      const last = this.segCount - 1;
-      const contiguous =
-        step !== 0 && last >= this.segHead && this.segStep[last] === step && this.segRaw[last]! + (offset - this.segText[last]!) * step === rawEnd0;
-      if (contiguous) continue;
-      if (this.segCount === this.segText.length) this.growSegments();
-      this.segText[this.segCount] = offset;
-      this.segRaw[this.segCount] = rawEnd0;
-      this.segStep[this.segCount] = step;
-      this.segCount++;
+    const count = segments.length;
+    // Only the first triple can continue the last one kept: within a piece the senders never leave two
+    // triples that one would describe (the normaliser merges them as it goes; slices keep that).
+    let s = 0;
+    const last = this.segCount - 1;
+    const step0 = segments[2]!;
+    if (count > 0 && step0 !== 0 && last >= this.segHead && this.segStep[last] === step0 && this.segRaw[last]! + (at + segments[0]! - this.segText[last]!) * step0 === segments[1]!) s = 3;
+    if (this.segCount + count / 3 > this.segText.length) this.growSegments(count / 3);
+    const segText = this.segText;
+    const segRaw = this.segRaw;
+    const segStep = this.segStep;
+    let n = this.segCount;
+    for (; s < count; s += 3) {
+      segText[n] = at + segments[s]!;
+      segRaw[n] = segments[s + 1]!;
+      segStep[n] = segments[s + 2]!;
+      n++;
     }
+    this.segCount = n;
     this.window += text;
     if (!this.recentKept) return;
     this.recent += text;
@@ -113,15 +118,15 @@ export class MatchView implements NormalizerSink {
     this.recentStart = this.windowStart;
   }
 
-  /** Makes room at the end: drop what pruning released at the head, or double the arrays. */
-  private growSegments(): void {
+  /** Makes room for `more` segments at the end: drop what pruning released at the head, or grow the arrays. */
+  private growSegments(more: number): void {
     const live = this.segCount - this.segHead;
-    if (this.segHead > 0 && live * 2 <= this.segText.length) {
+    if (this.segHead > 0 && (live + more) * 2 <= this.segText.length) {
       this.segText.copyWithin(0, this.segHead, this.segCount);
       this.segRaw.copyWithin(0, this.segHead, this.segCount);
       this.segStep.copyWithin(0, this.segHead, this.segCount);
     } else {
-      const size = this.segText.length * 2;
+      const size = Math.max(this.segText.length * 2, (live + more) * 2);
       const text = new Float64Array(size);
       const raw = new Float64Array(size);
       const step = new Uint8Array(size);
