@@ -9,11 +9,13 @@ import type { Segments } from './text-segments.ts';
 /** Receives normalised output. */
 export interface NormalizerSink {
   /**
-   * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`), and a lone CR (one not part of a
-   * line end: the cursor back to column 0) as `\r`. `segments` maps every character to the raw byte offset
-   * just past it (see text-segments.ts); the array is reused after the call returns.
+   * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`). A lone CR (one not part of a line
+   * end: the cursor back to column 0) arrives as `\n` too, its offset listed in `loneCrs` (ascending): what
+   * the match views make of it, while the line log and the printk splitter look it up. `segments` maps every
+   * character to the raw byte offset just past it (see text-segments.ts). Both arrays are reused after the
+   * call returns.
    */
-  text(text: string, segments: Segments): void;
+  text(text: string, segments: Segments, loneCrs: readonly number[]): void;
   /** A BS (0x08). */
   control(code: number, rawEnd: number): void;
 }
@@ -74,6 +76,7 @@ export class AnsiNormalizer {
   /** Length of the output so far in UTF-16 units (the unit of text offsets). */
   private outLength = 0;
   private readonly segments: number[] = [];
+  private readonly loneCrs: number[] = [];
   private readonly decGraphics: DecGraphicsState;
   /** The intermediate byte of the escape sequence being read (charset designations need it), or 0. */
   private escapeIntermediate = 0;
@@ -252,7 +255,8 @@ export class AnsiNormalizer {
     this.pendingCr = false;
     if (this.out.length < this.outLength + 3) this.growOut(3);
     this.addSegment(this.pendingCrRawEnd, 1);
-    this.out[this.outLength++] = CR;
+    this.loneCrs.push(this.outLength);
+    this.out[this.outLength++] = LF;
   }
 
   private flush(): void {
@@ -260,8 +264,9 @@ export class AnsiNormalizer {
     if (bigEndian) this.outBuffer.subarray(0, this.outLength * 2).swap16();
     const text = ucs2Slice(this.outBuffer, this.outLength);
     this.outLength = 0;
-    this.sink.text(text, this.segments);
+    this.sink.text(text, this.segments, this.loneCrs);
     this.segments.length = 0;
+    this.loneCrs.length = 0;
   }
 
   private decodeByte(b: number, rawEnd: number): void {

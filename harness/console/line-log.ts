@@ -33,18 +33,16 @@ export class LineLog implements NormalizerSink {
     this.recent = new RecentLines(keepLines);
   }
 
-  text(text: string, segments: Segments): void {
+  text(text: string, segments: Segments, loneCrs: readonly number[] = []): void {
     const raw = this.cursor.reset(segments);
     // A lone CR comes in the text (see NormalizerSink): the cursor goes back to column 0 there.
     let start = 0;
-    for (;;) {
-      const cr = text.indexOf('\r', start);
-      const end = cr === -1 ? text.length : cr;
-      if (end > start) this.range(text, start, end, raw);
-      if (cr === -1) return;
+    for (const cr of loneCrs) {
+      if (cr > start) this.range(text, start, cr, raw);
       this.column = 0;
       start = cr + 1;
     }
+    if (text.length > start) this.range(text, start, text.length, raw);
   }
 
   /** Text from `start` to `end`, which holds no CR: as a piece of text of its own was before. */

@@ -74,7 +74,6 @@ export class MatchView implements NormalizerSink {
   // dropped: the view stays append-only, so matches do not depend on chunking. The true overwrite
   // semantics live in the line log.
   text(text: string, segments: Segments): void {
-    if (text.includes('\r')) text = text.replaceAll('\r', '\n');
     const at = this.end;
     const count = segments.length;
     // Only the first triple can continue the last one kept: within a piece the senders never leave two
@@ -141,7 +140,7 @@ export class MatchView implements NormalizerSink {
     this.segHead = 0;
   }
 
-  /** The normaliser sends a lone CR in the text; as a control (from any other sender) it is the same. */
+  /** The normaliser sends a lone CR in the text, as an LF; as a control (from any other sender) it is the same. */
   control(code: number, rawEnd: number): void {
     if (code === 0x0d) this.text('\n', [0, rawEnd, 1]);
   }

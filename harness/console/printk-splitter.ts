@@ -41,6 +41,9 @@ export function timestampEnd(text: string, from: number): number {
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
+/** The lone-CR offsets of text without any (see NormalizerSink). */
+const noLoneCrs: readonly number[] = [];
+
 /**
  * A kernel timestamp is `[%5lu.%06lu]`. A printk line at the start of a line is left alone (it is a whole
  * line already, and callers wait for kernel messages such as `Linux version`); only one that starts after
@@ -61,8 +64,10 @@ export class PrintkSplitter implements NormalizerSink {
     private readonly onPrintkLine: (line: string, rawEnd: number) => void,
   ) {}
 
-  text(text: string, segments: Segments): void {
+  text(text: string, segments: Segments, loneCrs: readonly number[] = noLoneCrs): void {
     const n = text.length;
+    this.loneCrs = loneCrs;
+    this.loneCrIndex = 0;
     let i = 0;
     let emitFrom = 0;
     // Raw offsets are only needed around kernel lines; looked up forward, so a cursor keeps it linear.
@@ -73,18 +78,17 @@ export class PrintkSplitter implements NormalizerSink {
         // Find the next `[` that is not at the start of a line.
         let k = text.indexOf('[', i);
         while (k !== -1) {
-          // Text before it on its line: the character before it (not a line end or a lone CR), or what came
+          // Text before it on its line: the character before it (a lone CR comes as an LF), or what came
           // before this piece.
-          const before = k > i ? text.charCodeAt(k - 1) : 0;
-          const midLine = k > i ? before !== 0x0a && before !== 0x0d : this.lineHasText;
+          const midLine = k > i ? text.charCodeAt(k - 1) !== 0x0a : this.lineHasText;
           if (midLine) break;
           this.lineHasText = true;
           i = k + 1;
           k = text.indexOf('[', i);
         }
         if (k === -1) {
-          // A lone CR (in the text, see NormalizerSink) starts the line over as an LF does.
-          const lastBreak = Math.max(text.lastIndexOf('\n', n - 1), text.lastIndexOf('\r', n - 1));
+          // A lone CR (an LF in the text, see NormalizerSink) starts the line over as an LF does.
+          const lastBreak = text.lastIndexOf('\n', n - 1);
           if (lastBreak >= i) this.lineHasText = lastBreak < n - 1;
           else if (n > i) this.lineHasText = true;
           break;
@@ -134,15 +138,18 @@ export class PrintkSplitter implements NormalizerSink {
           emitFrom = i;
         }
       } else {
-        const lf = text.indexOf('\n', i);
-        const end = lf === -1 ? n : lf;
         // Inside a kernel line a lone CR changes nothing that matters: it is left out, as a BS is.
-        const part = text.slice(i, end);
-        this.printkLine += part.includes('\r') ? part.replaceAll('\r', '') : part;
+        let lf = text.indexOf('\n', i);
+        while (lf !== -1 && this.isLoneCr(lf)) {
+          if (lf > i) this.printkRawEnd = this.rawEndAt(lf - 1);
+          this.printkLine += text.slice(i, lf);
+          i = lf + 1;
+          lf = text.indexOf('\n', i);
+        }
+        const end = lf === -1 ? n : lf;
+        this.printkLine += text.slice(i, end);
         if (lf === -1) {
-          let last = n - 1;
-          while (last >= i && text.charCodeAt(last) === 0x0d) last--;
-          if (last >= i) this.printkRawEnd = this.rawEndAt(last);
+          if (n > i) this.printkRawEnd = this.rawEndAt(n - 1);
           i = emitFrom = n;
           break;
         }
@@ -185,8 +192,28 @@ export class PrintkSplitter implements NormalizerSink {
 
   private emitRange(text: string, segments: Segments, from: number, to: number): void {
     if (to <= from) return;
-    if (from === 0 && to === text.length) this.normal.text(text, segments);
-    else this.normal.text(text.slice(from, to), sliceSegments(segments, from, to));
+    const loneCrs = this.loneCrs;
+    if (from === 0 && to === text.length) {
+      this.normal.text(text, segments, loneCrs);
+      return;
+    }
+    let crs = noLoneCrs;
+    if (loneCrs.length > 0) {
+      const inRange: number[] = [];
+      for (const cr of loneCrs) if (cr >= from && cr < to) inRange.push(cr - from);
+      if (inRange.length > 0) crs = inRange;
+    }
+    this.normal.text(text.slice(from, to), sliceSegments(segments, from, to), crs);
+  }
+
+  private loneCrs: readonly number[] = noLoneCrs;
+  private loneCrIndex = 0;
+
+  /** Whether the LF at `index` of the text being read stands for a lone CR (asked for increasing indexes). */
+  private isLoneCr(index: number): boolean {
+    const loneCrs = this.loneCrs;
+    while (this.loneCrIndex < loneCrs.length && loneCrs[this.loneCrIndex]! < index) this.loneCrIndex++;
+    return loneCrs[this.loneCrIndex] === index;
   }
 
   /** Returns whether `c` continues a printk timestamp; switches to Divert on the closing `]`. */
@@ -229,6 +256,6 @@ export class PrintkSplitter implements NormalizerSink {
     this.heldText = '';
     this.heldRawEnds = [];
     this.lineHasText = true;
-    this.normal.text(text, segments);
+    this.normal.text(text, segments, noLoneCrs);
   }
 }

@@ -166,9 +166,9 @@ export class SerialConsole implements Disposable {
     const lineLog = this.lineLog;
     this.splitter = new PrintkSplitter(
       {
-        text(text, segments) {
+        text(text, segments, loneCrs) {
           filtered.text(text, segments);
-          lineLog.text(text, segments);
+          lineLog.text(text, segments, loneCrs);
         },
         control(code, rawEnd) {
           filtered.control(code, rawEnd);
@@ -180,9 +180,9 @@ export class SerialConsole implements Disposable {
     const unfiltered = this.unfiltered;
     const splitter = this.splitter;
     this.normalizer = new AnsiNormalizer({
-      text(text, segments) {
+      text(text, segments, loneCrs) {
         unfiltered.text(text, segments);
-        splitter.text(text, segments);
+        splitter.text(text, segments, loneCrs);
       },
       control(code, rawEnd) {
         unfiltered.control(code, rawEnd);
