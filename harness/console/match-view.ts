@@ -58,12 +58,19 @@ export class MatchView implements NormalizerSink {
    * search starts it again from the window: keeping it up meant a second copy of all text in that view.
    */
   private recentKept = true;
+  /**
+   * While the view is idle (recent not kept), text appended after `window`: the pieces as they came, not
+   * concatenated. Cutting the window's head then drops whole pieces instead of flattening the window, which
+   * only the view being searched needs. Joined onto `window` before anything reads it (see settleWindow).
+   */
+  private idleParts: string[] = [];
+  private idleLength = 0;
 
   /** @param lookbackChars how far before already-searched text a new match may start (pexpect's searchwindowsize). */
   constructor(readonly lookbackChars = 2048) {}
 
   get end(): number {
-    return this.windowStart + this.window.length;
+    return this.windowStart + this.window.length + this.idleLength;
   }
 
   get consumed(): number {
@@ -94,8 +101,12 @@ export class MatchView implements NormalizerSink {
       n++;
     }
     this.segCount = n;
+    if (!this.recentKept) {
+      this.idleParts.push(text);
+      this.idleLength += text.length;
+      return;
+    }
     this.window += text;
-    if (!this.recentKept) return;
     this.recent += text;
     // Without searches (no expect pending) nothing else trims it.
     if (this.recent.length > recentSlack * this.lookbackChars) this.keepRecent(this.lookbackChars);
@@ -187,6 +198,7 @@ export class MatchView implements NormalizerSink {
     // Nothing arrived since the last search found nothing (a read that was all escape sequences): the same
     // text gives the same answer.
     if (!fresh && this.searchedTo === this.end) return undefined;
+    this.settleWindow();
     if (!this.recentKept) {
       this.recent = this.window;
       this.recentStart = this.windowStart;
@@ -249,6 +261,7 @@ export class MatchView implements NormalizerSink {
 
   /** Text from `consumed` up to absolute offset `to`. */
   textBetweenConsumedAnd(to: number): string {
+    this.settleWindow();
     const parts = this.older.length > 0 ? this.older.text() : '';
     const from = Math.max(0, this.consumedAt - this.windowStart);
     return parts + this.window.slice(from, to - this.windowStart);
@@ -260,6 +273,7 @@ export class MatchView implements NormalizerSink {
    * joined, whatever is added to them later.
    */
   lazyTextBetweenConsumedAnd(to: number): () => string {
+    this.settleWindow();
     const older = this.older;
     const units = older.length;
     const from = Math.max(0, this.consumedAt - this.windowStart);
@@ -270,6 +284,7 @@ export class MatchView implements NormalizerSink {
   /** Drops text up to absolute offset `to` (a match end, or everything on EOF). */
   consume(to: number): void {
     if (to <= this.consumedAt) return;
+    this.settleWindow();
     this.consumedAt = to;
     this.searchedTo = Math.max(this.searchedTo, to);
     if (this.older.length > 0) this.older = new SpilledText();
@@ -296,11 +311,41 @@ export class MatchView implements NormalizerSink {
     // Move in big steps only, so the cost of slicing stays proportional to the text appended.
     if (keepFrom - this.windowStart < this.lookbackChars * 2) return;
     const cut = keepFrom - this.windowStart;
-    if (keepBefore && keepFrom > this.consumedAt) this.older.append(this.window.slice(Math.max(0, this.consumedAt - this.windowStart), cut));
-    this.window = this.window.slice(cut);
+    if (keepBefore) {
+      this.settleWindow();
+      if (keepFrom > this.consumedAt) this.older.append(this.window.slice(Math.max(0, this.consumedAt - this.windowStart), cut));
+      this.window = this.window.slice(cut);
+    } else {
+      // The view no expect is using: nothing is kept for before, and its window is not flattened.
+      this.dropFromWindow(cut);
+    }
     this.windowStart = keepFrom;
     this.pruneSegments();
     this.dropRecentBeforeWindow();
+  }
+
+  /** Joins the idle pieces onto the window, before anything reads it. */
+  private settleWindow(): void {
+    if (this.idleParts.length === 0) return;
+    this.window += this.idleParts.join('');
+    this.idleParts = [];
+    this.idleLength = 0;
+  }
+
+  /** Drops the first `chars` characters of the window and the idle pieces after it (windowStart is the caller's). */
+  private dropFromWindow(chars: number): void {
+    if (chars < this.window.length) {
+      this.window = this.window.slice(chars);
+      return;
+    }
+    let left = chars - this.window.length;
+    this.window = '';
+    this.idleLength -= left;
+    const parts = this.idleParts;
+    let dropped = 0;
+    while (dropped < parts.length && parts[dropped]!.length <= left) left -= parts[dropped++]!.length;
+    if (left > 0) parts[dropped] = parts[dropped]!.slice(left);
+    if (dropped > 0) parts.splice(0, dropped);
   }
 
   private pruneSegments(): void {

@@ -260,3 +260,39 @@ describe('timestampEnd', () => {
     expect(timestampEnd(text, 0)).toBe(end);
   });
 });
+
+describe('the view no expect is using, cut without being flattened', () => {
+  // With a 64-character look-back the unfiltered view is cut every few lines while the filtered one is
+  // searched; then an expect switches to it. Plain text, so offsets are byte offsets.
+  const filler = Array.from({ length: 400 }, (_, n) => `filler line ${n} ${'x'.repeat(n % 50)}\n`).join('');
+  const stream = `${filler}MARK one\nshort\nthen tail 77 here\n${filler}MARK two\nlast tail 88 here\n`;
+  const bytes = Buffer.from(stream);
+
+  it.each(chunkings(bytes))('%s: the switched-to view has exactly the text it should', async (_name, chunks) => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, lookbackChars: 64 });
+    const run = (async () => {
+      const results: unknown[] = [];
+      for (const [pattern, printkFilter] of [['MARK one', true], [/tail \d+ here/, false], ['MARK two', true], [/tail \d+ here/, false]] as const) {
+        const m = await console.expect(pattern, { timeoutMs: 10_000, printkFilter });
+        results.push({ matchText: m.matchText, before: m.before, offset: m.offset, rawEndByte: m.rawEndByte });
+      }
+      return results;
+    })();
+    for (const chunk of chunks) {
+      transport.push(chunk);
+      await tick();
+    }
+    transport.end();
+    const one = stream.indexOf('MARK one') + 8;
+    const tail1 = stream.indexOf('tail 77');
+    const two = stream.indexOf('MARK two') + 8;
+    const tail2 = stream.indexOf('tail 88');
+    expect(await run).toEqual([
+      { matchText: 'MARK one', before: filler, offset: one - 8, rawEndByte: one },
+      { matchText: 'tail 77 here', before: stream.slice(one, tail1), offset: tail1, rawEndByte: tail1 + 12 },
+      { matchText: 'MARK two', before: stream.slice(tail1 + 12, two - 8), offset: two - 8, rawEndByte: two },
+      { matchText: 'tail 88 here', before: stream.slice(two, tail2), offset: tail2, rawEndByte: tail2 + 12 },
+    ]);
+  });
+});
