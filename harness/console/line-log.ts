@@ -2,7 +2,7 @@
 // overwrites, BS steps back) for the console log, error tails and failure detection.
 import type { NormalizerSink } from './ansi-normalizer.ts';
 import { RecentLines } from './recent-lines.ts';
-import { RawCursor, type Segments } from './text-segments.ts';
+import { RawCursor, type Segments, type TextRangeSink } from './text-segments.ts';
 
 /** A line longer than this is cut, so a stream without newlines cannot grow one line without bound. */
 const maxLineChars = 16_384;
@@ -10,7 +10,7 @@ const maxLineChars = 16_384;
 /** Whether the lines completed since the last flush (joined by LF) must each be handed to onLine. */
 export type LinesWanted = (lines: string) => boolean;
 
-export class LineLog implements NormalizerSink {
+export class LineLog implements NormalizerSink, TextRangeSink {
   private line = '';
   private column = 0;
   private readonly recent: RecentLines;
@@ -34,15 +34,21 @@ export class LineLog implements NormalizerSink {
   }
 
   text(text: string, segments: Segments, loneCrs: readonly number[] = []): void {
+    this.textRange(text, 0, text.length, segments, loneCrs);
+  }
+
+  textRange(text: string, from: number, to: number, segments: Segments, loneCrs: readonly number[]): void {
     const raw = this.cursor.reset(segments);
     // A lone CR comes in the text (see NormalizerSink): the cursor goes back to column 0 there.
-    let start = 0;
+    let start = from;
     for (const cr of loneCrs) {
+      if (cr < from) continue;
+      if (cr >= to) break;
       if (cr > start) this.range(text, start, cr, raw);
       this.column = 0;
       start = cr + 1;
     }
-    if (text.length > start) this.range(text, start, text.length, raw);
+    if (to > start) this.range(text, start, to, raw);
   }
 
   /** Text from `start` to `end`, which holds no CR: as a piece of text of its own was before. */

@@ -4,7 +4,7 @@
 import type { NormalizerSink } from './ansi-normalizer.ts';
 import { maxMatchLength } from './pattern-length.ts';
 import { SpilledText } from './spilled-text.ts';
-import type { Segments } from './text-segments.ts';
+import { type Segments, type TextRangeSink, segmentHolding } from './text-segments.ts';
 
 /**
  * A compiled expect pattern: a literal, or a global RegExp clone with the longest text it can match
@@ -31,7 +31,7 @@ export function compilePattern(pattern: string | RegExp): SearchPattern {
 /** The recent text kept flat for bounded searches grows to this many times its need before it is cut. */
 const recentSlack = 4;
 
-export class MatchView implements NormalizerSink {
+export class MatchView implements NormalizerSink, TextRangeSink {
   /** Text from `windowStart` to the end; older text lives in `older`. */
   private window = '';
   private windowStart = 0;
@@ -81,26 +81,44 @@ export class MatchView implements NormalizerSink {
   // dropped: the view stays append-only, so matches do not depend on chunking. The true overwrite
   // semantics live in the line log.
   text(text: string, segments: Segments): void {
-    const at = this.end;
+    this.textRange(text, 0, text.length, segments);
+  }
+
+  /** Characters `from` to `to` of `text`, whose segments describe all of it. */
+  textRange(text: string, from: number, to: number, segments: Segments): void {
+    if (to <= from) return;
+    const at = this.end - from;
     const count = segments.length;
-    // Only the first triple can continue the last one kept: within a piece the senders never leave two
-    // triples that one would describe (the normaliser merges them as it goes; slices keep that).
-    let s = 0;
-    const last = this.segCount - 1;
-    const step0 = segments[2]!;
-    if (count > 0 && step0 !== 0 && last >= this.segHead && this.segStep[last] === step0 && this.segRaw[last]! + (at + segments[0]! - this.segText[last]!) * step0 === segments[1]!) s = 3;
-    if (this.segCount + count / 3 > this.segText.length) this.growSegments(count / 3);
-    const segText = this.segText;
-    const segRaw = this.segRaw;
-    const segStep = this.segStep;
-    let n = this.segCount;
-    for (; s < count; s += 3) {
-      segText[n] = at + segments[s]!;
-      segRaw[n] = segments[s + 1]!;
-      segStep[n] = segments[s + 2]!;
-      n++;
+    let s = from === 0 ? 0 : segmentHolding(segments, from);
+    if (s < count) {
+      // The first triple is cut to start at `from`; only it can continue the last one kept: within a piece
+      // the senders never leave two triples that one would describe (the normaliser merges them as it goes).
+      const start0 = Math.max(segments[s]!, from);
+      const raw0 = segments[s + 1]! + (start0 - segments[s]!) * segments[s + 2]!;
+      const step0 = segments[s + 2]!;
+      const last = this.segCount - 1;
+      const continues =
+        step0 !== 0 && last >= this.segHead && this.segStep[last] === step0 && this.segRaw[last]! + (at + start0 - this.segText[last]!) * step0 === raw0;
+      if (this.segCount + (count - s) / 3 > this.segText.length) this.growSegments((count - s) / 3);
+      const segText = this.segText;
+      const segRaw = this.segRaw;
+      const segStep = this.segStep;
+      let n = this.segCount;
+      if (!continues) {
+        segText[n] = at + start0;
+        segRaw[n] = raw0;
+        segStep[n] = step0;
+        n++;
+      }
+      for (s += 3; s < count && segments[s]! < to; s += 3) {
+        segText[n] = at + segments[s]!;
+        segRaw[n] = segments[s + 1]!;
+        segStep[n] = segments[s + 2]!;
+        n++;
+      }
+      this.segCount = n;
     }
-    this.segCount = n;
+    if (from !== 0 || to !== text.length) text = text.slice(from, to);
     if (!this.recentKept) {
       this.idleParts.push(text);
       this.idleLength += text.length;

@@ -2,7 +2,7 @@
 // the normalised stream and hands them over whole, so `[root@pre-[    2.912345] x\r\nnixos:~]#` reads as
 // `[root@pre-nixos:~]#` for matching while the log still gets the kernel line.
 import type { NormalizerSink } from './ansi-normalizer.ts';
-import { RawCursor, type Segments, sliceSegments } from './text-segments.ts';
+import { RawCursor, type Segments, type TextRangeSink } from './text-segments.ts';
 
 const enum Mode {
   Normal,
@@ -60,7 +60,7 @@ export class PrintkSplitter implements NormalizerSink {
   private printkRawEnd = 0;
 
   constructor(
-    private readonly normal: NormalizerSink,
+    private readonly normal: TextRangeSink,
     private readonly onPrintkLine: (line: string, rawEnd: number) => void,
   ) {}
 
@@ -192,18 +192,7 @@ export class PrintkSplitter implements NormalizerSink {
 
   private emitRange(text: string, segments: Segments, from: number, to: number): void {
     if (to <= from) return;
-    const loneCrs = this.loneCrs;
-    if (from === 0 && to === text.length) {
-      this.normal.text(text, segments, loneCrs);
-      return;
-    }
-    let crs = noLoneCrs;
-    if (loneCrs.length > 0) {
-      const inRange: number[] = [];
-      for (const cr of loneCrs) if (cr >= from && cr < to) inRange.push(cr - from);
-      if (inRange.length > 0) crs = inRange;
-    }
-    this.normal.text(text.slice(from, to), sliceSegments(segments, from, to), crs);
+    this.normal.textRange(text, from, to, segments, this.loneCrs);
   }
 
   private loneCrs: readonly number[] = noLoneCrs;
@@ -256,6 +245,6 @@ export class PrintkSplitter implements NormalizerSink {
     this.heldText = '';
     this.heldRawEnds = [];
     this.lineHasText = true;
-    this.normal.text(text, segments, noLoneCrs);
+    this.normal.textRange(text, 0, text.length, segments, noLoneCrs);
   }
 }

@@ -166,9 +166,9 @@ export class SerialConsole implements Disposable {
     const lineLog = this.lineLog;
     this.splitter = new PrintkSplitter(
       {
-        text(text, segments, loneCrs) {
-          filtered.text(text, segments);
-          lineLog.text(text, segments, loneCrs);
+        textRange(text, from, to, segments, loneCrs) {
+          filtered.textRange(text, from, to, segments);
+          lineLog.textRange(text, from, to, segments, loneCrs);
         },
         control(code, rawEnd) {
           filtered.control(code, rawEnd);
