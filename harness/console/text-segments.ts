@@ -43,10 +43,13 @@ export class RawCursor {
   private s = 0;
   constructor(private segments: Segments) {}
 
-  /** Starts over on another piece's segments (reusing the cursor spares an allocation per piece). */
-  reset(segments: Segments): this {
+  /**
+   * Starts over on another piece's segments (reusing the cursor spares an allocation per piece), for
+   * indexes from `from` on (a range of the piece: the walk starts where it does, not at the piece's start).
+   */
+  reset(segments: Segments, from = 0): this {
     this.segments = segments;
-    this.s = 0;
+    this.s = from === 0 ? 0 : segmentHolding(segments, from);
     return this;
   }
 
