@@ -266,7 +266,8 @@ export class AnsiNormalizer {
     this.outLength = 0;
     this.sink.text(text, this.segments, this.loneCrs);
     this.segments.length = 0;
-    this.loneCrs.length = 0;
+    // Setting an array's length is a call into the runtime: only when there is something to clear.
+    if (this.loneCrs.length > 0) this.loneCrs.length = 0;
   }
 
   private decodeByte(b: number, rawEnd: number): void {

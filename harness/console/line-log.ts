@@ -39,6 +39,10 @@ export class LineLog implements NormalizerSink, TextRangeSink {
 
   textRange(text: string, from: number, to: number, segments: Segments, loneCrs: readonly number[]): void {
     const raw = this.cursor.reset(segments, from);
+    if (loneCrs.length === 0) {
+      if (to > from) this.range(text, from, to, raw);
+      return;
+    }
     // A lone CR comes in the text (see NormalizerSink): the cursor goes back to column 0 there.
     let start = from;
     for (const cr of loneCrs) {
