@@ -9,11 +9,14 @@ import type { Segments } from './text-segments.ts';
 /** Receives normalised output. */
 export interface NormalizerSink {
   /**
-   * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`). `segments` maps every character to
-   * the raw byte offset just past it (see text-segments.ts); the array is reused after the call returns.
+   * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`). A lone CR (one not part of a line
+   * end: the cursor back to column 0) arrives as `\n` too, its offset listed in `loneCrs` (ascending): what
+   * the match views make of it, while the line log and the printk splitter look it up. `segments` maps every
+   * character to the raw byte offset just past it (see text-segments.ts). Both arrays are reused after the
+   * call returns.
    */
-  text(text: string, segments: Segments): void;
-  /** A lone CR (0x0d, not part of a line end) or BS (0x08). */
+  text(text: string, segments: Segments, loneCrs: readonly number[]): void;
+  /** A BS (0x08). */
   control(code: number, rawEnd: number): void;
 }
 
@@ -73,6 +76,7 @@ export class AnsiNormalizer {
   /** Length of the output so far in UTF-16 units (the unit of text offsets). */
   private outLength = 0;
   private readonly segments: number[] = [];
+  private readonly loneCrs: number[] = [];
   private readonly decGraphics: DecGraphicsState;
   /** The intermediate byte of the escape sequence being read (charset designations need it), or 0. */
   private escapeIntermediate = 0;
@@ -143,6 +147,18 @@ export class AnsiNormalizer {
             }
           }
         }
+        // Fast path for a line end a serial console sends (CR LF, or CR CR LF from a tty's onlcr): one LF
+        // ending at its raw LF, as the slow path's held CR makes it, without three trips through it.
+        if (b0 === CR) {
+          const lineEnd = chunk[i + 1] === LF ? 2 : chunk[i + 1] === CR && chunk[i + 2] === LF ? 3 : 0;
+          if (lineEnd > 0) {
+            this.addSegment(base + i + lineEnd, 1);
+            out[o] = LF;
+            this.outLength = o + 1;
+            i += lineEnd;
+            continue;
+          }
+        }
       }
       if (this.state === State.Osc && this.utf8Need === 0) {
         // Fast path through an OSC string (window titles): skip to BEL, ESC, CAN/SUB or a non-ASCII byte.
@@ -159,7 +175,8 @@ export class AnsiNormalizer {
       }
       if (this.utf8Need === 0) {
         // Fast path for CSI, the bulk of ANSI-heavy output: ESC [ params final, without per-byte calls.
-        if (this.state === State.Ground && chunk[i] === ESC && chunk[i + 1] === 0x5b && !this.pendingCr) {
+        // A held CR stays held through it, as in the slow path (`\r\x1b[K` redraws a progress line).
+        if (this.state === State.Ground && chunk[i] === ESC && chunk[i + 1] === 0x5b) {
           this.enter(State.Csi);
           i += 2;
         }
@@ -230,10 +247,16 @@ export class AnsiNormalizer {
     }
   }
 
+  /**
+   * A lone CR goes out in the text, so a progress bar's redraws do not cut the text into a piece per
+   * redraw for every stage after this one (each piece costs them all a call).
+   */
   private emitLoneCr(): void {
     this.pendingCr = false;
-    this.flush();
-    this.sink.control(CR, this.pendingCrRawEnd);
+    if (this.out.length < this.outLength + 3) this.growOut(3);
+    this.addSegment(this.pendingCrRawEnd, 1);
+    this.loneCrs.push(this.outLength);
+    this.out[this.outLength++] = LF;
   }
 
   private flush(): void {
@@ -241,8 +264,10 @@ export class AnsiNormalizer {
     if (bigEndian) this.outBuffer.subarray(0, this.outLength * 2).swap16();
     const text = ucs2Slice(this.outBuffer, this.outLength);
     this.outLength = 0;
-    this.sink.text(text, this.segments);
+    this.sink.text(text, this.segments, this.loneCrs);
     this.segments.length = 0;
+    // Setting an array's length is a call into the runtime: only when there is something to clear.
+    if (this.loneCrs.length > 0) this.loneCrs.length = 0;
   }
 
   private decodeByte(b: number, rawEnd: number): void {

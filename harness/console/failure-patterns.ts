@@ -47,3 +47,23 @@ export function findFailureFast(patterns: readonly FailurePattern[], line: strin
   if (any && !any.test(line)) return undefined;
   return findFailure(patterns, line);
 }
+
+const acrossLines = new WeakMap<readonly FailurePattern[], RegExp | null>();
+
+/**
+ * Whether any of `lines` (joined by LF) may match one of the patterns: false only when findFailureFast would
+ * find nothing in any of them. One multiline run of the patterns' alternation over all of them: `^`, `$`,
+ * `\b` and `\B` see an LF where a single line sees its start or end, and a match that spans lines only costs
+ * the line-by-line test. Lookarounds can see past an LF (`(?![^x])` at a line's end), and flags of a
+ * pattern's own cannot be combined: with either, every line is tested alone.
+ */
+export function linesMayFail(patterns: readonly FailurePattern[], lines: string): boolean {
+  if (patterns.length === 0) return false;
+  let any = acrossLines.get(patterns);
+  if (any === undefined) {
+    const combinable = patterns.every((p) => p.pattern.flags.replace(/[gy]/g, '') === '' && !/\(\?<?[=!]/.test(p.pattern.source));
+    any = combinable ? new RegExp(patterns.map((p) => `(?:${p.pattern.source})`).join('|'), 'm') : null;
+    acrossLines.set(patterns, any);
+  }
+  return any === null || any.test(lines);
+}

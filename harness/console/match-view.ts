@@ -3,7 +3,8 @@
 // character remembers the raw byte offset it came from.
 import type { NormalizerSink } from './ansi-normalizer.ts';
 import { maxMatchLength } from './pattern-length.ts';
-import type { Segments } from './text-segments.ts';
+import { SpilledText } from './spilled-text.ts';
+import { type Segments, type TextRangeSink, segmentHolding } from './text-segments.ts';
 
 /**
  * A compiled expect pattern: a literal, or a global RegExp clone with the longest text it can match
@@ -30,12 +31,12 @@ export function compilePattern(pattern: string | RegExp): SearchPattern {
 /** The recent text kept flat for bounded searches grows to this many times its need before it is cut. */
 const recentSlack = 4;
 
-export class MatchView implements NormalizerSink {
-  /** Text from `windowStart` to the end; older text lives in `olderParts`. */
+export class MatchView implements NormalizerSink, TextRangeSink {
+  /** Text from `windowStart` to the end; older text lives in `older`. */
   private window = '';
   private windowStart = 0;
   /** Text between `consumed` and `windowStart`, kept only to build `before`. */
-  private olderParts: string[] = [];
+  private older = new SpilledText();
   private consumedAt = 0;
   private searchedTo = 0;
   // Raw-offset map as segments: character k in [segText[s], segText[s+1]) ends at raw
@@ -57,12 +58,19 @@ export class MatchView implements NormalizerSink {
    * search starts it again from the window: keeping it up meant a second copy of all text in that view.
    */
   private recentKept = true;
+  /**
+   * While the view is idle (recent not kept), text appended after `window`: the pieces as they came, not
+   * concatenated. Cutting the window's head then drops whole pieces instead of flattening the window, which
+   * only the view being searched needs. Joined onto `window` before anything reads it (see settleWindow).
+   */
+  private idleParts: string[] = [];
+  private idleLength = 0;
 
   /** @param lookbackChars how far before already-searched text a new match may start (pexpect's searchwindowsize). */
   constructor(readonly lookbackChars = 2048) {}
 
   get end(): number {
-    return this.windowStart + this.window.length;
+    return this.windowStart + this.window.length + this.idleLength;
   }
 
   get consumed(): number {
@@ -73,23 +81,50 @@ export class MatchView implements NormalizerSink {
   // dropped: the view stays append-only, so matches do not depend on chunking. The true overwrite
   // semantics live in the line log.
   text(text: string, segments: Segments): void {
-    const at = this.end;
-    for (let s = 0; s < segments.length; s += 3) {
-      const offset = at + segments[s]!;
-      const rawEnd0 = segments[s + 1]!;
-      const step = segments[s + 2]!;
+    this.textRange(text, 0, text.length, segments);
+  }
+
+  /** Characters `from` to `to` of `text`, whose segments describe all of it. */
+  textRange(text: string, from: number, to: number, segments: Segments): void {
+    if (to <= from) return;
+    const at = this.end - from;
+    const count = segments.length;
+    let s = from === 0 ? 0 : segmentHolding(segments, from);
+    if (s < count) {
+      // The first triple is cut to start at `from`; only it can continue the last one kept: within a piece
+      // the senders never leave two triples that one would describe (the normaliser merges them as it goes).
+      const start0 = Math.max(segments[s]!, from);
+      const raw0 = segments[s + 1]! + (start0 - segments[s]!) * segments[s + 2]!;
+      const step0 = segments[s + 2]!;
       const last = this.segCount - 1;
-      const contiguous =
-        step !== 0 && last >= this.segHead && this.segStep[last] === step && this.segRaw[last]! + (offset - this.segText[last]!) * step === rawEnd0;
-      if (contiguous) continue;
-      if (this.segCount === this.segText.length) this.growSegments();
-      this.segText[this.segCount] = offset;
-      this.segRaw[this.segCount] = rawEnd0;
-      this.segStep[this.segCount] = step;
-      this.segCount++;
+      const continues =
+        step0 !== 0 && last >= this.segHead && this.segStep[last] === step0 && this.segRaw[last]! + (at + start0 - this.segText[last]!) * step0 === raw0;
+      if (this.segCount + (count - s) / 3 > this.segText.length) this.growSegments((count - s) / 3);
+      const segText = this.segText;
+      const segRaw = this.segRaw;
+      const segStep = this.segStep;
+      let n = this.segCount;
+      if (!continues) {
+        segText[n] = at + start0;
+        segRaw[n] = raw0;
+        segStep[n] = step0;
+        n++;
+      }
+      for (s += 3; s < count && segments[s]! < to; s += 3) {
+        segText[n] = at + segments[s]!;
+        segRaw[n] = segments[s + 1]!;
+        segStep[n] = segments[s + 2]!;
+        n++;
+      }
+      this.segCount = n;
+    }
+    if (from !== 0 || to !== text.length) text = text.slice(from, to);
+    if (!this.recentKept) {
+      this.idleParts.push(text);
+      this.idleLength += text.length;
+      return;
     }
     this.window += text;
-    if (!this.recentKept) return;
     this.recent += text;
     // Without searches (no expect pending) nothing else trims it.
     if (this.recent.length > recentSlack * this.lookbackChars) this.keepRecent(this.lookbackChars);
@@ -111,15 +146,15 @@ export class MatchView implements NormalizerSink {
     this.recentStart = this.windowStart;
   }
 
-  /** Makes room at the end: drop what pruning released at the head, or double the arrays. */
-  private growSegments(): void {
+  /** Makes room for `more` segments at the end: drop what pruning released at the head, or grow the arrays. */
+  private growSegments(more: number): void {
     const live = this.segCount - this.segHead;
-    if (this.segHead > 0 && live * 2 <= this.segText.length) {
+    if (this.segHead > 0 && (live + more) * 2 <= this.segText.length) {
       this.segText.copyWithin(0, this.segHead, this.segCount);
       this.segRaw.copyWithin(0, this.segHead, this.segCount);
       this.segStep.copyWithin(0, this.segHead, this.segCount);
     } else {
-      const size = this.segText.length * 2;
+      const size = Math.max(this.segText.length * 2, (live + more) * 2);
       const text = new Float64Array(size);
       const raw = new Float64Array(size);
       const step = new Uint8Array(size);
@@ -134,6 +169,7 @@ export class MatchView implements NormalizerSink {
     this.segHead = 0;
   }
 
+  /** The normaliser sends a lone CR in the text, as an LF; as a control (from any other sender) it is the same. */
   control(code: number, rawEnd: number): void {
     if (code === 0x0d) this.text('\n', [0, rawEnd, 1]);
   }
@@ -180,6 +216,7 @@ export class MatchView implements NormalizerSink {
     // Nothing arrived since the last search found nothing (a read that was all escape sequences): the same
     // text gives the same answer.
     if (!fresh && this.searchedTo === this.end) return undefined;
+    this.settleWindow();
     if (!this.recentKept) {
       this.recent = this.window;
       this.recentStart = this.windowStart;
@@ -242,7 +279,8 @@ export class MatchView implements NormalizerSink {
 
   /** Text from `consumed` up to absolute offset `to`. */
   textBetweenConsumedAnd(to: number): string {
-    const parts = this.olderParts.length > 0 ? this.olderParts.join('') : '';
+    this.settleWindow();
+    const parts = this.older.length > 0 ? this.older.text() : '';
     const from = Math.max(0, this.consumedAt - this.windowStart);
     return parts + this.window.slice(from, to - this.windowStart);
   }
@@ -253,19 +291,21 @@ export class MatchView implements NormalizerSink {
    * joined, whatever is added to them later.
    */
   lazyTextBetweenConsumedAnd(to: number): () => string {
-    const parts = this.olderParts;
-    const count = parts.length;
+    this.settleWindow();
+    const older = this.older;
+    const units = older.length;
     const from = Math.max(0, this.consumedAt - this.windowStart);
     const tail = this.window.slice(from, to - this.windowStart);
-    return count === 0 ? () => tail : () => (count === parts.length ? parts.join('') : parts.slice(0, count).join('')) + tail;
+    return units === 0 ? () => tail : () => older.text(units) + tail;
   }
 
   /** Drops text up to absolute offset `to` (a match end, or everything on EOF). */
   consume(to: number): void {
     if (to <= this.consumedAt) return;
+    this.settleWindow();
     this.consumedAt = to;
     this.searchedTo = Math.max(this.searchedTo, to);
-    this.olderParts = [];
+    if (this.older.length > 0) this.older = new SpilledText();
     if (to > this.windowStart) {
       this.window = this.window.slice(to - this.windowStart);
       this.windowStart = to;
@@ -289,15 +329,41 @@ export class MatchView implements NormalizerSink {
     // Move in big steps only, so the cost of slicing stays proportional to the text appended.
     if (keepFrom - this.windowStart < this.lookbackChars * 2) return;
     const cut = keepFrom - this.windowStart;
-    const head = this.window.slice(0, cut);
-    if (keepBefore && keepFrom > this.consumedAt) {
-      const from = Math.max(0, this.consumedAt - this.windowStart);
-      this.olderParts.push(from === 0 ? head : head.slice(from));
+    if (keepBefore) {
+      this.settleWindow();
+      if (keepFrom > this.consumedAt) this.older.append(this.window.slice(Math.max(0, this.consumedAt - this.windowStart), cut));
+      this.window = this.window.slice(cut);
+    } else {
+      // The view no expect is using: nothing is kept for before, and its window is not flattened.
+      this.dropFromWindow(cut);
     }
-    this.window = this.window.slice(cut);
     this.windowStart = keepFrom;
     this.pruneSegments();
     this.dropRecentBeforeWindow();
+  }
+
+  /** Joins the idle pieces onto the window, before anything reads it. */
+  private settleWindow(): void {
+    if (this.idleParts.length === 0) return;
+    this.window += this.idleParts.join('');
+    this.idleParts = [];
+    this.idleLength = 0;
+  }
+
+  /** Drops the first `chars` characters of the window and the idle pieces after it (windowStart is the caller's). */
+  private dropFromWindow(chars: number): void {
+    if (chars < this.window.length) {
+      this.window = this.window.slice(chars);
+      return;
+    }
+    let left = chars - this.window.length;
+    this.window = '';
+    this.idleLength -= left;
+    const parts = this.idleParts;
+    let dropped = 0;
+    while (dropped < parts.length && parts[dropped]!.length <= left) left -= parts[dropped++]!.length;
+    if (left > 0) parts[dropped] = parts[dropped]!.slice(left);
+    if (dropped > 0) parts.splice(0, dropped);
   }
 
   private pruneSegments(): void {

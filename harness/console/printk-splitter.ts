@@ -2,7 +2,7 @@
 // the normalised stream and hands them over whole, so `[root@pre-[    2.912345] x\r\nnixos:~]#` reads as
 // `[root@pre-nixos:~]#` for matching while the log still gets the kernel line.
 import type { NormalizerSink } from './ansi-normalizer.ts';
-import { RawCursor, type Segments, sliceSegments } from './text-segments.ts';
+import { RawCursor, type Segments, type TextRangeSink } from './text-segments.ts';
 
 const enum Mode {
   Normal,
@@ -41,6 +41,9 @@ export function timestampEnd(text: string, from: number): number {
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
+/** The lone-CR offsets of text without any (see NormalizerSink). */
+const noLoneCrs: readonly number[] = [];
+
 /**
  * A kernel timestamp is `[%5lu.%06lu]`. A printk line at the start of a line is left alone (it is a whole
  * line already, and callers wait for kernel messages such as `Linux version`); only one that starts after
@@ -57,12 +60,14 @@ export class PrintkSplitter implements NormalizerSink {
   private printkRawEnd = 0;
 
   constructor(
-    private readonly normal: NormalizerSink,
+    private readonly normal: TextRangeSink,
     private readonly onPrintkLine: (line: string, rawEnd: number) => void,
   ) {}
 
-  text(text: string, segments: Segments): void {
+  text(text: string, segments: Segments, loneCrs: readonly number[] = noLoneCrs): void {
     const n = text.length;
+    this.loneCrs = loneCrs;
+    this.loneCrIndex = 0;
     let i = 0;
     let emitFrom = 0;
     // Raw offsets are only needed around kernel lines; looked up forward, so a cursor keeps it linear.
@@ -73,7 +78,8 @@ export class PrintkSplitter implements NormalizerSink {
         // Find the next `[` that is not at the start of a line.
         let k = text.indexOf('[', i);
         while (k !== -1) {
-          // Text before it on its line: the character before it, or what came before this piece.
+          // Text before it on its line: the character before it (a lone CR comes as an LF), or what came
+          // before this piece.
           const midLine = k > i ? text.charCodeAt(k - 1) !== 0x0a : this.lineHasText;
           if (midLine) break;
           this.lineHasText = true;
@@ -81,8 +87,9 @@ export class PrintkSplitter implements NormalizerSink {
           k = text.indexOf('[', i);
         }
         if (k === -1) {
-          const lastLf = text.lastIndexOf('\n', n - 1);
-          if (lastLf >= i) this.lineHasText = lastLf < n - 1;
+          // A lone CR (an LF in the text, see NormalizerSink) starts the line over as an LF does.
+          const lastBreak = text.lastIndexOf('\n', n - 1);
+          if (lastBreak >= i) this.lineHasText = lastBreak < n - 1;
           else if (n > i) this.lineHasText = true;
           break;
         }
@@ -131,11 +138,18 @@ export class PrintkSplitter implements NormalizerSink {
           emitFrom = i;
         }
       } else {
-        const lf = text.indexOf('\n', i);
+        // Inside a kernel line a lone CR changes nothing that matters: it is left out, as a BS is.
+        let lf = text.indexOf('\n', i);
+        while (lf !== -1 && this.isLoneCr(lf)) {
+          if (lf > i) this.printkRawEnd = this.rawEndAt(lf - 1);
+          this.printkLine += text.slice(i, lf);
+          i = lf + 1;
+          lf = text.indexOf('\n', i);
+        }
         const end = lf === -1 ? n : lf;
         this.printkLine += text.slice(i, end);
         if (lf === -1) {
-          this.printkRawEnd = this.rawEndAt(n - 1);
+          if (n > i) this.printkRawEnd = this.rawEndAt(n - 1);
           i = emitFrom = n;
           break;
         }
@@ -178,8 +192,17 @@ export class PrintkSplitter implements NormalizerSink {
 
   private emitRange(text: string, segments: Segments, from: number, to: number): void {
     if (to <= from) return;
-    if (from === 0 && to === text.length) this.normal.text(text, segments);
-    else this.normal.text(text.slice(from, to), sliceSegments(segments, from, to));
+    this.normal.textRange(text, from, to, segments, this.loneCrs);
+  }
+
+  private loneCrs: readonly number[] = noLoneCrs;
+  private loneCrIndex = 0;
+
+  /** Whether the LF at `index` of the text being read stands for a lone CR (asked for increasing indexes). */
+  private isLoneCr(index: number): boolean {
+    const loneCrs = this.loneCrs;
+    while (this.loneCrIndex < loneCrs.length && loneCrs[this.loneCrIndex]! < index) this.loneCrIndex++;
+    return loneCrs[this.loneCrIndex] === index;
   }
 
   /** Returns whether `c` continues a printk timestamp; switches to Divert on the closing `]`. */
@@ -222,6 +245,6 @@ export class PrintkSplitter implements NormalizerSink {
     this.heldText = '';
     this.heldRawEnds = [];
     this.lineHasText = true;
-    this.normal.text(text, segments);
+    this.normal.textRange(text, 0, text.length, segments, noLoneCrs);
   }
 }

@@ -15,7 +15,7 @@ import {
   describePatterns,
 } from './console-errors.ts';
 import type { ConsoleTransport, TransportExit } from './console-transport.ts';
-import { type FailurePattern, defaultFailurePatterns, findFailureFast } from './failure-patterns.ts';
+import { type FailurePattern, defaultFailurePatterns, findFailureFast, linesMayFail } from './failure-patterns.ts';
 import { LineLog } from './line-log.ts';
 import { MatchView, type SearchPattern, compilePattern } from './match-view.ts';
 import { PrintkSplitter } from './printk-splitter.ts';
@@ -155,14 +155,20 @@ export class SerialConsole implements Disposable {
     const screen = options.screen ?? { columns: 80, rows: 25 };
     // The emulator starts when first needed (screen-view.ts); a screen expect finds every byte fed by then.
     this.screen = screen ? new ScreenView(screen.columns, screen.rows, { onRendered: (rawEnd) => this.checkScreen(rawEnd) }) : undefined;
-    this.lineLog = new LineLog((line, rawEnd) => this.lineCompleted(line, rawEnd));
+    this.lineLog = new LineLog(
+      (line, rawEnd) => this.lineCompleted(line, rawEnd),
+      undefined,
+      // With onLine, every line goes to it as it comes (the log's timestamps); otherwise the failure
+      // patterns look at all lines of a read at once.
+      options.onLine ? undefined : (lines) => this.linesWanted(lines),
+    );
     const filtered = this.filtered;
     const lineLog = this.lineLog;
     this.splitter = new PrintkSplitter(
       {
-        text(text, segments) {
-          filtered.text(text, segments);
-          lineLog.text(text, segments);
+        textRange(text, from, to, segments, loneCrs) {
+          filtered.textRange(text, from, to, segments);
+          lineLog.textRange(text, from, to, segments, loneCrs);
         },
         control(code, rawEnd) {
           filtered.control(code, rawEnd);
@@ -174,9 +180,9 @@ export class SerialConsole implements Disposable {
     const unfiltered = this.unfiltered;
     const splitter = this.splitter;
     this.normalizer = new AnsiNormalizer({
-      text(text, segments) {
+      text(text, segments, loneCrs) {
         unfiltered.text(text, segments);
-        splitter.text(text, segments);
+        splitter.text(text, segments, loneCrs);
       },
       control(code, rawEnd) {
         unfiltered.control(code, rawEnd);
@@ -338,6 +344,8 @@ export class SerialConsole implements Disposable {
   private receive(chunk: Uint8Array): void {
     if (this.disposed) return;
     this.normalizer.write(chunk);
+    // Before the search: a failure line in this read must be known to it (see checkStream).
+    this.lineLog.flush();
     this.screen?.write(chunk, this.normalizer.bytesSeen);
     this.checkStream();
     this.deliverFailure();
@@ -475,6 +483,12 @@ export class SerialConsole implements Disposable {
     this.pending = undefined;
     pending.cleanup();
     action();
+  }
+
+  /** Whether lineCompleted must see each of these lines (joined by LF): for a failure's trace, or a failure among them. */
+  private linesWanted(lines: string): boolean {
+    if (this.failureState) return true;
+    return linesMayFail(this.pending ? this.pending.failures : this.failurePatterns, lines);
   }
 
   private lineCompleted(line: string, rawEnd: number): void {

@@ -6,6 +6,29 @@
 
 export type Segments = readonly number[];
 
+/**
+ * Receives characters `from` to `to` of a piece of normalised text, with the segments and lone-CR offsets
+ * of the whole piece (see NormalizerSink): the printk splitter hands on what is left of a piece around a
+ * kernel line this way, so nothing is copied to be cut out.
+ */
+export interface TextRangeSink {
+  textRange(text: string, from: number, to: number, segments: Segments, loneCrs: readonly number[]): void;
+  /** A BS (0x08), or a lone CR from a sender that sends it this way. */
+  control(code: number, rawEnd: number): void;
+}
+
+/** Index of the triple holding character `index` (the last one starting at or before it). */
+export function segmentHolding(segments: Segments, index: number): number {
+  let lo = 0;
+  let hi = segments.length / 3 - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (segments[mid * 3]! <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo * 3;
+}
+
 /** Raw byte offset just past character `index` of the text the segments describe. */
 export function rawEndIn(segments: Segments, index: number): number {
   let s = 0;
@@ -20,10 +43,13 @@ export class RawCursor {
   private s = 0;
   constructor(private segments: Segments) {}
 
-  /** Starts over on another piece's segments (reusing the cursor spares an allocation per piece). */
-  reset(segments: Segments): this {
+  /**
+   * Starts over on another piece's segments (reusing the cursor spares an allocation per piece), for
+   * indexes from `from` on (a range of the piece: the walk starts where it does, not at the piece's start).
+   */
+  reset(segments: Segments, from = 0): this {
     this.segments = segments;
-    this.s = 0;
+    this.s = from === 0 ? 0 : segmentHolding(segments, from);
     return this;
   }
 
@@ -32,23 +58,4 @@ export class RawCursor {
     while (this.s + 3 < segments.length && segments[this.s + 3]! <= index) this.s += 3;
     return segments[this.s + 1]! + (index - segments[this.s]!) * segments[this.s + 2]!;
   }
-}
-
-/** The segments of `text.slice(from, to)`, with offsets relative to `from`. */
-export function sliceSegments(segments: Segments, from: number, to: number): number[] {
-  // Binary search for the segment holding `from`, then copy forward.
-  let lo = 0;
-  let hi = segments.length / 3 - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (segments[mid * 3]! <= from) lo = mid;
-    else hi = mid - 1;
-  }
-  const out: number[] = [];
-  for (let s = lo * 3; s < segments.length && segments[s]! < to; s += 3) {
-    const start = segments[s]!;
-    const at = Math.max(start, from);
-    out.push(at - from, segments[s + 1]! + (at - start) * segments[s + 2]!, segments[s + 2]!);
-  }
-  return out;
 }

@@ -109,6 +109,25 @@ describe('console engine fast paths', () => {
     }
   });
 
+  // Without onLine, whole lines in the middle of a piece of text are kept in blocks, split only by tail().
+  it('without onLine, every chunking keeps the tails of the line-by-line path', async () => {
+    const tails = async (chunks: Uint8Array[], withOnLine: boolean) => {
+      const transport = new FakeTransport();
+      using console = new SerialConsole(transport, { screen: false, ...(withOnLine ? { onLine: () => {} } : {}) });
+      const seen: string[][] = [];
+      for (const [index, chunk] of chunks.entries()) {
+        transport.push(chunk);
+        if (index % 7 === 0) seen.push(console.tail(3), console.tail(250));
+      }
+      transport.end();
+      seen.push(console.tail(40), console.tail(401), console.tail(0));
+      return seen;
+    };
+    for (const [, chunks] of chunkings(bytes)) {
+      expect(await tails(chunks, false)).toEqual(await tails(chunks, true));
+    }
+  });
+
   // Each failure is in a place a search over whole pieces could miss: composed with BS, overwritten after a CR,
   // inside a kernel line that landed mid-line, split across reads, or after a line of only escapes.
   it.each([
@@ -175,6 +194,18 @@ describe('failure patterns at the ends of lines and across reads', () => {
     expect(error.line).toBe('Oops: not syncing');
   });
 
+  it('an empty line that is all a block of whole lines holds is tested too', async () => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, failurePatterns: [{ name: 'empty', pattern: /^$/ }], failureTraceLines: 1 });
+    const waiting = console.expect('never', { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    // The only match is the empty one at the very end of the block (the LF after the empty line).
+    transport.push('first\r\n\r\nlast');
+    transport.push(' more\r\n');
+    const error = (await waiting) as ConsoleFailureError;
+    expect(error).toBeInstanceOf(ConsoleFailureError);
+    expect(error.line).toBe('');
+  });
+
   it('a line begun while other failure patterns applied is tested whole against the new ones', async () => {
     const transport = new FakeTransport();
     using console = new SerialConsole(transport, { screen: false, failureTraceLines: 1 });
@@ -227,5 +258,41 @@ describe('timestampEnd', () => {
     ['[  12.123456', 0],
   ])('%j -> %i', (text, end) => {
     expect(timestampEnd(text, 0)).toBe(end);
+  });
+});
+
+describe('the view no expect is using, cut without being flattened', () => {
+  // With a 64-character look-back the unfiltered view is cut every few lines while the filtered one is
+  // searched; then an expect switches to it. Plain text, so offsets are byte offsets.
+  const filler = Array.from({ length: 400 }, (_, n) => `filler line ${n} ${'x'.repeat(n % 50)}\n`).join('');
+  const stream = `${filler}MARK one\nshort\nthen tail 77 here\n${filler}MARK two\nlast tail 88 here\n`;
+  const bytes = Buffer.from(stream);
+
+  it.each(chunkings(bytes))('%s: the switched-to view has exactly the text it should', async (_name, chunks) => {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, lookbackChars: 64 });
+    const run = (async () => {
+      const results: unknown[] = [];
+      for (const [pattern, printkFilter] of [['MARK one', true], [/tail \d+ here/, false], ['MARK two', true], [/tail \d+ here/, false]] as const) {
+        const m = await console.expect(pattern, { timeoutMs: 10_000, printkFilter });
+        results.push({ matchText: m.matchText, before: m.before, offset: m.offset, rawEndByte: m.rawEndByte });
+      }
+      return results;
+    })();
+    for (const chunk of chunks) {
+      transport.push(chunk);
+      await tick();
+    }
+    transport.end();
+    const one = stream.indexOf('MARK one') + 8;
+    const tail1 = stream.indexOf('tail 77');
+    const two = stream.indexOf('MARK two') + 8;
+    const tail2 = stream.indexOf('tail 88');
+    expect(await run).toEqual([
+      { matchText: 'MARK one', before: filler, offset: one - 8, rawEndByte: one },
+      { matchText: 'tail 77 here', before: stream.slice(one, tail1), offset: tail1, rawEndByte: tail1 + 12 },
+      { matchText: 'MARK two', before: stream.slice(tail1 + 12, two - 8), offset: two - 8, rawEndByte: two },
+      { matchText: 'tail 88 here', before: stream.slice(two, tail2), offset: tail2, rawEndByte: tail2 + 12 },
+    ]);
   });
 });
