@@ -82,8 +82,7 @@ export class LineLog implements NormalizerSink, TextRangeSink {
   }
 
   control(code: number): void {
-    if (code === 0x0d) this.column = 0;
-    else if (code === 0x08) this.column = Math.max(0, this.column - 1);
+    if (code === 0x08) this.column = Math.max(0, this.column - 1);
   }
 
   /** A whole line from elsewhere (a diverted kernel line); the line being assembled is left as it is. */

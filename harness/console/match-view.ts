@@ -169,10 +169,8 @@ export class MatchView implements NormalizerSink, TextRangeSink {
     this.segHead = 0;
   }
 
-  /** The normaliser sends a lone CR in the text, as an LF; as a control (from any other sender) it is the same. */
-  control(code: number, rawEnd: number): void {
-    if (code === 0x0d) this.text('\n', [0, rawEnd, 1]);
-  }
+  /** A BS: the matched text keeps what was sent (the line log composes the line a terminal shows). */
+  control(): void {}
 
   /** Raw byte offset just past the character before absolute offset `offset`. */
   rawEndAt(offset: number): number {

@@ -165,9 +165,8 @@ export class PrintkSplitter implements NormalizerSink {
 
   control(code: number, rawEnd: number): void {
     if (this.mode === Mode.Hold) this.release();
-    // Inside a kernel line a CR or BS changes nothing that matters; only its LF (in the text) ends it.
+    // Inside a kernel line a BS changes nothing that matters; only its LF (in the text) ends it.
     if (this.mode === Mode.Divert) return;
-    if (code === 0x0d) this.lineHasText = false;
     this.normal.control(code, rawEnd);
   }
 

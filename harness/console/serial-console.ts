@@ -170,8 +170,8 @@ export class SerialConsole implements Disposable {
           filtered.textRange(text, from, to, segments);
           lineLog.textRange(text, from, to, segments, loneCrs);
         },
-        control(code, rawEnd) {
-          filtered.control(code, rawEnd);
+        // A BS only changes the line a terminal shows; the matched text keeps what was sent.
+        control(code) {
           lineLog.control(code);
         },
       },
@@ -185,7 +185,6 @@ export class SerialConsole implements Disposable {
         splitter.text(text, segments, loneCrs);
       },
       control(code, rawEnd) {
-        unfiltered.control(code, rawEnd);
         splitter.control(code, rawEnd);
       },
     }, { lineDrawing: options.lineDrawing ?? 'unicode' });

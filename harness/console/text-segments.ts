@@ -13,7 +13,7 @@ export type Segments = readonly number[];
  */
 export interface TextRangeSink {
   textRange(text: string, from: number, to: number, segments: Segments, loneCrs: readonly number[]): void;
-  /** A BS (0x08), or a lone CR from a sender that sends it this way. */
+  /** A BS (0x08): the only control the normaliser sends apart (a lone CR comes in the text). */
   control(code: number, rawEnd: number): void;
 }
 

@@ -68,15 +68,8 @@ describe('keepRuns input', () => {
     expect(parseKeepRuns('50', '--keep-runs')).toBe(50);
     expect(parseKeepRuns('all', 'HARNESS_KEEP_RUNS')).toBe('all');
     for (const bad of ['0', '-3', 'many', '2.5', '']) {
-      const error = (() => {
-        try {
-          parseKeepRuns(bad, '--keep-runs');
-        } catch (caught) {
-          return caught;
-        }
-      })();
-      expect(error).toBeInstanceOf(UsageError);
-      expect((error as Error).message).toMatch(/--keep-runs[\s\S]*whole number of runs[\s\S]*Fix: pass e\.g\. 50/);
+      expect(() => parseKeepRuns(bad, '--keep-runs')).toThrow(UsageError);
+      expect(() => parseKeepRuns(bad, '--keep-runs')).toThrow(/--keep-runs[\s\S]*whole number of runs[\s\S]*Fix: pass e\.g\. 50/);
     }
   });
 

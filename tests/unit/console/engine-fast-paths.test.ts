@@ -176,6 +176,17 @@ describe('before, joined when read', () => {
 });
 
 describe('failure patterns at the ends of lines and across reads', () => {
+  /** Pushes `reads` while an expect for text that never comes waits; the failure that ended it. */
+  async function failureAfter(reads: string[], options: ConstructorParameters<typeof SerialConsole>[1] = {}): Promise<ConsoleFailureError> {
+    const transport = new FakeTransport();
+    using console = new SerialConsole(transport, { screen: false, failureTraceLines: 1, ...options });
+    const waiting = console.expect('never', { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    for (const read of reads) transport.push(read);
+    const error = await waiting;
+    expect(error).toBeInstanceOf(ConsoleFailureError);
+    return error as ConsoleFailureError;
+  }
+
   // Each pattern looks at the line's ends, which a search over many lines at once sees differently.
   it.each([
     { name: 'a start anchor', pattern: /^Oops: / },
@@ -185,24 +196,13 @@ describe('failure patterns at the ends of lines and across reads', () => {
     { name: 'a lookahead', pattern: /not syncing(?!\s)/ },
     { name: 'a flag of its own', pattern: /OOPS: /i },
   ])('a pattern with $name is tested per line as before', async ({ pattern }) => {
-    const transport = new FakeTransport();
-    using console = new SerialConsole(transport, { screen: false, failurePatterns: [{ name: 'custom', pattern }], failureTraceLines: 1 });
-    const waiting = console.expect('never', { timeoutMs: 60_000 }).catch((error: unknown) => error);
-    transport.push('first line\r\nOops: not syncing\r\nlast line\r\n');
-    const error = (await waiting) as ConsoleFailureError;
-    expect(error).toBeInstanceOf(ConsoleFailureError);
+    const error = await failureAfter(['first line\r\nOops: not syncing\r\nlast line\r\n'], { failurePatterns: [{ name: 'custom', pattern }] });
     expect(error.line).toBe('Oops: not syncing');
   });
 
   it('an empty line that is all a block of whole lines holds is tested too', async () => {
-    const transport = new FakeTransport();
-    using console = new SerialConsole(transport, { screen: false, failurePatterns: [{ name: 'empty', pattern: /^$/ }], failureTraceLines: 1 });
-    const waiting = console.expect('never', { timeoutMs: 60_000 }).catch((error: unknown) => error);
     // The only match is the empty one at the very end of the block (the LF after the empty line).
-    transport.push('first\r\n\r\nlast');
-    transport.push(' more\r\n');
-    const error = (await waiting) as ConsoleFailureError;
-    expect(error).toBeInstanceOf(ConsoleFailureError);
+    const error = await failureAfter(['first\r\n\r\nlast', ' more\r\n'], { failurePatterns: [{ name: 'empty', pattern: /^$/ }] });
     expect(error.line).toBe('');
   });
 
@@ -220,25 +220,13 @@ describe('failure patterns at the ends of lines and across reads', () => {
   });
 
   it('a literal in an earlier read of an unfinished line gets the line tested when it ends', async () => {
-    const transport = new FakeTransport();
-    using console = new SerialConsole(transport, { screen: false, failureTraceLines: 1 });
-    const waiting = console.expect('never', { timeoutMs: 1000 }).catch((error: unknown) => error);
     // The literal ends further back than the seam check reaches (the longest literal, 48 characters).
-    transport.push(`xx Kernel panic - not syncing: early${' '.repeat(60)}`);
-    transport.push('rest\r\n');
-    const error = (await waiting) as ConsoleFailureError;
-    expect(error).toBeInstanceOf(ConsoleFailureError);
+    const error = await failureAfter([`xx Kernel panic - not syncing: early${' '.repeat(60)}`, 'rest\r\n']);
     expect(error.line).toBe(`xx Kernel panic - not syncing: early${' '.repeat(60)}rest`);
   });
 
   it('a literal split between two reads in the middle of a line is seen at the seam', async () => {
-    const transport = new FakeTransport();
-    using console = new SerialConsole(transport, { screen: false, failureTraceLines: 1 });
-    const waiting = console.expect('never', { timeoutMs: 1000 }).catch((error: unknown) => error);
-    transport.push('[  OK  ] line one\r\nsome text before Kernel pa');
-    transport.push('nic - not syncing: split\r\n');
-    const error = (await waiting) as ConsoleFailureError;
-    expect(error).toBeInstanceOf(ConsoleFailureError);
+    const error = await failureAfter(['[  OK  ] line one\r\nsome text before Kernel pa', 'nic - not syncing: split\r\n']);
     expect(error.line).toBe('some text before Kernel panic - not syncing: split');
   });
 });
