@@ -58,6 +58,11 @@ const bigEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
 export interface AnsiNormalizerOptions {
   /** What DEC Special Graphics (box-drawing) bytes become: Unicode box drawing (default), ASCII, or the raw letters. */
   lineDrawing?: LineDrawing;
+  /**
+   * A checkpoint of the parser every this many raw bytes (at the start of a read; default 4096): a raw-offset
+   * lookup reads at most about this much again. 1 checkpoints every read.
+   */
+  checkpointBytes?: number;
 }
 
 /** The parser's state between two bytes: what a replay from a checkpoint starts from (see raw-offset-map.ts). */
@@ -113,9 +118,7 @@ export class AnsiNormalizer {
   ) {
     this.decGraphics = new DecGraphicsState(options.lineDrawing);
     this.recording = replaying;
-    this.rawOffsets = replaying ? undefined : new RawOffsetMap((state, rawStart, bytes, ended, textStart, index) =>
-      this.replay(state, rawStart, bytes, ended, textStart, index),
-    );
+    this.rawOffsets = replaying ? undefined : new RawOffsetMap((state, rawStart, bytes, ended, textStart) => this.replay(state, rawStart, bytes, ended, textStart), options.checkpointBytes);
   }
 
   /** Total raw bytes consumed. */
@@ -158,13 +161,17 @@ export class AnsiNormalizer {
     };
   }
 
-  /** Reads kept bytes again from a checkpoint, this time recording where each character ends. */
-  private replay(state: ParserState, rawStart: number, bytes: Uint8Array, ended: boolean, textStart: number, index: number): number {
-    let rawEnd = -1;
+  /**
+   * Reads kept bytes again from a checkpoint, this time recording where each character ends: the raw-offset
+   * map of all their output, its offsets counted from the start of all output.
+   */
+  private replay(state: ParserState, rawStart: number, bytes: Uint8Array, ended: boolean, textStart: number): { segments: Segments; textEnd: number } {
+    const segments: number[] = [];
     const replay: AnsiNormalizer = new AnsiNormalizer(
       {
-        text(text, start) {
-          if (rawEnd < 0 && index < start + text.length) rawEnd = rawEndIn(replay.segments, index - start);
+        text(_text, start) {
+          const piece = replay.segments;
+          for (let s = 0; s < piece.length; s += 3) segments.push(piece[s]! + start, piece[s + 1]!, piece[s + 2]!);
         },
         control() {},
       },
@@ -172,11 +179,10 @@ export class AnsiNormalizer {
       true,
     );
     Object.assign(replay, state, { decGraphics: state.decGraphics.copy(), rawOffset: rawStart, emitted: textStart });
-    // In reads of a few KiB: the character is usually near the checkpoint, and the output buffer stays small.
-    for (let at = 0; at < bytes.length && rawEnd < 0; at += 4096) replay.write(bytes.subarray(at, at + 4096));
-    if (rawEnd < 0 && ended) replay.end();
-    if (rawEnd < 0) throw new RangeError(`Raw offset of character ${index} asked for, but only ${replay.textLength} characters were put out`);
-    return rawEnd;
+    // In reads of a few KiB, so the output buffer stays small.
+    for (let at = 0; at < bytes.length; at += 4096) replay.write(bytes.subarray(at, at + 4096));
+    if (ended) replay.end();
+    return { segments, textEnd: replay.textLength };
   }
 
   write(chunk: Uint8Array): void {

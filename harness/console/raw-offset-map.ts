@@ -4,6 +4,8 @@
 // and as much again in every stage after it), the raw bytes are kept with a checkpoint of the parser's state
 // every few KiB, and a lookup reads the bytes again from the checkpoint before the character.
 
+import { type Segments, rawEndIn } from './text-segments.ts';
+
 /** A checkpoint: the parser's state before raw byte `rawStart`, when `textStart` characters had been put out. */
 interface Checkpoint<State> {
   textStart: number;
@@ -12,14 +14,14 @@ interface Checkpoint<State> {
 }
 
 /**
- * Reads `bytes` (starting at raw offset `rawStart`) again from `state`, and returns the raw offset just past
- * character `index` of the output, whose first character is number `textStart`; `ended` when the stream
- * ended after these bytes (the parser's end-of-stream output counts too).
+ * Reads `bytes` (starting at raw offset `rawStart`) again from `state`, and returns the raw-offset map of the
+ * output (see text-segments.ts), whose first character is number `textStart`, with offsets counted from the
+ * start of all output; `ended` when the stream ended after these bytes (the end-of-stream output counts too).
  */
-export type Replay<State> = (state: State, rawStart: number, bytes: Uint8Array, ended: boolean, textStart: number, index: number) => number;
+export type Replay<State> = (state: State, rawStart: number, bytes: Uint8Array, ended: boolean, textStart: number) => { segments: Segments; textEnd: number };
 
-/** A checkpoint every this many raw bytes: a lookup reads at most this much again (plus one read's bytes). */
-const checkpointBytes = 4096;
+/** By default a checkpoint every this many raw bytes: a lookup reads at most this much again (plus one read's bytes). */
+export const defaultCheckpointBytes = 4096;
 
 export class RawOffsetMap<State> {
   /** Raw bytes from `bytesFrom` on; `bytes[0]` is raw offset `bytesFrom`. */
@@ -30,8 +32,13 @@ export class RawOffsetMap<State> {
   /** Checkpoints before this index are forgotten. */
   private firstCheckpoint = 0;
   private ended = false;
+  /** The last replay: from which checkpoint, its map, and the output it covered (final up to there). */
+  private replayed: { checkpoint: Checkpoint<State>; segments: Segments; textEnd: number } | undefined;
 
-  constructor(private readonly replay: Replay<State>) {}
+  constructor(
+    private readonly replay: Replay<State>,
+    private readonly checkpointBytes = defaultCheckpointBytes,
+  ) {}
 
   /**
    * Keeps `chunk`, before the parser reads it; `textStart` is how many characters were put out before it,
@@ -39,7 +46,7 @@ export class RawOffsetMap<State> {
    */
   record(chunk: Uint8Array, textStart: number, parser: { checkpointState(): State }): void {
     const last = this.checkpoints.at(-1);
-    if (!last || this.bytesEnd - last.rawStart >= checkpointBytes) {
+    if (!last || this.bytesEnd - last.rawStart >= this.checkpointBytes) {
       this.checkpoints.push({ textStart, rawStart: this.bytesEnd, state: parser.checkpointState() });
     }
     if (this.bytesEnd - this.bytesFrom + chunk.length > this.bytes.length) this.makeRoom(chunk.length);
@@ -56,8 +63,17 @@ export class RawOffsetMap<State> {
   rawEndOf(index: number): number {
     const c = this.checkpointFor(index);
     const checkpoint = this.checkpoints[c]!;
-    const bytes = this.bytes.subarray(checkpoint.rawStart - this.bytesFrom, this.bytesEnd - this.bytesFrom);
-    return this.replay(checkpoint.state, checkpoint.rawStart, bytes, this.ended, checkpoint.textStart, index);
+    let replayed = this.replayed;
+    if (replayed?.checkpoint !== checkpoint || index >= replayed.textEnd) {
+      // Up to the next checkpoint: the characters from here to its textStart came out of these bytes.
+      const next = this.checkpoints[c + 1];
+      const rawEnd = next ? next.rawStart : this.bytesEnd;
+      const bytes = this.bytes.subarray(checkpoint.rawStart - this.bytesFrom, rawEnd - this.bytesFrom);
+      const { segments, textEnd } = this.replay(checkpoint.state, checkpoint.rawStart, bytes, !next && this.ended, checkpoint.textStart);
+      replayed = this.replayed = { checkpoint, segments, textEnd };
+    }
+    if (index >= replayed.textEnd) throw new RangeError(`Raw offset of character ${index} asked for, but only ${replayed.textEnd} characters were put out`);
+    return rawEndIn(replayed.segments, index);
   }
 
   /** Characters before `index` will not be asked about again: their bytes can go. */

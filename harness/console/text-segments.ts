@@ -19,7 +19,14 @@ export interface TextRangeSink {
 
 /** Raw byte offset just past character `index` of the text the segments describe. */
 export function rawEndIn(segments: Segments, index: number): number {
-  let s = 0;
-  for (let next = 3; next < segments.length && segments[next]! <= index; next += 3) s = next;
+  // The last triple starting at or before the character.
+  let lo = 0;
+  let hi = segments.length / 3 - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (segments[mid * 3]! <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  const s = lo * 3;
   return segments[s + 1]! + (index - segments[s]!) * segments[s + 2]!;
 }
