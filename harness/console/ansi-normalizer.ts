@@ -167,23 +167,29 @@ export class AnsiNormalizer {
    */
   private replay(state: ParserState, rawStart: number, bytes: Uint8Array, ended: boolean, textStart: number): { segments: Segments; textEnd: number } {
     const segments: number[] = [];
-    const replay: AnsiNormalizer = new AnsiNormalizer(
+    // One replaying parser, kept: a lookup per match should not cost a new output buffer.
+    const replay = (this.replayer ??= new AnsiNormalizer(
       {
-        text(_text, start) {
+        text: (_text, start) => {
           const piece = replay.segments;
-          for (let s = 0; s < piece.length; s += 3) segments.push(piece[s]! + start, piece[s + 1]!, piece[s + 2]!);
+          for (let s = 0; s < piece.length; s += 3) this.replaySegments.push(piece[s]! + start, piece[s + 1]!, piece[s + 2]!);
         },
         control() {},
       },
       this.options,
       true,
-    );
+    ));
+    this.replaySegments = segments;
     Object.assign(replay, state, { decGraphics: state.decGraphics.copy(), rawOffset: rawStart, emitted: textStart });
     // In reads of a few KiB, so the output buffer stays small.
     for (let at = 0; at < bytes.length; at += 4096) replay.write(bytes.subarray(at, at + 4096));
     if (ended) replay.end();
     return { segments, textEnd: replay.textLength };
   }
+
+  private replayer: AnsiNormalizer | undefined;
+  /** Where the replaying parser's sink collects the map of the replay under way. */
+  private replaySegments: number[] = [];
 
   write(chunk: Uint8Array): void {
     const base = this.rawOffset;

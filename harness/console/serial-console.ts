@@ -396,8 +396,8 @@ export class SerialConsole implements Disposable {
     const other = view === this.filtered ? this.unfiltered : this.filtered;
     if (!found) {
       // Keep the other view's window bounded too: what this view searched counts as searched there.
-      // Its window only moves in steps of the look-back anyway, so the raw-offset lookups that find the
-      // point wait until this view has grown by that much.
+      // Its window only moves in steps of the look-back anyway, so the lookups that find the point wait
+      // until this view has grown by that much.
       if (view.end - this.otherBoundedAt >= view.lookbackChars || view.end < this.otherBoundedAt) {
         this.otherBoundedAt = view.end;
         other.markSearched(other.offsetAtOutput(view.outputEndAt(view.end)), false);
