@@ -32,6 +32,8 @@ export class RawOffsetMap<State> {
   /** Checkpoints before this index are forgotten. */
   private firstCheckpoint = 0;
   private ended = false;
+  /** The first read starting at or after this raw offset starts a checkpoint. */
+  private nextCheckpointAt = 0;
   /** The last replay: from which checkpoint, its map, and the output it covered (final up to there). */
   private replayed: { checkpoint: Checkpoint<State>; segments: Segments; textEnd: number } | undefined;
 
@@ -45,9 +47,9 @@ export class RawOffsetMap<State> {
    * and the parser gives its state now when a checkpoint is due.
    */
   record(chunk: Uint8Array, textStart: number, parser: { checkpointState(): State }): void {
-    const last = this.checkpoints.at(-1);
-    if (!last || this.bytesEnd - last.rawStart >= this.checkpointBytes) {
+    if (this.bytesEnd >= this.nextCheckpointAt) {
       this.checkpoints.push({ textStart, rawStart: this.bytesEnd, state: parser.checkpointState() });
+      this.nextCheckpointAt = this.bytesEnd + this.checkpointBytes;
     }
     if (this.bytesEnd - this.bytesFrom + chunk.length > this.bytes.length) this.makeRoom(chunk.length);
     this.bytes.set(chunk, this.bytesEnd - this.bytesFrom);
