@@ -4,18 +4,19 @@
 // output does not depend on how the stream was split into reads.
 // Over 300 lines: one byte-level state machine (CSI/OSC/DCS/charset escapes, UTF-8, CR) with its fast paths.
 import { DecGraphicsState, type LineDrawing } from './dec-special-graphics.ts';
-import type { Segments } from './text-segments.ts';
+import { RawOffsetMap } from './raw-offset-map.ts';
+import { type Segments, rawEndIn } from './text-segments.ts';
 
 /** Receives normalised output. */
 export interface NormalizerSink {
   /**
    * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`). A lone CR (one not part of a line
    * end: the cursor back to column 0) arrives as `\n` too, its offset listed in `loneCrs` (ascending): what
-   * the match views make of it, while the line log and the printk splitter look it up. `segments` maps every
-   * character to the raw byte offset just past it (see text-segments.ts). Both arrays are reused after the
-   * call returns.
+   * the match views make of it, while the line log and the printk splitter look it up. `start` is the index
+   * of the first character in all the text put out so far: what `rawEndOf` takes. `loneCrs` is reused after
+   * the call returns.
    */
-  text(text: string, segments: Segments, loneCrs: readonly number[]): void;
+  text(text: string, start: number, loneCrs: readonly number[]): void;
   /** A BS (0x08). */
   control(code: number, rawEnd: number): void;
 }
@@ -57,6 +58,25 @@ const bigEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
 export interface AnsiNormalizerOptions {
   /** What DEC Special Graphics (box-drawing) bytes become: Unicode box drawing (default), ASCII, or the raw letters. */
   lineDrawing?: LineDrawing;
+  /**
+   * A checkpoint of the parser every this many raw bytes (at the start of a read; default 4096): a raw-offset
+   * lookup reads at most about this much again. 1 checkpoints every read.
+   */
+  checkpointBytes?: number;
+}
+
+/** The parser's state between two bytes: what a replay from a checkpoint starts from (see raw-offset-map.ts). */
+interface ParserState {
+  state: State;
+  sequenceChars: number;
+  utf8CodePoint: number;
+  utf8Need: number;
+  utf8Min: number;
+  pendingCr: boolean;
+  pendingCrRawEnd: number;
+  escapeIntermediate: number;
+  escapeExtended: boolean;
+  decGraphics: DecGraphicsState;
 }
 
 export class AnsiNormalizer {
@@ -75,18 +95,30 @@ export class AnsiNormalizer {
   private outBuffer = Buffer.from(this.out.buffer);
   /** Length of the output so far in UTF-16 units (the unit of text offsets). */
   private outLength = 0;
+  /** Characters handed on before the output being gathered. */
+  private emitted = 0;
+  /**
+   * The raw-offset map of the output being gathered (see text-segments.ts), kept only while replaying from
+   * a checkpoint: the live parser keeps the bytes instead (rawOffsets) and works offsets out when asked.
+   */
   private readonly segments: number[] = [];
+  private readonly recording: boolean;
+  private readonly rawOffsets: RawOffsetMap<ParserState> | undefined;
   private readonly loneCrs: number[] = [];
-  private readonly decGraphics: DecGraphicsState;
+  private decGraphics: DecGraphicsState;
   /** The intermediate byte of the escape sequence being read (charset designations need it), or 0. */
   private escapeIntermediate = 0;
   private escapeExtended = false;
 
+  /** @param replaying internal: a parser that reads kept bytes again from a checkpoint, recording raw offsets. */
   constructor(
     private readonly sink: NormalizerSink,
-    options: AnsiNormalizerOptions = {},
+    private readonly options: AnsiNormalizerOptions = {},
+    replaying = false,
   ) {
     this.decGraphics = new DecGraphicsState(options.lineDrawing);
+    this.recording = replaying;
+    this.rawOffsets = replaying ? undefined : new RawOffsetMap((state, rawStart, bytes, ended, textStart) => this.replay(state, rawStart, bytes, ended, textStart), options.checkpointBytes);
   }
 
   /** Total raw bytes consumed. */
@@ -94,8 +126,74 @@ export class AnsiNormalizer {
     return this.rawOffset;
   }
 
+  /** Characters put out so far. */
+  get textLength(): number {
+    return this.emitted + this.outLength;
+  }
+
+  /**
+   * Raw byte offset just past character `index` of the output (as counted by NormalizerSink's `start`), for
+   * a character put out and not forgotten (see forgetBefore).
+   */
+  rawEndOf(index: number): number {
+    if (!this.rawOffsets) throw new Error('rawEndOf is asked of the live parser, not of a replay');
+    return this.rawOffsets.rawEndOf(index);
+  }
+
+  /** Characters before `index` will not be passed to rawEndOf again: the raw bytes behind them can go. */
+  forgetBefore(index: number): void {
+    this.rawOffsets?.forgetBefore(index);
+  }
+
+  /** The state to start a replay from (see raw-offset-map.ts). */
+  checkpointState(): ParserState {
+    return {
+      state: this.state,
+      sequenceChars: this.sequenceChars,
+      utf8CodePoint: this.utf8CodePoint,
+      utf8Need: this.utf8Need,
+      utf8Min: this.utf8Min,
+      pendingCr: this.pendingCr,
+      pendingCrRawEnd: this.pendingCrRawEnd,
+      escapeIntermediate: this.escapeIntermediate,
+      escapeExtended: this.escapeExtended,
+      decGraphics: this.decGraphics.copy(),
+    };
+  }
+
+  /**
+   * Reads kept bytes again from a checkpoint, this time recording where each character ends: the raw-offset
+   * map of all their output, its offsets counted from the start of all output.
+   */
+  private replay(state: ParserState, rawStart: number, bytes: Uint8Array, ended: boolean, textStart: number): { segments: Segments; textEnd: number } {
+    const segments: number[] = [];
+    // One replaying parser, kept: a lookup per match should not cost a new output buffer.
+    const replay = (this.replayer ??= new AnsiNormalizer(
+      {
+        text: (_text, start) => {
+          const piece = replay.segments;
+          for (let s = 0; s < piece.length; s += 3) this.replaySegments.push(piece[s]! + start, piece[s + 1]!, piece[s + 2]!);
+        },
+        control() {},
+      },
+      this.options,
+      true,
+    ));
+    this.replaySegments = segments;
+    Object.assign(replay, state, { decGraphics: state.decGraphics.copy(), rawOffset: rawStart, emitted: textStart });
+    // In reads of a few KiB, so the output buffer stays small.
+    for (let at = 0; at < bytes.length; at += 4096) replay.write(bytes.subarray(at, at + 4096));
+    if (ended) replay.end();
+    return { segments, textEnd: replay.textLength };
+  }
+
+  private replayer: AnsiNormalizer | undefined;
+  /** Where the replaying parser's sink collects the map of the replay under way. */
+  private replaySegments: number[] = [];
+
   write(chunk: Uint8Array): void {
     const base = this.rawOffset;
+    this.rawOffsets?.record(chunk, this.emitted, this);
     const n = chunk.length;
     // Worst case every byte becomes one code unit (a 4-byte character becomes two).
     if (this.out.length < this.outLength + n + 8) this.growOut(n + 8);
@@ -115,7 +213,7 @@ export class AnsiNormalizer {
           j++;
         }
         if (j > i) {
-          this.addSegment(base + i + 1, 1);
+          if (this.recording) this.addSegment(base + i + 1, 1);
           this.outLength = o;
           i = j;
           continue;
@@ -128,7 +226,7 @@ export class AnsiNormalizer {
             if (b0 < 0xe0) {
               // U+0080..U+009F are C1 controls: leave them to the slow path.
               if (b0 !== 0xc2 || b1 >= 0xa0) {
-                this.addSegment(base + i + 2, 2);
+                if (this.recording) this.addSegment(base + i + 2, 2);
                 out[o] = ((b0 & 0x1f) << 6) | (b1 & 0x3f);
                 this.outLength = o + 1;
                 i += 2;
@@ -138,7 +236,7 @@ export class AnsiNormalizer {
               const b2 = chunk[i + 2]!;
               const cp = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
               if ((b2 & 0xc0) === 0x80 && cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff)) {
-                this.addSegment(base + i + 3, 3);
+                if (this.recording) this.addSegment(base + i + 3, 3);
                 out[o] = cp;
                 this.outLength = o + 1;
                 i += 3;
@@ -152,7 +250,7 @@ export class AnsiNormalizer {
         if (b0 === CR) {
           const lineEnd = chunk[i + 1] === LF ? 2 : chunk[i + 1] === CR && chunk[i + 2] === LF ? 3 : 0;
           if (lineEnd > 0) {
-            this.addSegment(base + i + lineEnd, 1);
+            if (this.recording) this.addSegment(base + i + lineEnd, 1);
             out[o] = LF;
             this.outLength = o + 1;
             i += lineEnd;
@@ -210,6 +308,7 @@ export class AnsiNormalizer {
 
   /** End of stream: a dangling partial UTF-8 character becomes U+FFFD; a trailing CR is dropped. */
   end(): void {
+    this.rawOffsets?.end();
     if (this.utf8Need > 0) {
       this.utf8Need = 0;
       this.handle(REPLACEMENT, this.rawOffset);
@@ -227,18 +326,23 @@ export class AnsiNormalizer {
 
   /** Starts a segment at the next character, unless it continues the last run of characters of the same width. */
   private addSegment(rawEnd0: number, step: number): void {
+    this.addSegmentAt(this.outLength, rawEnd0, step);
+  }
+
+  /** As addSegment, for a segment starting at output index `textOffset` (the fast path's runs). */
+  private addSegmentAt(textOffset: number, rawEnd0: number, step: number): void {
     const segments = this.segments;
     const last = segments.length - 3;
     const contiguous =
-      step !== 0 && last >= 0 && segments[last + 2] === step && segments[last + 1]! + (this.outLength - segments[last]!) * step === rawEnd0;
-    if (!contiguous) segments.push(this.outLength, rawEnd0, step);
+      step !== 0 && last >= 0 && segments[last + 2] === step && segments[last + 1]! + (textOffset - segments[last]!) * step === rawEnd0;
+    if (!contiguous) segments.push(textOffset, rawEnd0, step);
   }
 
   /** One decoded character (or TAB/LF), written as UTF-16. */
   private pushCodePoint(cp: number, rawEnd: number, step: 0 | 1): void {
     if (this.pendingCr) this.emitLoneCr();
     if (this.out.length < this.outLength + 2) this.growOut(2);
-    this.addSegment(rawEnd, step);
+    if (this.recording) this.addSegment(rawEnd, step);
     if (cp < 0x10000) {
       this.out[this.outLength++] = cp;
     } else {
@@ -254,7 +358,7 @@ export class AnsiNormalizer {
   private emitLoneCr(): void {
     this.pendingCr = false;
     if (this.out.length < this.outLength + 3) this.growOut(3);
-    this.addSegment(this.pendingCrRawEnd, 1);
+    if (this.recording) this.addSegment(this.pendingCrRawEnd, 1);
     this.loneCrs.push(this.outLength);
     this.out[this.outLength++] = LF;
   }
@@ -263,9 +367,11 @@ export class AnsiNormalizer {
     if (this.outLength === 0) return;
     if (bigEndian) this.outBuffer.subarray(0, this.outLength * 2).swap16();
     const text = ucs2Slice(this.outBuffer, this.outLength);
+    const start = this.emitted;
+    this.emitted = start + this.outLength;
     this.outLength = 0;
-    this.sink.text(text, this.segments, this.loneCrs);
-    this.segments.length = 0;
+    this.sink.text(text, start, this.loneCrs);
+    if (this.recording) this.segments.length = 0;
     // Setting an array's length is a call into the runtime: only when there is something to clear.
     if (this.loneCrs.length > 0) this.loneCrs.length = 0;
   }

@@ -94,6 +94,12 @@ export class DecGraphicsState {
     return true;
   }
 
+  /** The same state in a new object (a checkpoint of the normaliser, see raw-offset-map.ts). */
+  copy(): DecGraphicsState {
+    const copy = Object.create(DecGraphicsState.prototype) as DecGraphicsState;
+    return Object.assign(copy, this);
+  }
+
   /** `ESC c` (full reset): both slots back to ASCII, G0 in use. */
   reset(): void {
     this.g0Graphics = false;

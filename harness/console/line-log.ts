@@ -2,7 +2,7 @@
 // overwrites, BS steps back) for the console log, error tails and failure detection.
 import type { NormalizerSink } from './ansi-normalizer.ts';
 import { RecentLines } from './recent-lines.ts';
-import { RawCursor, type Segments, type TextRangeSink } from './text-segments.ts';
+import type { TextRangeSink } from './text-segments.ts';
 
 /** A line longer than this is cut, so a stream without newlines cannot grow one line without bound. */
 const maxLineChars = 16_384;
@@ -10,15 +10,23 @@ const maxLineChars = 16_384;
 /** Whether the lines completed since the last flush (joined by LF) must each be handed to onLine. */
 export type LinesWanted = (lines: string) => boolean;
 
+/**
+ * Where a line ended: the index (in the normaliser's output, see NormalizerSink) just past its last
+ * character, its LF; `Infinity` for a line the end of the stream cut short.
+ */
+export type LineEnd = number;
+
 export class LineLog implements NormalizerSink, TextRangeSink {
   private line = '';
   private column = 0;
   private readonly recent: RecentLines;
-  private readonly cursor = new RawCursor([]);
   // With linesWanted, completed lines wait here until flush(): entries of one line or of several joined by
-  // LF (the whole lines in the middle of a piece of text, never split), and the raw end of every line.
+  // LF (the whole lines in the middle of a piece of text, never split). For a line, `batchEnds` holds its
+  // LineEnd; for several, minus one minus the index of their first character (they are one run of the
+  // normaliser's output, so each line's end is found from there when it is wanted).
   private batch: string[] = [];
-  private batchRawEnds: number[] = [];
+  private batchEnds: number[] = [];
+  private batchLines = 0;
 
   /**
    * @param linesWanted when given, lines are handed over in batches: at each flush() it sees them all at once,
@@ -26,59 +34,60 @@ export class LineLog implements NormalizerSink, TextRangeSink {
    *   tail(). The owner flushes at the end of every read, so tail() never misses any.
    */
   constructor(
-    private readonly onLine: (line: string, rawEnd: number) => void,
+    private readonly onLine: (line: string, end: LineEnd) => void,
     keepLines = 200,
     private readonly linesWanted?: LinesWanted,
   ) {
     this.recent = new RecentLines(keepLines);
   }
 
-  text(text: string, segments: Segments, loneCrs: readonly number[] = []): void {
-    this.textRange(text, 0, text.length, segments, loneCrs);
+  text(text: string, start: number, loneCrs: readonly number[] = []): void {
+    this.textRange(text, 0, text.length, start, loneCrs);
   }
 
-  textRange(text: string, from: number, to: number, segments: Segments, loneCrs: readonly number[]): void {
-    const raw = this.cursor.reset(segments, from);
+  textRange(text: string, from: number, to: number, start: number, loneCrs: readonly number[]): void {
     if (loneCrs.length === 0) {
-      if (to > from) this.range(text, from, to, raw);
+      if (to > from) this.range(text, from, to, start);
       return;
     }
     // A lone CR comes in the text (see NormalizerSink): the cursor goes back to column 0 there.
-    let start = from;
+    let rangeFrom = from;
     for (const cr of loneCrs) {
       if (cr < from) continue;
       if (cr >= to) break;
-      if (cr > start) this.range(text, start, cr, raw);
+      if (cr > rangeFrom) this.range(text, rangeFrom, cr, start);
       this.column = 0;
-      start = cr + 1;
+      rangeFrom = cr + 1;
     }
-    if (to > start) this.range(text, start, to, raw);
+    if (to > rangeFrom) this.range(text, rangeFrom, to, start);
   }
 
-  /** Text from `start` to `end`, which holds no CR: as a piece of text of its own was before. */
-  private range(text: string, start: number, end: number, raw: RawCursor): void {
-    let from = start;
-    let lf = text.indexOf('\n', start);
+  /** Characters `from` to `end` of a piece starting at `start`, holding no CR: as a piece of text of its own was before. */
+  private range(text: string, from: number, end: number, start: number): void {
+    let lf = text.indexOf('\n', from);
     if (lf !== -1 && lf < end) {
       // The first line continues the one being assembled (and may overwrite it after a CR or BS).
-      if (lf > start) this.write(text.slice(start, lf));
-      this.complete(raw.rawEndAt(lf));
+      if (lf > from) this.write(text.slice(from, lf));
+      this.complete(start + lf + 1);
       from = lf + 1;
       const lastLf = this.linesWanted ? text.lastIndexOf('\n', end - 1) : -1;
       if (lastLf > lf) {
         // The lines up to the last LF are whole pieces of this text (a CR or BS would have split it): one entry.
-        for (lf = text.indexOf('\n', from); lf !== -1 && lf <= lastLf; lf = text.indexOf('\n', lf + 1)) this.batchRawEnds.push(raw.rawEndAt(lf));
+        let lines = 1;
+        for (lf = text.indexOf('\n', from); lf !== -1 && lf < lastLf; lf = text.indexOf('\n', lf + 1)) lines++;
         this.batch.push(text.slice(from, lastLf));
+        this.batchEnds.push(-1 - (start + from));
+        this.batchLines += lines;
         from = lastLf + 1;
       }
       for (lf = text.indexOf('\n', from); lf !== -1 && lf < end; lf = text.indexOf('\n', from)) {
         if (lf > from) this.write(text.slice(from, lf));
-        this.complete(raw.rawEndAt(lf));
+        this.complete(start + lf + 1);
         from = lf + 1;
       }
     }
     if (from < end) this.write(from === 0 && end === text.length ? text : text.slice(from, end));
-    if (this.line.length > maxLineChars) this.complete(raw.rawEndAt(end - 1));
+    if (this.line.length > maxLineChars) this.complete(start + end);
   }
 
   control(code: number): void {
@@ -86,32 +95,48 @@ export class LineLog implements NormalizerSink, TextRangeSink {
   }
 
   /** A whole line from elsewhere (a diverted kernel line); the line being assembled is left as it is. */
-  addLine(line: string, rawEnd: number): void {
-    this.hand(line, rawEnd);
+  addLine(line: string, end: LineEnd): void {
+    this.hand(line, end);
   }
 
   /** Hands the batched lines over (see the constructor): to be called at the end of every read. */
   flush(): void {
-    const count = this.batchRawEnds.length;
+    const count = this.batchLines;
     if (count === 0) return;
-    const lines = this.batch.length === 1 ? this.batch[0]! : this.batch.join('\n');
-    const rawEnds = this.batchRawEnds;
+    const batch = this.batch;
+    const ends = this.batchEnds;
+    const lines = batch.length === 1 ? batch[0]! : batch.join('\n');
     this.batch = [];
-    this.batchRawEnds = [];
+    this.batchEnds = [];
+    this.batchLines = 0;
     if (!this.linesWanted!(lines)) {
       this.recent.addBlock(lines, count);
       return;
     }
-    const split = lines.split('\n');
-    for (let i = 0; i < count; i++) {
-      this.recent.add(split[i]!);
-      this.onLine(split[i]!, rawEnds[i]!);
+    for (let e = 0; e < batch.length; e++) {
+      const entry = batch[e]!;
+      const end = ends[e]!;
+      if (end >= 0) {
+        this.recent.add(entry);
+        this.onLine(entry, end);
+        continue;
+      }
+      // Several lines, one run of output from index -1 - end: each ends just past its LF.
+      const first = -1 - end;
+      let from = 0;
+      for (let lf = entry.indexOf('\n'); ; lf = entry.indexOf('\n', from)) {
+        const line = entry.slice(from, lf === -1 ? entry.length : lf);
+        this.recent.add(line);
+        this.onLine(line, first + (lf === -1 ? entry.length : lf) + 1);
+        if (lf === -1) break;
+        from = lf + 1;
+      }
     }
   }
 
-  /** End of stream: an unfinished line is still a line. */
-  end(rawEnd: number): void {
-    if (this.line.length > 0) this.complete(rawEnd);
+  /** End of stream: an unfinished line is still a line (ending at Infinity, see LineEnd). */
+  end(): void {
+    if (this.line.length > 0) this.complete(Number.POSITIVE_INFINITY);
     this.flush();
   }
 
@@ -129,20 +154,21 @@ export class LineLog implements NormalizerSink, TextRangeSink {
     this.column += piece.length;
   }
 
-  private complete(rawEnd: number): void {
+  private complete(end: LineEnd): void {
     const line = this.line;
     this.line = '';
     this.column = 0;
-    this.hand(line, rawEnd);
+    this.hand(line, end);
   }
 
-  private hand(line: string, rawEnd: number): void {
+  private hand(line: string, end: LineEnd): void {
     if (this.linesWanted) {
       this.batch.push(line);
-      this.batchRawEnds.push(rawEnd);
+      this.batchEnds.push(end);
+      this.batchLines++;
       return;
     }
     this.recent.add(line);
-    this.onLine(line, rawEnd);
+    this.onLine(line, end);
   }
 }

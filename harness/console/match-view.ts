@@ -1,10 +1,10 @@
 // The append-only text that expect() searches, with pexpect's buffer rules: matched text is consumed,
 // the search only looks back a bounded window past what was already searched (linear cost), and every
-// character remembers the raw byte offset it came from.
+// character remembers where it is in the normaliser's output (whose raw offsets the normaliser works out).
 import type { NormalizerSink } from './ansi-normalizer.ts';
 import { maxMatchLength } from './pattern-length.ts';
 import { SpilledText } from './spilled-text.ts';
-import { type Segments, type TextRangeSink, segmentHolding } from './text-segments.ts';
+import type { TextRangeSink } from './text-segments.ts';
 
 /**
  * A compiled expect pattern: a literal, or a global RegExp clone with the longest text it can match
@@ -39,13 +39,13 @@ export class MatchView implements NormalizerSink, TextRangeSink {
   private older = new SpilledText();
   private consumedAt = 0;
   private searchedTo = 0;
-  // Raw-offset map as segments: character k in [segText[s], segText[s+1]) ends at raw
-  // segRaw[s] + (k - segText[s]) * segStep[s].
-  private segText = new Float64Array(1024);
-  private segRaw = new Float64Array(1024);
-  private segStep = new Uint8Array(1024);
-  private segHead = 0;
-  private segCount = 0;
+  // Where the characters are in the normaliser's output, as runs: character k in [runView[r], runView[r+1])
+  // is number runOutput[r] + (k - runView[r]) of the output. The text only leaves gaps in it where a kernel
+  // line was taken out (the filtered view), so there are few runs.
+  private runView = new Float64Array(64);
+  private runOutput = new Float64Array(64);
+  private runHead = 0;
+  private runCount = 0;
   /**
    * The last characters of the window, flat and short: a continuing search for bounded patterns runs
    * over this instead of the window, which grows by many small appends and would be flattened (copied
@@ -80,43 +80,21 @@ export class MatchView implements NormalizerSink, TextRangeSink {
   // A lone CR starts a new line in this view (a progress bar or a shell redrawing its line) and BS is
   // dropped: the view stays append-only, so matches do not depend on chunking. The true overwrite
   // semantics live in the line log.
-  text(text: string, segments: Segments): void {
-    this.textRange(text, 0, text.length, segments);
+  text(text: string, start: number): void {
+    this.textRange(text, 0, text.length, start);
   }
 
-  /** Characters `from` to `to` of `text`, whose segments describe all of it. */
-  textRange(text: string, from: number, to: number, segments: Segments): void {
+  /** Characters `from` to `to` of `text`, whose first character is number `start` of the normaliser's output. */
+  textRange(text: string, from: number, to: number, start: number): void {
     if (to <= from) return;
-    const at = this.end - from;
-    const count = segments.length;
-    let s = from === 0 ? 0 : segmentHolding(segments, from);
-    if (s < count) {
-      // The first triple is cut to start at `from`; only it can continue the last one kept: within a piece
-      // the senders never leave two triples that one would describe (the normaliser merges them as it goes).
-      const start0 = Math.max(segments[s]!, from);
-      const raw0 = segments[s + 1]! + (start0 - segments[s]!) * segments[s + 2]!;
-      const step0 = segments[s + 2]!;
-      const last = this.segCount - 1;
-      const continues =
-        step0 !== 0 && last >= this.segHead && this.segStep[last] === step0 && this.segRaw[last]! + (at + start0 - this.segText[last]!) * step0 === raw0;
-      if (this.segCount + (count - s) / 3 > this.segText.length) this.growSegments((count - s) / 3);
-      const segText = this.segText;
-      const segRaw = this.segRaw;
-      const segStep = this.segStep;
-      let n = this.segCount;
-      if (!continues) {
-        segText[n] = at + start0;
-        segRaw[n] = raw0;
-        segStep[n] = step0;
-        n++;
-      }
-      for (s += 3; s < count && segments[s]! < to; s += 3) {
-        segText[n] = at + segments[s]!;
-        segRaw[n] = segments[s + 1]!;
-        segStep[n] = segments[s + 2]!;
-        n++;
-      }
-      this.segCount = n;
+    const at = this.end;
+    const output = start + from;
+    const last = this.runCount - 1;
+    if (last < this.runHead || this.runOutput[last]! + (at - this.runView[last]!) !== output) {
+      if (this.runCount === this.runView.length) this.growRuns();
+      this.runView[this.runCount] = at;
+      this.runOutput[this.runCount] = output;
+      this.runCount++;
     }
     if (from !== 0 || to !== text.length) text = text.slice(from, to);
     if (!this.recentKept) {
@@ -146,64 +124,74 @@ export class MatchView implements NormalizerSink, TextRangeSink {
     this.recentStart = this.windowStart;
   }
 
-  /** Makes room for `more` segments at the end: drop what pruning released at the head, or grow the arrays. */
-  private growSegments(more: number): void {
-    const live = this.segCount - this.segHead;
-    if (this.segHead > 0 && (live + more) * 2 <= this.segText.length) {
-      this.segText.copyWithin(0, this.segHead, this.segCount);
-      this.segRaw.copyWithin(0, this.segHead, this.segCount);
-      this.segStep.copyWithin(0, this.segHead, this.segCount);
+  /** Makes room for one more run: drop what pruning released at the head, or grow the arrays. */
+  private growRuns(): void {
+    const live = this.runCount - this.runHead;
+    if (live * 2 > this.runView.length) {
+      const view = new Float64Array(this.runView.length * 2);
+      const output = new Float64Array(this.runView.length * 2);
+      view.set(this.runView.subarray(this.runHead, this.runCount));
+      output.set(this.runOutput.subarray(this.runHead, this.runCount));
+      this.runView = view;
+      this.runOutput = output;
     } else {
-      const size = Math.max(this.segText.length * 2, (live + more) * 2);
-      const text = new Float64Array(size);
-      const raw = new Float64Array(size);
-      const step = new Uint8Array(size);
-      text.set(this.segText.subarray(this.segHead, this.segCount));
-      raw.set(this.segRaw.subarray(this.segHead, this.segCount));
-      step.set(this.segStep.subarray(this.segHead, this.segCount));
-      this.segText = text;
-      this.segRaw = raw;
-      this.segStep = step;
+      this.runView.copyWithin(0, this.runHead, this.runCount);
+      this.runOutput.copyWithin(0, this.runHead, this.runCount);
     }
-    this.segCount = live;
-    this.segHead = 0;
+    this.runCount = live;
+    this.runHead = 0;
   }
 
   /** A BS: the matched text keeps what was sent (the line log composes the line a terminal shows). */
   control(): void {}
 
-  /** Raw byte offset just past the character before absolute offset `offset`. */
-  rawEndAt(offset: number): number {
-    const k = offset - 1;
-    if (k < 0 || this.segCount === this.segHead) return 0;
-    let lo = this.segHead;
-    let hi = this.segCount - 1;
-    if (k < this.segText[lo]!) return this.segRaw[lo]!;
+  /** The run holding character `k` (one at or after the first kept character). */
+  private runHolding(k: number): number {
+    let lo = this.runHead;
+    let hi = this.runCount - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.segText[mid]! <= k) lo = mid;
+      if (this.runView[mid]! <= k) lo = mid;
       else hi = mid - 1;
     }
-    return this.segRaw[lo]! + (k - this.segText[lo]!) * this.segStep[lo]!;
+    return lo;
   }
 
-  /** Absolute offset just past the last character that ends at or before raw byte `rawEnd` (clamped to the window). */
-  offsetAtRaw(rawEnd: number): number {
-    const segs = this.segCount;
-    if (segs === this.segHead) return this.end;
-    // Find the last segment whose first char ends at or before rawEnd.
-    let lo = this.segHead;
-    let hi = segs - 1;
-    if (this.segRaw[lo]! > rawEnd) return Math.max(this.windowStart, this.segText[lo]!);
+  /**
+   * Where absolute offset `offset` is in the normaliser's output: the index just past the character before
+   * it (0 before the first character).
+   */
+  outputEndAt(offset: number): number {
+    const k = offset - 1;
+    if (k < 0 || this.runCount === this.runHead) return 0;
+    const r = this.runHolding(k);
+    return this.runOutput[r]! + Math.max(0, k - this.runView[r]!) + 1;
+  }
+
+  /**
+   * Absolute offset just past the last character that comes before index `outputEnd` of the normaliser's
+   * output (clamped to the window).
+   */
+  offsetAtOutput(outputEnd: number): number {
+    if (this.runCount === this.runHead) return this.end;
+    let lo = this.runHead;
+    let hi = this.runCount - 1;
+    if (this.runOutput[lo]! >= outputEnd) return Math.max(this.windowStart, this.runView[lo]!);
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.segRaw[mid]! <= rawEnd) lo = mid;
+      if (this.runOutput[mid]! < outputEnd) lo = mid;
       else hi = mid - 1;
     }
-    const segEnd = lo + 1 < segs ? this.segText[lo + 1]! : this.end;
-    const step = this.segStep[lo]!;
-    const count = step === 0 ? segEnd - this.segText[lo]! : Math.min(segEnd - this.segText[lo]!, Math.floor((rawEnd - this.segRaw[lo]!) / step) + 1);
-    return this.segText[lo]! + count;
+    const runEnd = lo + 1 < this.runCount ? this.runView[lo + 1]! : this.end;
+    return this.runView[lo]! + Math.min(runEnd - this.runView[lo]!, outputEnd - this.runOutput[lo]!);
+  }
+
+  /** The first character of the normaliser's output this view may still ask about (see outputEndAt), or Infinity. */
+  firstOutputNeeded(): number {
+    if (this.runCount === this.runHead) return Number.POSITIVE_INFINITY;
+    const k = Math.max(0, this.windowStart - 1);
+    const r = this.runHolding(k);
+    return this.runOutput[r]! + Math.max(0, k - this.runView[r]!);
   }
 
   /**
@@ -307,7 +295,7 @@ export class MatchView implements NormalizerSink, TextRangeSink {
     if (to > this.windowStart) {
       this.window = this.window.slice(to - this.windowStart);
       this.windowStart = to;
-      this.pruneSegments();
+      this.pruneRuns();
       this.dropRecentBeforeWindow();
     }
   }
@@ -336,7 +324,7 @@ export class MatchView implements NormalizerSink, TextRangeSink {
       this.dropFromWindow(cut);
     }
     this.windowStart = keepFrom;
-    this.pruneSegments();
+    this.pruneRuns();
     this.dropRecentBeforeWindow();
   }
 
@@ -364,11 +352,11 @@ export class MatchView implements NormalizerSink, TextRangeSink {
     if (dropped > 0) parts.splice(0, dropped);
   }
 
-  private pruneSegments(): void {
-    // Keep the segment holding the character just before the window start (zero-length matches look there).
+  private pruneRuns(): void {
+    // Keep the run holding the character just before the window start (zero-length matches look there).
     const keepChar = this.windowStart - 1;
-    let head = this.segHead;
-    while (head + 1 < this.segCount && this.segText[head + 1]! <= keepChar) head++;
-    this.segHead = head;
+    let head = this.runHead;
+    while (head + 1 < this.runCount && this.runView[head + 1]! <= keepChar) head++;
+    this.runHead = head;
   }
 }

@@ -2,7 +2,7 @@
 // the normalised stream and hands them over whole, so `[root@pre-[    2.912345] x\r\nnixos:~]#` reads as
 // `[root@pre-nixos:~]#` for matching while the log still gets the kernel line.
 import type { NormalizerSink } from './ansi-normalizer.ts';
-import { RawCursor, type Segments, type TextRangeSink } from './text-segments.ts';
+import type { TextRangeSink } from './text-segments.ts';
 
 const enum Mode {
   Normal,
@@ -55,24 +55,30 @@ export class PrintkSplitter implements NormalizerSink {
   private phase = HoldPhase.Spaces;
   private microDigits = 0;
   private heldText = '';
-  private heldRawEnds: number[] = [];
+  /** Index (in the normaliser's output) of the held `[`. */
+  private heldStart = 0;
   private printkLine = '';
-  private printkRawEnd = 0;
+  /** Index just past the last character of the kernel line so far. */
+  private printkEnd = 0;
+  /** Index of the first character of the piece being read. */
+  private start = 0;
 
+  /**
+   * @param onPrintkLine gets a kernel line taken out whole, and the index (in the normaliser's output) just
+   *   past its last character, its LF.
+   */
   constructor(
     private readonly normal: TextRangeSink,
-    private readonly onPrintkLine: (line: string, rawEnd: number) => void,
+    private readonly onPrintkLine: (line: string, end: number) => void,
   ) {}
 
-  text(text: string, segments: Segments, loneCrs: readonly number[] = noLoneCrs): void {
+  text(text: string, start: number, loneCrs: readonly number[] = noLoneCrs): void {
     const n = text.length;
     this.loneCrs = loneCrs;
     this.loneCrIndex = 0;
+    this.start = start;
     let i = 0;
     let emitFrom = 0;
-    // Raw offsets are only needed around kernel lines; looked up forward, so a cursor keeps it linear.
-    this.cursor = undefined;
-    this.segments = segments;
     while (i < n) {
       if (this.mode === Mode.Normal) {
         // Find the next `[` that is not at the start of a line.
@@ -99,9 +105,10 @@ export class PrintkSplitter implements NormalizerSink {
         // Decided here when the text holds the whole candidate: no character is held or copied one by one.
         const end = timestampEnd(text, k);
         if (end > 0) {
-          this.emitRange(text, segments, emitFrom, k);
+          this.emitRange(text, emitFrom, k);
           this.mode = Mode.Divert;
           this.printkLine = text.slice(k, end);
+          this.printkEnd = start + end;
           i = emitFrom = end;
           continue;
         }
@@ -112,25 +119,24 @@ export class PrintkSplitter implements NormalizerSink {
           continue;
         }
         // The text ends inside a candidate: hold it until the next piece decides.
-        this.emitRange(text, segments, emitFrom, k);
+        this.emitRange(text, emitFrom, k);
         this.mode = Mode.Hold;
         this.phase = HoldPhase.Spaces;
         this.microDigits = 0;
         this.heldText = '[';
-        this.heldRawEnds = [this.rawEndAt(k)];
+        this.heldStart = start + k;
         i = k + 1;
         emitFrom = i;
       } else if (this.mode === Mode.Hold) {
         const c = text.charCodeAt(i);
         if (this.advanceHold(c)) {
           this.heldText += text[i];
-          this.heldRawEnds.push(this.rawEndAt(i));
           i++;
           emitFrom = i;
           if ((this.mode as Mode) === Mode.Divert) {
             this.printkLine = this.heldText;
+            this.printkEnd = start + i;
             this.heldText = '';
-            this.heldRawEnds = [];
           }
         } else {
           this.release();
@@ -141,7 +147,7 @@ export class PrintkSplitter implements NormalizerSink {
         // Inside a kernel line a lone CR changes nothing that matters: it is left out, as a BS is.
         let lf = text.indexOf('\n', i);
         while (lf !== -1 && this.isLoneCr(lf)) {
-          if (lf > i) this.printkRawEnd = this.rawEndAt(lf - 1);
+          if (lf > i) this.printkEnd = start + lf;
           this.printkLine += text.slice(i, lf);
           i = lf + 1;
           lf = text.indexOf('\n', i);
@@ -149,18 +155,18 @@ export class PrintkSplitter implements NormalizerSink {
         const end = lf === -1 ? n : lf;
         this.printkLine += text.slice(i, end);
         if (lf === -1) {
-          if (n > i) this.printkRawEnd = this.rawEndAt(n - 1);
+          if (n > i) this.printkEnd = start + n;
           i = emitFrom = n;
           break;
         }
         // The interrupted line goes on after the kernel line (lineHasText stays true).
         this.mode = Mode.Normal;
-        this.onPrintkLine(this.printkLine, this.rawEndAt(lf));
+        this.onPrintkLine(this.printkLine, start + lf + 1);
         this.printkLine = '';
         i = emitFrom = lf + 1;
       }
     }
-    if (this.mode === Mode.Normal) this.emitRange(text, segments, emitFrom, n);
+    if (this.mode === Mode.Normal) this.emitRange(text, emitFrom, n);
   }
 
   control(code: number, rawEnd: number): void {
@@ -175,23 +181,14 @@ export class PrintkSplitter implements NormalizerSink {
     if (this.mode === Mode.Hold) this.release();
     if (this.mode === Mode.Divert) {
       this.mode = Mode.Normal;
-      this.onPrintkLine(this.printkLine, this.printkRawEnd);
+      this.onPrintkLine(this.printkLine, this.printkEnd);
       this.printkLine = '';
     }
   }
 
-  private cursor: RawCursor | undefined;
-  private readonly reusableCursor = new RawCursor([]);
-  private segments: Segments = [];
-
-  private rawEndAt(index: number): number {
-    this.cursor ??= this.reusableCursor.reset(this.segments);
-    return this.cursor.rawEndAt(index);
-  }
-
-  private emitRange(text: string, segments: Segments, from: number, to: number): void {
+  private emitRange(text: string, from: number, to: number): void {
     if (to <= from) return;
-    this.normal.textRange(text, from, to, segments, this.loneCrs);
+    this.normal.textRange(text, from, to, this.start, this.loneCrs);
   }
 
   private loneCrs: readonly number[] = noLoneCrs;
@@ -235,15 +232,12 @@ export class PrintkSplitter implements NormalizerSink {
     }
   }
 
-  /** Not a timestamp after all: the held characters (ASCII, one byte each) go on as ordinary text. */
+  /** Not a timestamp after all: the held characters go on as ordinary text, from where they were held. */
   private release(): void {
     this.mode = Mode.Normal;
     const text = this.heldText;
-    const segments: number[] = [];
-    this.heldRawEnds.forEach((rawEnd, index) => segments.push(index, rawEnd, 0));
     this.heldText = '';
-    this.heldRawEnds = [];
     this.lineHasText = true;
-    this.normal.textRange(text, 0, text.length, segments, noLoneCrs);
+    this.normal.textRange(text, 0, text.length, this.heldStart, noLoneCrs);
   }
 }

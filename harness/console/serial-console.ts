@@ -16,7 +16,7 @@ import {
 } from './console-errors.ts';
 import type { ConsoleTransport, TransportExit } from './console-transport.ts';
 import { type FailurePattern, defaultFailurePatterns, findFailureFast, linesMayFail } from './failure-patterns.ts';
-import { LineLog } from './line-log.ts';
+import { type LineEnd, LineLog } from './line-log.ts';
 import { MatchView, type SearchPattern, compilePattern } from './match-view.ts';
 import { PrintkSplitter } from './printk-splitter.ts';
 import { ScreenView } from './screen-view.ts';
@@ -135,6 +135,8 @@ export class SerialConsole implements Disposable {
   /** The searched view's end when the other view was last bounded (see checkStream). */
   private otherBoundedAt = 0;
   private failureState: FailureState | undefined;
+  /** bytesSeen when the normaliser was last told what the views no longer need (see receive). */
+  private forgottenAt = 0;
   private exit: TransportExit | undefined;
   private isClosed = false;
   private disposed = false;
@@ -156,7 +158,7 @@ export class SerialConsole implements Disposable {
     // The emulator starts when first needed (screen-view.ts); a screen expect finds every byte fed by then.
     this.screen = screen ? new ScreenView(screen.columns, screen.rows, { onRendered: (rawEnd) => this.checkScreen(rawEnd) }) : undefined;
     this.lineLog = new LineLog(
-      (line, rawEnd) => this.lineCompleted(line, rawEnd),
+      (line, end) => this.lineCompleted(line, end),
       undefined,
       // With onLine, every line goes to it as it comes (the log's timestamps); otherwise the failure
       // patterns look at all lines of a read at once.
@@ -166,23 +168,23 @@ export class SerialConsole implements Disposable {
     const lineLog = this.lineLog;
     this.splitter = new PrintkSplitter(
       {
-        textRange(text, from, to, segments, loneCrs) {
-          filtered.textRange(text, from, to, segments);
-          lineLog.textRange(text, from, to, segments, loneCrs);
+        textRange(text, from, to, start, loneCrs) {
+          filtered.textRange(text, from, to, start);
+          lineLog.textRange(text, from, to, start, loneCrs);
         },
         // A BS only changes the line a terminal shows; the matched text keeps what was sent.
         control(code) {
           lineLog.control(code);
         },
       },
-      (line, rawEnd) => lineLog.addLine(line, rawEnd),
+      (line, end) => lineLog.addLine(line, end),
     );
     const unfiltered = this.unfiltered;
     const splitter = this.splitter;
     this.normalizer = new AnsiNormalizer({
-      text(text, segments, loneCrs) {
-        unfiltered.text(text, segments);
-        splitter.text(text, segments, loneCrs);
+      text(text, start, loneCrs) {
+        unfiltered.text(text, start);
+        splitter.text(text, start, loneCrs);
       },
       control(code, rawEnd) {
         splitter.control(code, rawEnd);
@@ -348,6 +350,17 @@ export class SerialConsole implements Disposable {
     this.screen?.write(chunk, this.normalizer.bytesSeen);
     this.checkStream();
     this.deliverFailure();
+    // The raw bytes behind text the views no longer hold can go (in steps: finding the point costs a little).
+    if (this.normalizer.bytesSeen - this.forgottenAt >= 64 * 1024) {
+      this.forgottenAt = this.normalizer.bytesSeen;
+      this.normalizer.forgetBefore(Math.min(this.filtered.firstOutputNeeded(), this.unfiltered.firstOutputNeeded()));
+    }
+  }
+
+  /** Raw byte offset just past index `end` - 1 of the normaliser's output (0 for 0; bytesSeen for the end of the stream). */
+  private rawEndBefore(end: LineEnd): number {
+    if (end === Number.POSITIVE_INFINITY) return this.normalizer.bytesSeen;
+    return end > 0 ? this.normalizer.rawEndOf(end - 1) : 0;
   }
 
   private close(exit: TransportExit): void {
@@ -355,7 +368,7 @@ export class SerialConsole implements Disposable {
     this.exit = exit;
     this.normalizer.end();
     this.splitter.end();
-    this.lineLog.end(this.normalizer.bytesSeen);
+    this.lineLog.end();
     this.checkStream();
     this.deliverFailure();
     this.isClosed = true;
@@ -383,20 +396,21 @@ export class SerialConsole implements Disposable {
     const other = view === this.filtered ? this.unfiltered : this.filtered;
     if (!found) {
       // Keep the other view's window bounded too: what this view searched counts as searched there.
-      // Its window only moves in steps of the look-back anyway, so the raw-offset lookups that find the
-      // point wait until this view has grown by that much.
+      // Its window only moves in steps of the look-back anyway, so the lookups that find the point wait
+      // until this view has grown by that much.
       if (view.end - this.otherBoundedAt >= view.lookbackChars || view.end < this.otherBoundedAt) {
         this.otherBoundedAt = view.end;
-        other.markSearched(other.offsetAtRaw(view.rawEndAt(view.end)), false);
+        other.markSearched(other.offsetAtOutput(view.outputEndAt(view.end)), false);
       }
       return;
     }
-    const rawEndByte = view.rawEndAt(found.end);
+    const outputEnd = view.outputEndAt(found.end);
+    const rawEndByte = this.rawEndBefore(outputEnd);
     const failure = this.failureState;
     if (failure && pending.failures.length > 0 && rawEndByte > failure.rawEnd) return;
     const before = view.lazyTextBetweenConsumedAnd(found.start);
     view.consume(found.end);
-    other.consume(other.offsetAtRaw(rawEndByte));
+    other.consume(other.offsetAtOutput(outputEnd));
     const index = pending.compiledIndex[found.index]!;
     this.settle(pending, () =>
       pending.resolve(
@@ -490,7 +504,7 @@ export class SerialConsole implements Disposable {
     return linesMayFail(this.pending ? this.pending.failures : this.failurePatterns, lines);
   }
 
-  private lineCompleted(line: string, rawEnd: number): void {
+  private lineCompleted(line: string, end: LineEnd): void {
     this.onLine?.(line, this.clock());
     const failure = this.failureState;
     if (failure) {
@@ -505,7 +519,7 @@ export class SerialConsole implements Disposable {
     if (patterns.length === 0) return;
     const hit = findFailureFast(patterns, line);
     if (!hit) return;
-    const state: FailureState = { failure: hit, line, trace: [line], rawEnd, complete: false, timer: undefined };
+    const state: FailureState = { failure: hit, line, trace: [line], rawEnd: this.rawEndBefore(end), complete: false, timer: undefined };
     this.failureState = state;
     if (this.failureTraceLines <= 1) {
       this.completeFailure(false);

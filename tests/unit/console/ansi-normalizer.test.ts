@@ -74,19 +74,17 @@ describe('AnsiNormalizer', () => {
   });
 
   it('gives graphics characters the raw offset of their byte', () => {
-    const view = new MatchView();
-    const normalizer = new AnsiNormalizer(view);
+    const normalizer = new AnsiNormalizer(new MatchView());
     normalizer.write(bytes(`${ESC}(0lq${ESC}(Bk`));
     // ESC ( 0 is bytes 0-2: l ends at 4, q at 5; k after ESC ( B ends at 9.
-    expect([1, 2, 3].map((offset) => view.rawEndAt(offset))).toEqual([4, 5, 9]);
+    expect([0, 1, 2].map((index) => normalizer.rawEndOf(index))).toEqual([4, 5, 9]);
   });
 
   it('reports the raw byte offset of every character', () => {
-    const view = new MatchView();
-    const normalizer = new AnsiNormalizer(view);
+    const normalizer = new AnsiNormalizer(new MatchView());
     const input = bytes(`${ESC}[1mé${ESC}[0mx\r\r\ny`);
     normalizer.write(input);
     // é ends at byte 6 (after ESC[1m + 2 bytes), x at 11, the line end at 14, y at 15.
-    expect([1, 2, 3, 4].map((offset) => view.rawEndAt(offset))).toEqual([6, 11, 14, 15]);
+    expect([0, 1, 2, 3].map((index) => normalizer.rawEndOf(index))).toEqual([6, 11, 14, 15]);
   });
 });
