@@ -267,6 +267,28 @@ describe('SerialConsole expect semantics', () => {
     await expect(console.expect('more', { timeoutMs: 1000 })).rejects.toBeInstanceOf(ConsoleFailureError);
   });
 
+  // A failure line ends at its LF's raw byte: a match ending there still wins, one ending a character later
+  // does not. The line's end is found in each way a line reaches the line log.
+  it.each([
+    { name: 'the first line of a read, continuing one', reads: ['pre', 'fix Kernel panic - not syncing: x\r\nc\r\n'], options: {} },
+    { name: 'a line in the middle of a read', reads: ['a\r\nb\r\nKernel panic - not syncing: x\r\nc\r\nd\r\n'], options: {} },
+    { name: 'a line after a lone CR', reads: ['a\r\n10%\rKernel panic - not syncing: x\r\nc\r\n'], options: {} },
+    { name: 'lines handed to onLine one by one', reads: ['a\r\nKernel panic - not syncing: x\r\nc\r\n'], options: { onLine: () => {} } },
+    { name: 'a kernel line taken out of a prompt', reads: ['[root@pre-[    2.912345] Kernel panic - not syncing: x\r\r\ncnixos:~]# '], options: {} },
+  ])('a failure line ends at its LF: $name', async ({ reads, options }) => {
+    for (const [pattern, wins] of [
+      ['not syncing: x\n', true],
+      ['not syncing: x\nc', false],
+    ] as const) {
+      const { transport, console } = open({ failureTraceLines: 1, ...options });
+      // Unfiltered, so the kernel line taken out of the prompt is matched too.
+      const waiting = console.expect(pattern, { timeoutMs: 1000, printkFilter: false });
+      for (const read of reads) transport.push(read);
+      if (wins) expect((await waiting).matchText, pattern).toBe(pattern);
+      else await expect(waiting, pattern).rejects.toBeInstanceOf(ConsoleFailureError);
+    }
+  });
+
   it('failure patterns can be switched off per call', async () => {
     const { transport, console } = open();
     const waiting = console.expect('after', { timeoutMs: 1000, failurePatterns: false });
