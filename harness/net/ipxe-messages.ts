@@ -7,8 +7,11 @@ export interface IpxeFailure {
   said: string;
 }
 
-/** `http://10.0.2.2:41234/initrd.img... ok` or `... No such file or directory (http://ipxe.org/…)`. */
-const fetchLine = /^\s*((?:https?|tftp|ftp|nfs):\/\/\S+?)\.\.\.\s*(.*)$/;
+/**
+ * `http://10.0.2.2:41234/initrd.img... ok` or `... No such file or directory (http://ipxe.org/…)`; a slow
+ * fetch prints a dot a second or so after the three, and they all go before the outcome.
+ */
+const fetchLine = /^\s*((?:https?|tftp|ftp|nfs):\/\/\S+?)\.{3,}\s*(.*)$/;
 const errorLine = /^(?:Could not boot(?: image)?|Could not start download|Configuring \([^)]*\)[. ]*)(?::\s*)?(.*)$/;
 
 /** Pulls the URL in progress and iPXE's message out of console lines (oldest first); iPXE wraps long lines at 80 columns. */
@@ -36,15 +39,25 @@ export function findIpxeFailure(lines: readonly string[], fallbackSaid: string):
 }
 
 // iPXE wraps at 80 columns, often inside its `(http://ipxe.org/<code>)` reference (anywhere in it): a line
-// with a parenthesis still open continues on the next one.
+// with a parenthesis still open continues on the next one. So does a fetch still printing its progress
+// dots: a slow one (slirp took 80 s to reset a connection once) fills the line with them and wraps.
 function unwrap(lines: readonly string[]): string[] {
   const out: string[] = [];
   for (const line of lines) {
     const previous = out.at(-1);
-    if (previous !== undefined && unclosed(previous)) out[out.length - 1] = previous.trimEnd() + line.trim();
-    else out.push(line);
+    if (previous !== undefined && (unclosed(previous) || (fetchInProgress(previous) && /^\s*\./.test(line)))) {
+      out[out.length - 1] = previous.trimEnd() + line.trim();
+    } else {
+      out.push(line);
+    }
   }
   return out;
+}
+
+/** A fetch line with nothing but dots after its URL yet. */
+function fetchInProgress(line: string): boolean {
+  const fetch = fetchLine.exec(line);
+  return fetch !== null && (fetch[2] ?? '').trim() === '';
 }
 
 function unclosed(line: string): boolean {

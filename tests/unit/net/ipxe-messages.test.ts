@@ -34,6 +34,20 @@ describe('findIpxeFailure', () => {
     expect(findIpxeFailure(lines, '')).toEqual({ url: 'http://10.0.2.2:40113/boot.ipxe', said: 'Connection reset (http://ipxe.org/0f0a6039)' });
   });
 
+  it('reads a slow fetch whose progress dots wrapped past 80 columns before iPXE gave up', () => {
+    // From a real run: slirp took 80 s to reset the connection, and iPXE printed a dot every second or so.
+    const lines = [
+      'Filename: http://10.0.2.2:36659/boot.ipxe',
+      'http://10.0.2.2:36659/boot.ipxe.................................................',
+      '............................... Connection reset (http://ipxe.org/0f0a6039)',
+      'No more network devices',
+    ];
+    expect(findIpxeFailure(lines, '')).toEqual({ url: 'http://10.0.2.2:36659/boot.ipxe', said: 'Connection reset (http://ipxe.org/0f0a6039)' });
+    // Still going: nothing said yet, and a wrapped run of dots is no failure.
+    expect(findIpxeFailure(lines.slice(0, 2), 'fallback')).toEqual({ url: undefined, said: 'fallback' });
+    expect(findIpxeFailure([lines[1]!, '........ ok'], 'fallback')).toEqual({ url: undefined, said: 'fallback' });
+  });
+
   it('reads a DHCP failure, which has no URL', () => {
     const lines = ['Configuring (net0 52:54:00:12:34:56)...... No configuration methods succeeded (http://ipxe.org/040ee186)', 'No more network devices'];
     expect(findIpxeFailure(lines, 'x')).toEqual({ url: undefined, said: 'No configuration methods succeeded (http://ipxe.org/040ee186)' });
