@@ -200,8 +200,72 @@ export class AnsiNormalizer {
     let i = 0;
     while (i < n) {
       // While DEC graphics are shifted in, printable bytes are not themselves: the slow path maps them.
-      if (this.state === State.Ground && this.utf8Need === 0 && !this.pendingCr && !this.decGraphics.active) {
-        // Fast path: printable ASCII, TAB and LF map one byte to one character.
+      if (!this.recording && this.state === State.Ground && this.utf8Need === 0 && !this.pendingCr && !this.decGraphics.active) {
+        // The live parser's fast path (no raw-offset map to keep), without leaving the loop: on console text
+        // an escape sequence comes every ten characters or so. Printable ASCII, TAB and LF are copied, whole
+        // CSI sequences skipped, CR LF and CR CR LF (a tty's onlcr) made one LF, and whole 2- and 3-byte UTF-8
+        // characters decoded. Anything else (a partial sequence at the end of the read, a lone CR, other
+        // escapes and controls) stops it, for the paths below.
+        const out = this.out;
+        let o = this.outLength;
+        let j = i;
+        for (;;) {
+          if (j >= n) break;
+          const b = chunk[j]!;
+          if (b >= 0x20 && b <= 0x7e) {
+            out[o++] = b;
+            j++;
+          } else if (b === LF || b === TAB) {
+            out[o++] = b;
+            j++;
+          } else if (b === ESC) {
+            if (j + 1 >= n || chunk[j + 1] !== 0x5b) break;
+            let k = j + 2;
+            while (k < n) {
+              const p = chunk[k]!;
+              if (p < 0x20 || p > 0x3f) break;
+              k++;
+            }
+            if (k >= n || k - j - 2 > maxSequenceChars) break;
+            const f = chunk[k]!;
+            if (f < 0x40 || f > 0x7e) break;
+            j = k + 1;
+          } else if (b === CR) {
+            if (j + 1 < n && chunk[j + 1] === LF) j += 2;
+            else if (j + 2 < n && chunk[j + 1] === CR && chunk[j + 2] === LF) j += 3;
+            else break;
+            out[o++] = LF;
+          } else if (b >= 0xe0 && b <= 0xef) {
+            // A whole 3-byte UTF-8 character (box drawing, bullets, quotes), not a surrogate.
+            if (j + 2 >= n) break;
+            const b1 = chunk[j + 1]!;
+            const b2 = chunk[j + 2]!;
+            if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80) break;
+            const cp = ((b & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
+            if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) break;
+            out[o++] = cp;
+            j += 3;
+          } else if (b >= 0xc2 && b <= 0xdf) {
+            // A whole 2-byte one; U+0080..U+009F are C1 controls, for the slow path.
+            if (j + 1 >= n) break;
+            const b1 = chunk[j + 1]!;
+            if ((b1 & 0xc0) !== 0x80 || (b === 0xc2 && b1 < 0xa0)) break;
+            out[o++] = ((b & 0x1f) << 6) | (b1 & 0x3f);
+            j += 2;
+          } else {
+            break;
+          }
+        }
+        if (j > i) {
+          this.outLength = o;
+          i = j;
+          continue;
+        }
+      }
+      if (this.recording && this.state === State.Ground && this.utf8Need === 0 && !this.pendingCr && !this.decGraphics.active) {
+        // The replay's fast paths, keeping the raw-offset map as they go (the live loop above stops at the same
+        // bytes, so these could not move the live parser on either).
+        // Printable ASCII, TAB and LF map one byte to one character.
         // Copying while scanning beats slicing: most runs between escape sequences are short.
         const out = this.out;
         let o = this.outLength;

@@ -43,6 +43,8 @@ const cases: [string, Uint8Array, string][] = [
   ['lone CR starts a new line in the matching view', bytes('10%\r55%\r100%\r\r\n'), '10%\n55%\n100%\n'],
   ['backspace and BEL dropped', bytes('ab\x08c\x07d'), 'abcd'],
   ['invalid UTF-8 becomes U+FFFD', Buffer.from([0x61, 0xe2, 0x82, 0x62, 0xff]), 'a\ufffdb\ufffd'],
+  ['an encoded surrogate (ED A0 80) is one U+FFFD, not half a pair', Buffer.from([0x61, 0xed, 0xa0, 0x80, 0x62]), 'a\ufffdb'],
+  ['a UTF-8 character inside a CSI ends it, and goes with it', bytes(`${ESC}[1éx ${ESC}[2m€y`), 'x €y'],
   ['CAN aborts a sequence', bytes(`${ESC}[12\x18x`), 'x'],
   ['LF inside a CSI is executed', bytes(`${ESC}[1\n2m x`), '\n x'],
 ];
