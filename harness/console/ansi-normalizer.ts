@@ -136,7 +136,7 @@ export class AnsiNormalizer {
    * a character put out and not forgotten (see forgetBefore).
    */
   rawEndOf(index: number): number {
-    if (!this.rawOffsets) throw new Error('rawEndOf is asked of the live parser, not of a replay');
+    if (!this.rawOffsets) throw new Error('rawEndOf is for the live parser: this one is replaying kept bytes');
     return this.rawOffsets.rawEndOf(index);
   }
 
@@ -180,6 +180,7 @@ export class AnsiNormalizer {
       true,
     ));
     this.replaySegments = segments;
+    // ParserState's fields are the parser's own, by name: the replay starts where the checkpoint was taken.
     Object.assign(replay, state, { decGraphics: state.decGraphics.copy(), rawOffset: rawStart, emitted: textStart });
     // In reads of a few KiB, so the output buffer stays small.
     for (let at = 0; at < bytes.length; at += 4096) replay.write(bytes.subarray(at, at + 4096));
