@@ -210,8 +210,7 @@ export class AnsiNormalizer {
         const out = this.out;
         let o = this.outLength;
         let j = i;
-        for (;;) {
-          if (j >= n) break;
+        while (j < n) {
           const b = chunk[j]!;
           if (b >= 0x20 && b <= 0x7e) {
             out[o++] = b;
