@@ -201,24 +201,37 @@ export class AnsiNormalizer {
     let i = 0;
     while (i < n) {
       // While DEC graphics are shifted in, printable bytes are not themselves: the slow path maps them.
-      if (!this.recording && this.state === State.Ground && this.utf8Need === 0 && !this.pendingCr && !this.decGraphics.active) {
-        // The live parser's fast path (no raw-offset map to keep), without leaving the loop: on console text
-        // an escape sequence comes every ten characters or so. Printable ASCII, TAB and LF are copied, whole
-        // CSI sequences skipped, CR LF and CR CR LF (a tty's onlcr) made one LF, and whole 2- and 3-byte UTF-8
-        // characters decoded. Anything else (a partial sequence at the end of the read, a lone CR, other
-        // escapes and controls) stops it, for the paths below.
+      if (this.state === State.Ground && this.utf8Need === 0 && !this.pendingCr && !this.decGraphics.active) {
+        // The fast path, without leaving the loop: on console text an escape sequence comes every ten
+        // characters or so. Printable ASCII, TAB and LF are copied, whole CSI sequences skipped, CR LF and
+        // CR CR LF (a tty's onlcr) made one LF, and whole 2- and 3-byte UTF-8 characters decoded. Anything
+        // else (a partial sequence at the end of the read, a lone CR, other escapes and controls) stops it,
+        // for the paths below. A replay records the raw-offset map as it goes, one segment per run of
+        // plain characters and per other character; the live parser keeps none (see raw-offset-map.ts).
         const out = this.out;
+        const recording = this.recording;
         let o = this.outLength;
         let j = i;
+        // The run of plain characters being copied: from raw index runFrom, output index runOut.
+        let runFrom = j;
+        let runOut = o;
         while (j < n) {
           const b = chunk[j]!;
           if (b >= 0x20 && b <= 0x7e) {
             out[o++] = b;
             j++;
-          } else if (b === LF || b === TAB) {
+            continue;
+          }
+          if (b === LF || b === TAB) {
             out[o++] = b;
             j++;
-          } else if (b === ESC) {
+            continue;
+          }
+          if (recording) {
+            if (o > runOut) this.addSegmentAt(runOut, base + runFrom + 1, 1);
+            runOut = o;
+          }
+          if (b === ESC) {
             if (j + 1 >= n || chunk[j + 1] !== 0x5b) break;
             let k = j + 2;
             while (k < n) {
@@ -231,10 +244,11 @@ export class AnsiNormalizer {
             if (f < 0x40 || f > 0x7e) break;
             j = k + 1;
           } else if (b === CR) {
-            if (j + 1 < n && chunk[j + 1] === LF) j += 2;
-            else if (j + 2 < n && chunk[j + 1] === CR && chunk[j + 2] === LF) j += 3;
-            else break;
+            const lineEnd = j + 1 < n && chunk[j + 1] === LF ? 2 : j + 2 < n && chunk[j + 1] === CR && chunk[j + 2] === LF ? 3 : 0;
+            if (lineEnd === 0) break;
+            if (recording) this.addSegmentAt(o, base + j + lineEnd, 1);
             out[o++] = LF;
+            j += lineEnd;
           } else if (b >= 0xe0 && b <= 0xef) {
             // A whole 3-byte UTF-8 character (box drawing, bullets, quotes), not a surrogate.
             if (j + 2 >= n) break;
@@ -243,6 +257,7 @@ export class AnsiNormalizer {
             if ((b1 & 0xc0) !== 0x80 || (b2 & 0xc0) !== 0x80) break;
             const cp = ((b & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
             if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) break;
+            if (recording) this.addSegmentAt(o, base + j + 3, 3);
             out[o++] = cp;
             j += 3;
           } else if (b >= 0xc2 && b <= 0xdf) {
@@ -250,76 +265,22 @@ export class AnsiNormalizer {
             if (j + 1 >= n) break;
             const b1 = chunk[j + 1]!;
             if ((b1 & 0xc0) !== 0x80 || (b === 0xc2 && b1 < 0xa0)) break;
+            if (recording) this.addSegmentAt(o, base + j + 2, 2);
             out[o++] = ((b & 0x1f) << 6) | (b1 & 0x3f);
             j += 2;
           } else {
             break;
           }
+          if (recording) {
+            runFrom = j;
+            runOut = o;
+          }
         }
+        if (recording && o > runOut) this.addSegmentAt(runOut, base + runFrom + 1, 1);
         if (j > i) {
           this.outLength = o;
           i = j;
           continue;
-        }
-      }
-      if (this.recording && this.state === State.Ground && this.utf8Need === 0 && !this.pendingCr && !this.decGraphics.active) {
-        // The replay's fast paths, keeping the raw-offset map as they go (the live loop above stops at the same
-        // bytes, so these could not move the live parser on either).
-        // Printable ASCII, TAB and LF map one byte to one character.
-        // Copying while scanning beats slicing: most runs between escape sequences are short.
-        const out = this.out;
-        let o = this.outLength;
-        let j = i;
-        while (j < n) {
-          const b = chunk[j]!;
-          if ((b < 0x20 || b > 0x7e) && b !== LF && b !== TAB) break;
-          out[o++] = b;
-          j++;
-        }
-        if (j > i) {
-          if (this.recording) this.addSegment(base + i + 1, 1);
-          this.outLength = o;
-          i = j;
-          continue;
-        }
-        // Fast path for a whole 2- or 3-byte UTF-8 character (box drawing, bullets, quotes): copied as is.
-        const b0 = chunk[i]!;
-        if (b0 >= 0xc2 && b0 <= 0xef && i + 2 < n + (b0 < 0xe0 ? 1 : 0)) {
-          const b1 = chunk[i + 1]!;
-          if ((b1 & 0xc0) === 0x80) {
-            if (b0 < 0xe0) {
-              // U+0080..U+009F are C1 controls: leave them to the slow path.
-              if (b0 !== 0xc2 || b1 >= 0xa0) {
-                if (this.recording) this.addSegment(base + i + 2, 2);
-                out[o] = ((b0 & 0x1f) << 6) | (b1 & 0x3f);
-                this.outLength = o + 1;
-                i += 2;
-                continue;
-              }
-            } else {
-              const b2 = chunk[i + 2]!;
-              const cp = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
-              if ((b2 & 0xc0) === 0x80 && cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff)) {
-                if (this.recording) this.addSegment(base + i + 3, 3);
-                out[o] = cp;
-                this.outLength = o + 1;
-                i += 3;
-                continue;
-              }
-            }
-          }
-        }
-        // Fast path for a line end a serial console sends (CR LF, or CR CR LF from a tty's onlcr): one LF
-        // ending at its raw LF, as the slow path's held CR makes it, without three trips through it.
-        if (b0 === CR) {
-          const lineEnd = chunk[i + 1] === LF ? 2 : chunk[i + 1] === CR && chunk[i + 2] === LF ? 3 : 0;
-          if (lineEnd > 0) {
-            if (this.recording) this.addSegment(base + i + lineEnd, 1);
-            out[o] = LF;
-            this.outLength = o + 1;
-            i += lineEnd;
-            continue;
-          }
         }
       }
       if (this.state === State.Osc && this.utf8Need === 0) {
