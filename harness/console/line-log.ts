@@ -1,6 +1,5 @@
 // Assembles normalised output into lines the way a terminal shows them (CR returns to column 0 and
 // overwrites, BS steps back) for the console log, error tails and failure detection.
-import type { NormalizerSink } from './ansi-normalizer.ts';
 import { RecentLines } from './recent-lines.ts';
 import type { TextRangeSink } from './text-segments.ts';
 
@@ -16,14 +15,14 @@ export type LinesWanted = (lines: string) => boolean;
  */
 export type LineEnd = number;
 
-export class LineLog implements NormalizerSink, TextRangeSink {
+export class LineLog implements TextRangeSink {
   private line = '';
   private column = 0;
   private readonly recent: RecentLines;
   // With linesWanted, completed lines wait here until flush(): entries of one line or of several joined by
-  // LF (the whole lines in the middle of a piece of text, never split). For a line, `batchEnds` holds its
-  // LineEnd; for several, minus one minus the index of their first character (they are one run of the
-  // normaliser's output, so each line's end is found from there when it is wanted).
+  // LF (the whole lines in the middle of a piece of text, never split), with the LineEnd of each entry's
+  // last line. Several lines are one run of the normaliser's output, so the ends of the others are found
+  // back from it when they are wanted.
   private batch: string[] = [];
   private batchEnds: number[] = [];
   private batchLines = 0;
@@ -39,10 +38,6 @@ export class LineLog implements NormalizerSink, TextRangeSink {
     private readonly linesWanted?: LinesWanted,
   ) {
     this.recent = new RecentLines(keepLines);
-  }
-
-  text(text: string, start: number, loneCrs: readonly number[] = []): void {
-    this.textRange(text, 0, text.length, start, loneCrs);
   }
 
   textRange(text: string, from: number, to: number, start: number, loneCrs: readonly number[]): void {
@@ -76,7 +71,7 @@ export class LineLog implements NormalizerSink, TextRangeSink {
         let lines = 1;
         for (lf = text.indexOf('\n', from); lf !== -1 && lf < lastLf; lf = text.indexOf('\n', lf + 1)) lines++;
         this.batch.push(text.slice(from, lastLf));
-        this.batchEnds.push(-1 - (start + from));
+        this.batchEnds.push(start + lastLf + 1);
         this.batchLines += lines;
         from = lastLf + 1;
       }
@@ -116,21 +111,17 @@ export class LineLog implements NormalizerSink, TextRangeSink {
     for (let e = 0; e < batch.length; e++) {
       const entry = batch[e]!;
       const end = ends[e]!;
-      if (end >= 0) {
-        this.recent.add(entry);
-        this.onLine(entry, end);
-        continue;
-      }
-      // Several lines, one run of output from index -1 - end: each ends just past its LF.
-      const first = -1 - end;
+      // A line inside the entry ends just past its LF: as far before the entry's end as the LF is before the entry's.
       let from = 0;
-      for (let lf = entry.indexOf('\n'); ; lf = entry.indexOf('\n', from)) {
-        const line = entry.slice(from, lf === -1 ? entry.length : lf);
+      for (let lf = entry.indexOf('\n'); lf !== -1; lf = entry.indexOf('\n', from)) {
+        const line = entry.slice(from, lf);
         this.recent.add(line);
-        this.onLine(line, first + (lf === -1 ? entry.length : lf) + 1);
-        if (lf === -1) break;
+        this.onLine(line, end - (entry.length - lf));
         from = lf + 1;
       }
+      const last = from === 0 ? entry : entry.slice(from);
+      this.recent.add(last);
+      this.onLine(last, end);
     }
   }
 
