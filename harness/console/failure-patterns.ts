@@ -30,6 +30,27 @@ export function findFailure(patterns: readonly FailurePattern[], line: string): 
   return undefined;
 }
 
+/** Whether a pattern has flags of its own (g and y do not count: test() is run from the start anyway). */
+const hasOwnFlags = (p: FailurePattern): boolean => p.pattern.flags.replace(/[gy]/g, '') !== '';
+
+/**
+ * One alternation of all the patterns with `flags`, made once per list and kept in `cache`; null when
+ * `combinable` says one of them cannot join it.
+ */
+function alternation(
+  cache: WeakMap<readonly FailurePattern[], RegExp | null>,
+  patterns: readonly FailurePattern[],
+  flags: string,
+  combinable: (p: FailurePattern) => boolean,
+): RegExp | null {
+  let any = cache.get(patterns);
+  if (any === undefined) {
+    any = patterns.every(combinable) ? new RegExp(patterns.map((p) => `(?:${p.pattern.source})`).join('|'), flags) : null;
+    cache.set(patterns, any);
+  }
+  return any;
+}
+
 const combined = new WeakMap<readonly FailurePattern[], RegExp | null>();
 
 /**
@@ -37,13 +58,7 @@ const combined = new WeakMap<readonly FailurePattern[], RegExp | null>();
  * per pattern); patterns with flags of their own are tested one by one.
  */
 export function findFailureFast(patterns: readonly FailurePattern[], line: string): FailurePattern | undefined {
-  let any = combined.get(patterns);
-  if (any === undefined) {
-    any = patterns.every((p) => p.pattern.flags.replace(/[gy]/g, '') === '')
-      ? new RegExp(patterns.map((p) => `(?:${p.pattern.source})`).join('|'))
-      : null;
-    combined.set(patterns, any);
-  }
+  const any = alternation(combined, patterns, '', (p) => !hasOwnFlags(p));
   if (any && !any.test(line)) return undefined;
   return findFailure(patterns, line);
 }
@@ -59,11 +74,6 @@ const acrossLines = new WeakMap<readonly FailurePattern[], RegExp | null>();
  */
 export function linesMayFail(patterns: readonly FailurePattern[], lines: string): boolean {
   if (patterns.length === 0) return false;
-  let any = acrossLines.get(patterns);
-  if (any === undefined) {
-    const combinable = patterns.every((p) => p.pattern.flags.replace(/[gy]/g, '') === '' && !/\(\?<?[=!]/.test(p.pattern.source));
-    any = combinable ? new RegExp(patterns.map((p) => `(?:${p.pattern.source})`).join('|'), 'm') : null;
-    acrossLines.set(patterns, any);
-  }
+  const any = alternation(acrossLines, patterns, 'm', (p) => !hasOwnFlags(p) && !/\(\?<?[=!]/.test(p.pattern.source));
   return any === null || any.test(lines);
 }
