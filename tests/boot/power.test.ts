@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bootVm } from '../../harness/run/boot-vm.ts';
 import type { BootReport } from '../../harness/boot/boot-report.ts';
 import { harness } from '../support/run-cli.ts';
+import { castOutput } from '../support/cast-output.ts';
 import { PowerControlTimeoutError } from '../../harness/boot/power-control.ts';
 
 describe('power and boot control', () => {
@@ -30,9 +31,7 @@ describe('power and boot control', () => {
     expect(report.phases.filter((mark) => mark.phase === 'kernel').map((mark) => mark.boot ?? 1)).toEqual([1, 2]);
     expect(await readFile(join(vm.logDir, 'report.md'), 'utf8')).toMatch(/\| reboot \|[^\n]*boot 2: guest ran `reboot`/);
     const cast = await readFile(join(vm.logDir, 'console.cast'), 'utf8');
-    // The output events joined: a line may be split across two events (reads and batches fall anywhere).
-    const castOutput = cast.split('\n').slice(1).filter(Boolean).map((line) => JSON.parse(line) as [number, string, string]).filter(([, kind]) => kind === 'o').map(([, , text]) => text).join('');
-    expect(castOutput.match(/Linux version \d/g)).toHaveLength(2);
+    expect((await castOutput(join(vm.logDir, 'console.cast'))).match(/Linux version \d/g)).toHaveLength(2);
     expect(cast).toMatch(/^\[[\d.]+,"m","boot 2"\]$/m);
   }, 300_000);
 
