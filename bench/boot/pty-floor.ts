@@ -51,7 +51,7 @@ export async function drainOnly(argv: readonly string[], options: { coalesceMs?:
       child.onData((data: string | Buffer) => {
         chunks++;
         bytes += data.length;
-        coalescer.afterRead();
+        coalescer.afterRead(data.length);
         if (seen) return;
         tail = (tail + data.toString()).slice(-200);
         if (tail.includes(doneText)) {

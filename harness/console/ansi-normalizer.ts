@@ -299,7 +299,7 @@ export class AnsiNormalizer {
       if (this.utf8Need === 0) {
         // Fast path for CSI, the bulk of ANSI-heavy output: ESC [ params final, without per-byte calls.
         // A held CR stays held through it, as in the slow path (`\r\x1b[K` redraws a progress line).
-        if (this.state === State.Ground && chunk[i] === ESC && chunk[i + 1] === 0x5b) {
+        if (this.state === State.Ground && chunk[i] === ESC && i + 1 < n && chunk[i + 1] === 0x5b) {
           this.enter(State.Csi);
           i += 2;
         }

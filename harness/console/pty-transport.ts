@@ -53,7 +53,7 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
     child.onData((data: string | Buffer) => {
       const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       for (const listener of this.dataListeners) listener(chunk);
-      this.coalescer.afterRead();
+      this.coalescer.afterRead(chunk.length);
     });
     this.exited = new Promise((resolve) => {
       child.onExit(({ exitCode, signal }) => {
@@ -90,6 +90,7 @@ export class PtyTransport implements ConsoleTransport, AsyncDisposable {
 
   write(data: string | Uint8Array): void {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    this.coalescer.wrote();
     if (this.writer) return this.writer.write(bytes);
     if (!this.exitInfo) this.child.write(bytes);
   }

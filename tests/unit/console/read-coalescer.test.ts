@@ -2,7 +2,8 @@
 // as one read; the first read after a quiet spell is never held back, and nothing is lost or reordered.
 import { describe, expect, it } from 'vitest';
 import { PtyTransport } from '../../../harness/console/pty-transport.ts';
-import { type CoalescerTimers, ReadCoalescer } from '../../../harness/console/read-coalescer.ts';
+import * as pty from 'node-pty';
+import { type CoalescerTimers, ReadCoalescer, bigReadBytes } from '../../../harness/console/read-coalescer.ts';
 
 function fakes() {
   const calls: string[] = [];
@@ -27,13 +28,13 @@ describe('ReadCoalescer', () => {
   it('pauses once per window and resumes when it ends', () => {
     const { calls, pending, timers, source, fire } = fakes();
     const coalescer = new ReadCoalescer(source, 5, timers);
-    coalescer.afterRead();
-    coalescer.afterRead(); // a read already buffered by the stream before the pause took effect
+    coalescer.afterRead(100);
+    coalescer.afterRead(100); // a read already buffered by the stream before the pause took effect
     expect(calls).toEqual(['pause']);
     expect(pending.map((timer) => timer.ms)).toEqual([5]);
     fire();
     expect(calls).toEqual(['pause', 'resume']);
-    coalescer.afterRead();
+    coalescer.afterRead(100);
     expect(calls).toEqual(['pause', 'resume', 'pause']);
   });
 
@@ -44,7 +45,7 @@ describe('ReadCoalescer', () => {
     const windows: number[] = [];
     const readAt = (ms: number) => {
       nowMs = ms;
-      coalescer.afterRead();
+      coalescer.afterRead(100);
       windows.push(pending[0]!.ms);
     };
     const pauseEnds = () => {
@@ -63,26 +64,93 @@ describe('ReadCoalescer', () => {
     const fixed = fakes();
     let fixedNow = 0;
     const steady = new ReadCoalescer(fixed.source, 5, { ...fixed.timers, now: () => fixedNow });
-    steady.afterRead();
+    steady.afterRead(100);
     fixedNow = 5;
     fixed.fire();
     fixedNow = 5.5;
-    steady.afterRead();
+    steady.afterRead(100);
     expect(fixed.pending.map((timer) => timer.ms)).toEqual([5]);
+  });
+
+  it('a big read is not followed by a pause, nor is the small read right after it; the window halves', () => {
+    const { calls, pending, timers, source } = fakes();
+    let nowMs = 0;
+    const coalescer = new ReadCoalescer(source, 5, { ...timers, now: () => nowMs }, 40);
+    const pauseEnds = () => {
+      nowMs += pending[0]!.ms;
+      pending.splice(0).forEach((timer) => timer.callback());
+    };
+    // A trickle first: the window grows to 40 ms.
+    coalescer.afterRead(100);
+    for (let i = 0; i < 3; i++) {
+      pauseEnds();
+      nowMs += 0.5;
+      coalescer.afterRead(100);
+    }
+    expect(coalescer.currentWindowMs).toBe(40);
+    pauseEnds();
+    calls.length = 0;
+    // Then the writer outruns the window: half a line-discipline buffer or more per read.
+    nowMs += 0.2;
+    coalescer.afterRead(4095);
+    nowMs += 0.2;
+    coalescer.afterRead(bigReadBytes);
+    expect(coalescer.currentWindowMs).toBe(10);
+    nowMs += 0.2;
+    coalescer.afterRead(7); // the end of one of the writer's writes
+    expect(calls).toEqual([]);
+    expect(pending).toEqual([]);
+    // A second small read in a row: the stream slowed down, and it streams (0.2 ms since the last read).
+    nowMs += 0.2;
+    coalescer.afterRead(7);
+    expect(calls).toEqual(['pause']);
+    expect(pending.map((timer) => timer.ms)).toEqual([20]);
+    // After a quiet spell since the last read, the shortest window again.
+    pauseEnds();
+    nowMs += 50;
+    coalescer.afterRead(7);
+    expect(pending.map((timer) => timer.ms)).toEqual([5]);
+  });
+
+  it('a write to the child ends a long pause at once, and the answer is read with the shortest window', () => {
+    const { calls, pending, timers, source } = fakes();
+    let nowMs = 0;
+    const coalescer = new ReadCoalescer(source, 5, { ...timers, now: () => nowMs }, 160);
+    coalescer.afterRead(100);
+    for (let i = 0; i < 5; i++) {
+      nowMs += pending[0]!.ms;
+      pending.splice(0).forEach((timer) => timer.callback());
+      nowMs += 0.5;
+      coalescer.afterRead(100);
+    }
+    expect(pending.map((timer) => timer.ms)).toEqual([160]);
+    calls.length = 0;
+    nowMs += 1;
+    coalescer.wrote(); // a command typed while the kernel's output streamed
+    expect(calls).toEqual(['resume']);
+    expect(pending).toEqual([]);
+    nowMs += 0.5; // its echo, at once
+    coalescer.afterRead(20);
+    expect(pending.map((timer) => timer.ms)).toEqual([5]);
+    // Not paused: a write changes nothing but the next window.
+    const idle = fakes();
+    const quiet = new ReadCoalescer(idle.source, 5, idle.timers, 40);
+    quiet.wrote();
+    expect(idle.calls).toEqual([]);
   });
 
   it('stop resumes at once and for good; a zero window never pauses', () => {
     const { calls, pending, timers, source } = fakes();
     const coalescer = new ReadCoalescer(source, 5, timers);
-    coalescer.afterRead();
+    coalescer.afterRead(100);
     coalescer.stop();
     expect(calls).toEqual(['pause', 'resume']);
     expect(pending).toEqual([]);
-    coalescer.afterRead();
+    coalescer.afterRead(100);
     coalescer.stop();
     expect(calls).toEqual(['pause', 'resume']);
     const off = fakes();
-    new ReadCoalescer(off.source, 0, off.timers).afterRead();
+    new ReadCoalescer(off.source, 0, off.timers).afterRead(100);
     expect(off.calls).toEqual([]);
   });
 
@@ -100,4 +168,35 @@ describe('ReadCoalescer', () => {
     expect(text.length).toBeGreaterThan(2000);
     expect(chunks.length).toBeLessThan(100);
   }, 30_000);
+
+  it('on a real pty: a writer faster than the window is not held back (the pauses take a small part of the time)', async () => {
+    // 8 MiB as fast as the pty takes it. Paused after every read, it came at 4 KiB per window (0.1 MB/s).
+    const script = `const b = Buffer.alloc(65536, 120); let left = 128; const go = () => { while (left > 0) { left--; if (!process.stdout.write(b)) { process.stdout.once('drain', go); return; } } }; go();`;
+    const child = pty.spawn(process.execPath, ['-e', script], { name: 'xterm', cols: 80, rows: 24, encoding: null } as pty.IPtyForkOptions);
+    let pausedMs = 0;
+    let pausedAt = 0;
+    const source = {
+      pause: () => {
+        pausedAt = performance.now();
+        child.pause();
+      },
+      resume: () => {
+        pausedMs += performance.now() - pausedAt;
+        child.resume();
+      },
+    };
+    const coalescer = new ReadCoalescer(source, 5, undefined, 160);
+    let bytes = 0;
+    const startedAt = performance.now();
+    child.onData((data: string | Buffer) => {
+      bytes += data.length;
+      coalescer.afterRead(data.length);
+    });
+    await new Promise((resolve) => child.onExit(resolve));
+    coalescer.stop();
+    const elapsedMs = performance.now() - startedAt;
+    expect(bytes).toBeGreaterThan(7 * 1024 * 1024);
+    expect(pausedMs).toBeLessThan(elapsedMs * 0.25);
+  }, 60_000);
 });
+
