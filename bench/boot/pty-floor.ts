@@ -53,8 +53,10 @@ export async function drainOnly(argv: readonly string[], options: { coalesceMs?:
         bytes += data.length;
         coalescer.afterRead(data.length);
         if (seen) return;
-        tail = (tail + data.toString()).slice(-200);
-        if (tail.includes(doneText)) {
+        // Looked for before trimming: a read can carry the text and more than the kept tail after it.
+        const joined = tail + data.toString('latin1');
+        tail = joined.slice(-doneText.length);
+        if (joined.includes(doneText)) {
           seen = true;
           clearTimeout(timer);
           setTimeout(resolve, settleMs);
