@@ -5,7 +5,8 @@
 // after a quiet spell is delivered at once; later bytes wait at most the window. While output streams (a
 // read comes within a few ms of the last read or of the pause's end), the window doubles up to a maximum,
 // and it is back to the shortest after the next quiet spell: a booting kernel is read in few big reads, a
-// command's answer is not held back longer than the shortest window unless it streams too.
+// command's answer is not held back longer than the shortest window unless it streams too, and then the
+// window grows only to a smaller maximum until the answer pauses (see wrote).
 // A fast writer is never paused: the pty's line discipline holds 4 KiB, so a read that comes back half
 // full or more means the writer outruns the window, and a pause would cap the stream at 4 KiB per window
 // (measured: 0.1 MB/s at a 40 ms window against 18-32 MB/s unpaused). After such a read there is no pause,
@@ -41,6 +42,9 @@ export class ReadCoalescer {
   private currentMs: number;
   private resumedAtMs = Number.NEGATIVE_INFINITY;
   private lastReadAtMs = Number.NEGATIVE_INFINITY;
+  /** Something was written and its answer is coming: the window grows only to answerMaxWindowMs. */
+  private answering = false;
+  private answerReads = 0;
   /** The last read was big (bigReadBytes): the writer outruns the window. */
   private flowing = false;
 
@@ -50,6 +54,11 @@ export class ReadCoalescer {
     private readonly timers: CoalescerTimers = realTimers,
     /** The longest window while output streams (default windowMs: a fixed window). */
     readonly maxWindowMs = windowMs,
+    /**
+     * The longest window while the answer to a write streams, until its first quiet spell (default the
+     * smaller of maxWindowMs and 40 ms): the harness is waiting for that answer's end.
+     */
+    readonly answerMaxWindowMs = Math.min(maxWindowMs, 40),
   ) {
     this.currentMs = windowMs;
   }
@@ -65,6 +74,7 @@ export class ReadCoalescer {
     const now = this.now();
     const gapMs = now - Math.max(this.resumedAtMs, this.lastReadAtMs);
     this.lastReadAtMs = now;
+    if (this.answering && this.answerReads++ > 0 && gapMs > streamingGapMs) this.answering = false;
     if (bytes >= bigReadBytes) {
       this.flowing = true;
       this.currentMs = Math.max(this.windowMs, this.currentMs / 2);
@@ -74,7 +84,8 @@ export class ReadCoalescer {
       this.flowing = false;
       return;
     }
-    this.currentMs = gapMs <= streamingGapMs ? Math.min(this.maxWindowMs, this.currentMs * 2) : this.windowMs;
+    const maxMs = this.answering ? Math.min(this.maxWindowMs, this.answerMaxWindowMs) : this.maxWindowMs;
+    this.currentMs = gapMs <= streamingGapMs ? Math.min(maxMs, this.currentMs * 2) : this.windowMs;
     this.source.pause();
     this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;
@@ -86,12 +97,15 @@ export class ReadCoalescer {
 
   /**
    * Call when something was written to the child: its answer (an echo, a prompt) is wanted now, not after
-   * a window grown while the output streamed. A pause under way ends at once, and the next read counts as
-   * the first after a quiet spell.
+   * a window grown while the output streamed. A pause under way ends at once, the next read counts as the
+   * first after a quiet spell, and until the answer pauses the window stays within answerMaxWindowMs (the
+   * end of a long answer, e.g. a journal, is not held back a whole streaming window).
    */
   wrote(): void {
     if (this.windowMs <= 0 || this.stopped) return;
     this.currentMs = this.windowMs;
+    this.answering = true;
+    this.answerReads = 0;
     this.resumedAtMs = Number.NEGATIVE_INFINITY;
     this.lastReadAtMs = Number.NEGATIVE_INFINITY;
     if (this.timer === undefined) return;

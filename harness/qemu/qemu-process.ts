@@ -53,11 +53,11 @@ export const consoleCoalesceMs = 5;
 /**
  * While the console streams (a booting kernel), the window doubles up to this: the harness pays per read
  * (~0.6 ms of CPU per pause and read on a direct boot here, wake-ups included), so fewer reads is less CPU.
- * Measured on the direct boot, 8 boots each, alternated twice (issue 19's closing note of 2026-12-03):
- * 160 ms against 40 ms gave 70-76 reads per boot against 76-82, 67-79 ms of main-thread CPU against 85-89,
- * and the prompt as soon (median 3.8-4.2 s both). It costs no latency where latency counts: anything the
- * harness types ends the pause at once (read-coalescer.ts `wrote`), and a writer faster than the window is
- * not paused at all.
+ * Against 40 ms, on the direct boot (issue 19's closing note of 2026-12-03): 70-85 reads per boot against
+ * 76-91, 67-91 ms of main-thread CPU against 85-103, the prompt as soon. It costs no latency where latency
+ * counts: anything the harness types ends the pause at once and caps the window at 40 ms until its answer
+ * pauses (read-coalescer.ts `wrote`; the checks phase stays at 0.25 s), and a writer faster than the window
+ * is not paused at all.
  */
 export const consoleCoalesceMaxMs = 160;
 

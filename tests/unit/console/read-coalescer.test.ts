@@ -112,7 +112,7 @@ describe('ReadCoalescer', () => {
     expect(pending.map((timer) => timer.ms)).toEqual([5]);
   });
 
-  it('a write to the child ends a long pause at once, and the answer is read with the shortest window', () => {
+  it('a write to the child ends a long pause at once; its answer is read with the shortest window, growing to 40 ms at most', () => {
     const { calls, pending, timers, source } = fakes();
     let nowMs = 0;
     const coalescer = new ReadCoalescer(source, 5, { ...timers, now: () => nowMs }, 160);
@@ -132,6 +132,30 @@ describe('ReadCoalescer', () => {
     nowMs += 0.5; // its echo, at once
     coalescer.afterRead(20);
     expect(pending.map((timer) => timer.ms)).toEqual([5]);
+    // The answer streams: the window grows to 40 ms at most, until the answer pauses.
+    const answerWindows: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      nowMs += pending[0]!.ms;
+      pending.splice(0).forEach((timer) => timer.callback());
+      nowMs += 0.5;
+      coalescer.afterRead(100);
+      answerWindows.push(pending[0]!.ms);
+    }
+    expect(answerWindows).toEqual([10, 20, 40, 40]);
+    // After a quiet spell, output nobody asked for (a reboot's kernel, say) may grow the window to 160 ms.
+    nowMs += pending[0]!.ms;
+    pending.splice(0).forEach((timer) => timer.callback());
+    nowMs += 30;
+    coalescer.afterRead(100);
+    const laterWindows: number[] = [pending[0]!.ms];
+    for (let i = 0; i < 5; i++) {
+      nowMs += pending[0]!.ms;
+      pending.splice(0).forEach((timer) => timer.callback());
+      nowMs += 0.5;
+      coalescer.afterRead(100);
+      laterWindows.push(pending[0]!.ms);
+    }
+    expect(laterWindows).toEqual([5, 10, 20, 40, 80, 160]);
     // Not paused: a write changes nothing but the next window.
     const idle = fakes();
     const quiet = new ReadCoalescer(idle.source, 5, idle.timers, 40);
