@@ -36,13 +36,16 @@ export const streamingGapMs = 3;
 /** A read of at least this many bytes filled half the pty's 4 KiB line-discipline buffer: no pause after it. */
 export const bigReadBytes = 2048;
 
+/** The longest window while the answer to a write streams, unless the streaming maximum is shorter. */
+export const answerMaxWindowMs = 40;
+
 export class ReadCoalescer {
   private timer: unknown;
   private stopped = false;
   private currentMs: number;
   private resumedAtMs = Number.NEGATIVE_INFINITY;
   private lastReadAtMs = Number.NEGATIVE_INFINITY;
-  /** Something was written and its answer is coming: the window grows only to answerMaxWindowMs. */
+  /** Something was written and its answer is coming: until it pauses, the window grows only to answerMaxWindowMs. */
   private answering = false;
   private answerReads = 0;
   /** The last read was big (bigReadBytes): the writer outruns the window. */
@@ -54,11 +57,6 @@ export class ReadCoalescer {
     private readonly timers: CoalescerTimers = realTimers,
     /** The longest window while output streams (default windowMs: a fixed window). */
     readonly maxWindowMs = windowMs,
-    /**
-     * The longest window while the answer to a write streams, until its first quiet spell (default the
-     * smaller of maxWindowMs and 40 ms): the harness is waiting for that answer's end.
-     */
-    readonly answerMaxWindowMs = Math.min(maxWindowMs, 40),
   ) {
     this.currentMs = windowMs;
   }
@@ -84,7 +82,7 @@ export class ReadCoalescer {
       this.flowing = false;
       return;
     }
-    const maxMs = this.answering ? Math.min(this.maxWindowMs, this.answerMaxWindowMs) : this.maxWindowMs;
+    const maxMs = this.answering ? Math.min(this.maxWindowMs, answerMaxWindowMs) : this.maxWindowMs;
     this.currentMs = gapMs <= streamingGapMs ? Math.min(maxMs, this.currentMs * 2) : this.windowMs;
     this.source.pause();
     this.timer = this.timers.setTimeout(() => {
@@ -108,16 +106,18 @@ export class ReadCoalescer {
     this.answerReads = 0;
     this.resumedAtMs = Number.NEGATIVE_INFINITY;
     this.lastReadAtMs = Number.NEGATIVE_INFINITY;
-    if (this.timer === undefined) return;
-    this.timers.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.source.resume();
+    this.endPause();
   }
 
   /** Reads flow freely from now on (the child exited, or the transport is closing). */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.endPause();
+  }
+
+  /** Ends a pause under way now instead of at its timer. */
+  private endPause(): void {
     if (this.timer === undefined) return;
     this.timers.clearTimeout(this.timer);
     this.timer = undefined;

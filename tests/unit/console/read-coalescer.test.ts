@@ -8,7 +8,9 @@ import { type CoalescerTimers, ReadCoalescer, bigReadBytes } from '../../../harn
 function fakes() {
   const calls: string[] = [];
   const pending: { callback: () => void; ms: number }[] = [];
+  const clock = { nowMs: 0 };
   const timers: CoalescerTimers = {
+    now: () => clock.nowMs,
     setTimeout: (callback, ms) => {
       const timer = { callback, ms };
       pending.push(timer);
@@ -21,7 +23,23 @@ function fakes() {
   };
   const source = { pause: () => calls.push('pause'), resume: () => calls.push('resume') };
   const fire = () => pending.splice(0).forEach((timer) => timer.callback());
-  return { calls, pending, timers, source, fire };
+  /** The pause under way ends: the clock moves on by its window and the timer fires. */
+  const pauseEnds = () => {
+    clock.nowMs += pending[0]!.ms;
+    fire();
+  };
+  /** `count` times, a pause ends with a read waiting for it (the output streams); the windows after each. */
+  const streamingReads = (coalescer: ReadCoalescer, count: number): number[] => {
+    const windows: number[] = [];
+    for (let i = 0; i < count; i++) {
+      pauseEnds();
+      clock.nowMs += 0.5;
+      coalescer.afterRead(100);
+      windows.push(pending[0]!.ms);
+    }
+    return windows;
+  };
+  return { calls, pending, timers, source, fire, clock, pauseEnds, streamingReads };
 }
 
 describe('ReadCoalescer', () => {
@@ -39,123 +57,74 @@ describe('ReadCoalescer', () => {
   });
 
   it('while reads keep waiting at the end of each pause, the window doubles up to its maximum; a quiet spell brings it back', () => {
-    const { pending, timers, source } = fakes();
-    let nowMs = 0;
-    const coalescer = new ReadCoalescer(source, 5, { ...timers, now: () => nowMs }, 40);
-    const windows: number[] = [];
-    const readAt = (ms: number) => {
-      nowMs = ms;
-      coalescer.afterRead(100);
-      windows.push(pending[0]!.ms);
-    };
-    const pauseEnds = () => {
-      nowMs += pending[0]!.ms;
-      pending.splice(0).forEach((timer) => timer.callback());
-    };
-    readAt(0); // the first read after a quiet spell: the shortest window
-    for (let i = 0; i < 4; i++) {
-      pauseEnds();
-      readAt(nowMs + 0.5); // bytes were waiting: streaming
-    }
+    const { pending, timers, source, clock, pauseEnds, streamingReads } = fakes();
+    const coalescer = new ReadCoalescer(source, 5, timers, 40);
+    coalescer.afterRead(100); // the first read after a quiet spell: the shortest window
+    const windows = [pending[0]!.ms, ...streamingReads(coalescer, 4)];
     pauseEnds();
-    readAt(nowMs + 50); // quiet for 50 ms: a command's answer, say
+    clock.nowMs += 50; // quiet for 50 ms: a command's answer, say
+    coalescer.afterRead(100);
+    windows.push(pending[0]!.ms);
     expect(windows).toEqual([5, 10, 20, 40, 40, 5]);
     // A fixed window (no maximum given) never grows.
     const fixed = fakes();
-    let fixedNow = 0;
-    const steady = new ReadCoalescer(fixed.source, 5, { ...fixed.timers, now: () => fixedNow });
+    const steady = new ReadCoalescer(fixed.source, 5, fixed.timers);
     steady.afterRead(100);
-    fixedNow = 5;
-    fixed.fire();
-    fixedNow = 5.5;
-    steady.afterRead(100);
-    expect(fixed.pending.map((timer) => timer.ms)).toEqual([5]);
+    expect(fixed.streamingReads(steady, 1)).toEqual([5]);
   });
 
   it('a big read is not followed by a pause, nor is the small read right after it; the window halves', () => {
-    const { calls, pending, timers, source } = fakes();
-    let nowMs = 0;
-    const coalescer = new ReadCoalescer(source, 5, { ...timers, now: () => nowMs }, 40);
-    const pauseEnds = () => {
-      nowMs += pending[0]!.ms;
-      pending.splice(0).forEach((timer) => timer.callback());
-    };
+    const { calls, pending, timers, source, clock, pauseEnds, streamingReads } = fakes();
+    const coalescer = new ReadCoalescer(source, 5, timers, 40);
     // A trickle first: the window grows to 40 ms.
     coalescer.afterRead(100);
-    for (let i = 0; i < 3; i++) {
-      pauseEnds();
-      nowMs += 0.5;
-      coalescer.afterRead(100);
-    }
+    streamingReads(coalescer, 3);
     expect(coalescer.currentWindowMs).toBe(40);
     pauseEnds();
     calls.length = 0;
     // Then the writer outruns the window: half a line-discipline buffer or more per read.
-    nowMs += 0.2;
+    clock.nowMs += 0.2;
     coalescer.afterRead(4095);
-    nowMs += 0.2;
+    clock.nowMs += 0.2;
     coalescer.afterRead(bigReadBytes);
     expect(coalescer.currentWindowMs).toBe(10);
-    nowMs += 0.2;
+    clock.nowMs += 0.2;
     coalescer.afterRead(7); // the end of one of the writer's writes
     expect(calls).toEqual([]);
     expect(pending).toEqual([]);
     // A second small read in a row: the stream slowed down, and it streams (0.2 ms since the last read).
-    nowMs += 0.2;
+    clock.nowMs += 0.2;
     coalescer.afterRead(7);
     expect(calls).toEqual(['pause']);
     expect(pending.map((timer) => timer.ms)).toEqual([20]);
     // After a quiet spell since the last read, the shortest window again.
     pauseEnds();
-    nowMs += 50;
+    clock.nowMs += 50;
     coalescer.afterRead(7);
     expect(pending.map((timer) => timer.ms)).toEqual([5]);
   });
 
   it('a write to the child ends a long pause at once; its answer is read with the shortest window, growing to 40 ms at most', () => {
-    const { calls, pending, timers, source } = fakes();
-    let nowMs = 0;
-    const coalescer = new ReadCoalescer(source, 5, { ...timers, now: () => nowMs }, 160);
+    const { calls, pending, timers, source, clock, pauseEnds, streamingReads } = fakes();
+    const coalescer = new ReadCoalescer(source, 5, timers, 160);
     coalescer.afterRead(100);
-    for (let i = 0; i < 5; i++) {
-      nowMs += pending[0]!.ms;
-      pending.splice(0).forEach((timer) => timer.callback());
-      nowMs += 0.5;
-      coalescer.afterRead(100);
-    }
+    streamingReads(coalescer, 5);
     expect(pending.map((timer) => timer.ms)).toEqual([160]);
     calls.length = 0;
-    nowMs += 1;
+    clock.nowMs += 1;
     coalescer.wrote(); // a command typed while the kernel's output streamed
     expect(calls).toEqual(['resume']);
     expect(pending).toEqual([]);
-    nowMs += 0.5; // its echo, at once
+    clock.nowMs += 0.5; // its echo, at once
     coalescer.afterRead(20);
     expect(pending.map((timer) => timer.ms)).toEqual([5]);
     // The answer streams: the window grows to 40 ms at most, until the answer pauses.
-    const answerWindows: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      nowMs += pending[0]!.ms;
-      pending.splice(0).forEach((timer) => timer.callback());
-      nowMs += 0.5;
-      coalescer.afterRead(100);
-      answerWindows.push(pending[0]!.ms);
-    }
-    expect(answerWindows).toEqual([10, 20, 40, 40]);
+    expect(streamingReads(coalescer, 4)).toEqual([10, 20, 40, 40]);
     // After a quiet spell, output nobody asked for (a reboot's kernel, say) may grow the window to 160 ms.
-    nowMs += pending[0]!.ms;
-    pending.splice(0).forEach((timer) => timer.callback());
-    nowMs += 30;
+    pauseEnds();
+    clock.nowMs += 30;
     coalescer.afterRead(100);
-    const laterWindows: number[] = [pending[0]!.ms];
-    for (let i = 0; i < 5; i++) {
-      nowMs += pending[0]!.ms;
-      pending.splice(0).forEach((timer) => timer.callback());
-      nowMs += 0.5;
-      coalescer.afterRead(100);
-      laterWindows.push(pending[0]!.ms);
-    }
-    expect(laterWindows).toEqual([5, 10, 20, 40, 80, 160]);
+    expect([pending[0]!.ms, ...streamingReads(coalescer, 5)]).toEqual([5, 10, 20, 40, 80, 160]);
     // Not paused: a write changes nothing but the next window.
     const idle = fakes();
     const quiet = new ReadCoalescer(idle.source, 5, idle.timers, 40);
