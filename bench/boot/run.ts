@@ -19,7 +19,7 @@ import { monotonicNowMs } from '../../harness/util/clock.ts';
 import { parseStorageStatus } from '../../harness/checks/storage-status-parser.ts';
 import { argvInDir, drainOnly } from './pty-floor.ts';
 import { processCpuMs } from './process-cpu.ts';
-import { pexpectWorkOnce } from './pexpect-work.ts';
+import { type VerdictSample, verdictOnce } from './verdict-once.ts';
 
 const runs = Number(process.env.HARNESS_BENCH_RUNS ?? 3);
 const systemdRuns = Number(process.env.HARNESS_BENCH_SYSTEMD_RUNS ?? 2);
@@ -40,44 +40,6 @@ function median(values: number[]): number {
 /** The systemd flavour's figures, for the goal line under the time-to-verdict table. */
 let systemdVerdict: { twoVerdictMs: number; twoChecksMs: number[]; oneChecksMs: number[] } | undefined;
 
-interface VerdictSample {
-  vcpus: number;
-  promptMs: number;
-  checksMs: number;
-  verdictMs: number;
-  menu: string | undefined;
-  harnessCpuMs: number;
-  qemuCpuMs: number;
-  qemuArgv: string[];
-}
-
-/** One cold boot through all checks; times are from the bootVm call (slot wait included). */
-async function verdictOnce(options: BootOptions, expected: PreNixosExpectations): Promise<VerdictSample> {
-  const cpuBefore = process.cpuUsage();
-  const startedAtMs = monotonicNowMs();
-  const vm = await bootVm(options);
-  try {
-    const promptMs = monotonicNowMs() - startedAtMs;
-    const outcome = await runPreNixosChecks(vm, expected);
-    const verdictMs = monotonicNowMs() - startedAtMs;
-    if (!outcome.passed) throw new Error(`checks failed in ${vm.logDir}: ${outcome.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.verdict}`).join('; ')}`);
-    const qemu = await processCpuMs(vm.qemuPid!);
-    const cpu = process.cpuUsage(cpuBefore);
-    return {
-      vcpus: vm.report.cpus?.count ?? 0,
-      promptMs,
-      checksMs: verdictMs - promptMs,
-      verdictMs,
-      menu: vm.timeline.all.find((mark) => mark.phase === 'menu')?.evidence,
-      harnessCpuMs: (cpu.user + cpu.system) / 1000,
-      qemuCpuMs: qemu,
-      qemuArgv: vm.report.qemu.argv,
-    };
-  } finally {
-    await vm.stop();
-  }
-}
-
 const seconds = (ms: number | undefined) => (ms === undefined ? '–' : (ms / 1000).toFixed(2));
 const percent = (ratio: number) => `${(ratio * 100).toFixed(2)} %`;
 
@@ -90,7 +52,6 @@ say(`Command: \`npm run bench:boot\` (HARNESS_BENCH_RUNS=${runs}, HARNESS_BENCH_
 say();
 
 let directArgv: string[] = [];
-let directHarnessRatios: number[] = [];
 
 if (sections.has('verdict')) {
   say('## Time to verdict: boot to all checks done, 2 vCPUs and the automatic choice vs 1 vCPU (cold, median of runs)');
@@ -130,7 +91,6 @@ if (sections.has('verdict')) {
     }
     if (label.startsWith('direct')) {
       directArgv = one[0]!.qemuArgv;
-      directHarnessRatios = one.map((s) => s.harnessCpuMs / s.qemuCpuMs);
     }
     const m = (samples: VerdictSample[], key: 'promptMs' | 'checksMs' | 'verdictMs') => median(samples.map((s) => s[key]));
     if (label.startsWith('systemd')) systemdVerdict = { twoVerdictMs: m(two, 'verdictMs'), twoChecksMs: two.map((s) => s.checksMs), oneChecksMs: one.map((s) => s.checksMs) };
@@ -156,11 +116,12 @@ if (sections.has('cpu')) {
     const sample = await verdictOnce({ defaultImageAs: 'kernel', cpus: 1, name: 'bench-cpu-argv' }, { keyPresent: true, storage: 'plan-only' });
     directArgv = sample.qemuArgv;
   }
-  const harness: number[] = [...directHarnessRatios];
   const floor: number[] = [];
   const floorCoalesced: number[] = [];
   const pexpect: number[] = [];
-  const harnessOnPexpectWork: number[] = [];
+  const harnessCold: number[] = [];
+  const harnessWarm: number[] = [];
+  const harnessChecks: number[] = [];
   const readSizes: { plain: number[]; coalesced: number[] } = { plain: [], coalesced: [] };
   const dir = await mkdtemp(join(tmpdir(), 'harness-bench-pexpect-'));
   try {
@@ -180,12 +141,12 @@ if (sections.has('cpu')) {
       } else {
         say(`(pexpect run failed: ${driven.stderr.trim().split('\n').at(-1)})`);
       }
-      const same = await pexpectWorkOnce(`bench-cpu-pexpect-work-${i}`);
-      harnessOnPexpectWork.push(same.harnessCpuMs / same.qemuCpuMs);
-      if (harness.length < runs) {
-        const sample = await verdictOnce({ defaultImageAs: 'kernel', cpus: 1, name: `bench-cpu-harness-${i}` }, { keyPresent: true, storage: 'plan-only' });
-        harness.push(sample.harnessCpuMs / sample.qemuCpuMs);
-      }
+      const warm = compiledBoot('pexpect-work', `bench-cpu-pexpect-work-${i}`, { warmUp: true });
+      harnessWarm.push(warm.harnessCpuMs / warm.qemuCpuMs);
+      const cold = compiledBoot('pexpect-work', `bench-cpu-pexpect-work-cold-${i}`, { warmUp: false });
+      harnessCold.push(cold.harnessCpuMs / cold.qemuCpuMs);
+      const checks = compiledBoot('all-checks', `bench-cpu-harness-${i}`, { warmUp: true });
+      harnessChecks.push(checks.harnessCpuMs / checks.qemuCpuMs);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -196,14 +157,16 @@ if (sections.has('cpu')) {
   say('|---|---|');
   say(`| node-pty alone draining the console, every read at once (the floor) | ${percent(median(floor))} (${median(readSizes.plain).toFixed(1)} bytes per read) |`);
   say(`| node-pty alone, reads coalesced (${consoleCoalesceMs} ms window, up to ${consoleCoalesceMaxMs} ms while the output streams, as the harness does) | ${percent(median(floorCoalesced))} (${median(readSizes.coalesced).toFixed(1)} bytes per read) |`);
-  say(`| the harness on pexpect's work: boot, prompt, one command on the serial shell (no SSH, no checks) | **${percent(median(harnessOnPexpectWork))}** |`);
-  say(`| the harness: boot, prompt, all checks (SSH included) | ${percent(median(harness))} |`);
+  say(`| the harness on pexpect's work: boot, prompt, one command on the serial shell (no SSH, no checks); a later boot of its process, as in a suite | **${percent(median(harnessWarm))}** |`);
+  say(`| the same, the first boot of its process, as \`harness boot\` runs | ${percent(median(harnessCold))} |`);
+  say(`| the harness: boot, prompt, all checks (SSH included); a later boot of its process | ${percent(median(harnessChecks))} |`);
   say(`| pexpect 4.8 (python3): boot to \`pre-nixos: done\`, one command on the serial shell | ${pexpect.length ? `**${percent(median(pexpect))}**` : 'failed'} |`);
   say();
-  const cpuRatio = pexpect.length ? median(harnessOnPexpectWork) / median(pexpect) : undefined;
+  const ratio = (values: number[]) => (pexpect.length ? `${(median(values) / median(pexpect)).toFixed(2)}×` : '–');
+  const cpuRatio = pexpect.length ? median(harnessWarm) / median(pexpect) : undefined;
   say(`Goal 2 (harness CPU ≤ pexpect's over the same boot): ${cpuRatio === undefined ? 'not measured (pexpect failed)' : `${cpuRatio.toFixed(2)}× pexpect's, ${cpuRatio <= 1 ? 'met' : 'not met'}`}.`);
   say();
-  say(`Harness on pexpect's work / pexpect: ${pexpect.length ? `${(median(harnessOnPexpectWork) / median(pexpect)).toFixed(2)}×` : '–'}; all checks / pexpect: ${pexpect.length ? `${(median(harness) / median(pexpect)).toFixed(2)}×` : '–'}. CPU is process.cpuUsage() (harness, floor) and time.process_time() (pexpect) over the whole boot; QEMU CPU from /proc/<pid>/stat. "pexpect's work" reads for the same 1.5 s after its command as pexpect and the floor do; it boots without an injected key, so no SSH is tried (the guest reports \`ssh=no\`). The floor, pexpect and the two harness rows alternate run by run. Load average now ${load()}.`);
+  say(`Harness on pexpect's work / pexpect: ${ratio(harnessWarm)} (a later boot), ${ratio(harnessCold)} (a process's first boot); all checks / pexpect: ${ratio(harnessChecks)}. The harness runs compiled, as \`harness\` does (bench/boot/compiled-boot.js), each measured boot in a process of its own, after one unmeasured boot for "a later boot". CPU is process.cpuUsage() over the boot, module loading excluded (harness, floor) and time.process_time() (pexpect); QEMU CPU from /proc/<pid>/stat. "pexpect's work" reads for the same 1.5 s after its command as pexpect and the floor do; it boots without an injected key, so no SSH is tried (the guest reports \`ssh=no\`). The floor, pexpect and the harness rows alternate run by run. Load average now ${load()}.`);
   say();
 }
 
@@ -270,6 +233,14 @@ if (sections.has('concurrent')) {
 
 say(`Load average at end ${load()}.`);
 await writeFile(new URL('../results-boot.md', import.meta.url), `${lines.join('\n')}\n`);
+
+/** One boot measured by compiled-boot.js in a process of its own. */
+function compiledBoot(work: 'pexpect-work' | 'all-checks', name: string, options: { warmUp: boolean }): { harnessCpuMs: number; qemuCpuMs: number } {
+  const args = [fileURLToPath(new URL('./compiled-boot.js', import.meta.url)), work, name, ...(options.warmUp ? ['--warm-up'] : [])];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000 });
+  if (child.status !== 0) throw new Error(`compiled-boot.js ${work} ${name} failed (${child.status ?? child.signal}): ${child.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { harnessCpuMs: number; qemuCpuMs: number };
+}
 
 /** The harness's QEMU argv for a process of its own: not paused, its own QMP socket and console log. */
 
