@@ -4,7 +4,10 @@
 // cursor absolutely, or the bytes kept meanwhile pass a bound. Until then the bytes are only kept, and all
 // of them are fed to it when it starts, so the screen is the same as if it had run from the first byte.
 // Most boots are line-oriented and never need it: the emulator cost more per read than the rest of the console.
+// The one query such a boot sends, a shell's cursor position request after each prompt, is answered from the
+// cursor followed without it (cursor-position.ts) for as long as the output stays line-oriented.
 import xterm from '@xterm/headless';
+import { CursorPosition } from './cursor-position.ts';
 import { type TerminalEvents, TerminalEventWatch } from './terminal-event-watch.ts';
 
 export interface ScreenViewOptions {
@@ -27,6 +30,9 @@ export class ScreenView {
   private addressed = false;
   private readonly watch = new TerminalEventWatch();
   private readonly events: TerminalEvents = { query: false, cursorAddressed: false };
+  private readonly cursor: CursorPosition;
+  /** Cursor position reports already sent from `cursor`: the emulator, fed the same bytes, must not send them again. */
+  private repliesSentWithoutEmulator = 0;
   private deferred = new Uint8Array(0);
   private deferredLength = 0;
   private lastRawEnd = 0;
@@ -40,6 +46,7 @@ export class ScreenView {
   ) {
     this.maxDeferredBytes = options.maxDeferredBytes ?? 1 << 20;
     this.onRendered = options.onRendered;
+    this.cursor = new CursorPosition(columns, rows);
     if (options.eager) this.start();
   }
 
@@ -62,7 +69,13 @@ export class ScreenView {
       return;
     }
     this.watch.scan(chunk, this.events);
+    this.cursor.follow(chunk);
     this.keep(chunk);
+    if (this.events.query && this.cursor.known) {
+      // Every query in the chunk was a cursor position request the followed cursor answered.
+      this.events.query = false;
+      for (const reply of this.cursor.takeReplies()) this.sendWithoutEmulator(reply);
+    }
     if (this.events.query || this.events.cursorAddressed || this.deferredLength > this.maxDeferredBytes) this.start();
   }
 
@@ -114,11 +127,25 @@ export class ScreenView {
       });
     }
     terminal.onData((reply) => {
+      // The deferred bytes hold the queries answered without the emulator, first among its cursor reports.
+      if (this.repliesSentWithoutEmulator > 0 && /^\x1b\[\d+;\d+R$/.test(reply)) {
+        this.repliesSentWithoutEmulator--;
+        return;
+      }
       for (const listener of this.replyListeners) listener(reply);
     });
     if (this.deferredLength > 0) this.feed(this.deferred.subarray(0, this.deferredLength), this.lastRawEnd);
     this.deferred = new Uint8Array(0);
     this.deferredLength = 0;
+  }
+
+  private sendWithoutEmulator(reply: string): void {
+    this.repliesSentWithoutEmulator++;
+    // As the emulator's replies come, after the write that asked has returned.
+    queueMicrotask(() => {
+      if (this.disposed) return;
+      for (const listener of this.replyListeners) listener(reply);
+    });
   }
 
   private keep(chunk: Uint8Array): void {

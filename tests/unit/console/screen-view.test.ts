@@ -38,7 +38,8 @@ describe('ScreenView started when needed', () => {
   it.each([
     ['kernel lines and colours', '[    0.000000] Linux version 6.1\r\n\x1b[0;32m  OK  \x1b[0m] Started x.\r\n', false],
     ['a title set by the shell prompt', '\x1b]0;root@host: ~\x07\x1b[?2004hroot@host:~# ', false],
-    ['a cursor-position query', 'login: \x1b[6n', true],
+    ['a shell prompt asking where the cursor is (answered without the emulator)', '\x1b]0;root@host: ~\x07[root@host:~]# \x1b[6n', false],
+    ['a cursor-position query after absolute placement', '\x1b[3;5Hlogin: \x1b[6n', true],
     ['device attributes asked', '\x1b[c', true],
     ['a colour query', '\x1b]11;?\x1b\\', true],
     ['absolute cursor placement (a menu)', '\x1b[2J\x1b[3;5HGNU GRUB', true],
@@ -67,6 +68,30 @@ describe('ScreenView started when needed', () => {
     // The guest waits for the answer: it must come without any screen query from the harness's side.
     await expect.poll(() => transport.written).toEqual(['\x1b[25;3R']);
     expect(await console.screenText()).toMatch(/kernel line 299\n# $/);
+  });
+});
+
+describe('cursor position queries answered without the emulator', () => {
+  it('the answer is the one the emulator gives, and the emulator started later for another query does not send it again', async () => {
+    const output = '[    1.000000] kernel line\r\n\x1b[1;32m#\x1b[0m \x1b[6n' + 'ls\r\n'.repeat(3) + '# \x1b[6n' + '\x1b[c' + '# \x1b[6n';
+    const eager = await screenAfter([bytes(output)], true);
+    for (const plan of ['whole', 'random', 1] as const) {
+      const view = new ScreenView(80, 25);
+      const replies: string[] = [];
+      view.onReply((reply) => replies.push(reply));
+      const chunks = splitIntoChunks(bytes(output), plan, 5);
+      const beforeAttributes = output.indexOf('\x1b[c');
+      let fed = 0;
+      for (const chunk of chunks) {
+        view.write(chunk, (fed += chunk.length));
+        // Until device attributes are asked, the cursor reports come without the emulator.
+        if (fed <= beforeAttributes) expect(view.started).toBe(false);
+      }
+      await view.whenIdle();
+      expect(replies).toEqual(eager.replies);
+      expect(replies.filter((reply) => reply.endsWith('R'))).toHaveLength(3);
+      view.dispose();
+    }
   });
 });
 
