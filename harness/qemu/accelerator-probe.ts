@@ -48,7 +48,8 @@ export interface AcceleratorProbeSystem {
   kvmDeviceProblem(): Promise<string | undefined>;
   /** Starts `binary args`, resolves when `pattern` appears on stdout, the process exits, or `timeoutMs` passes; kills it always. */
   runUntilOutput(binary: string, args: readonly string[], pattern: RegExp, timeoutMs: number): Promise<GuestRunResult>;
-  hostFacts(qemuBinary: string): Promise<HostFacts>;
+  /** `cacheDir`: where the QEMU version read by an earlier process may be found. */
+  hostFacts(qemuBinary: string, cacheDir: string): Promise<HostFacts>;
 }
 
 export function parseAcceleratorRequest(value: string | undefined, source: string): AcceleratorRequest {
@@ -167,7 +168,7 @@ async function knowKvm(options: {
   // Checked before the cache: a permission change keeps the device numbers, so the key would not see it.
   const deviceProblem = await system.kvmDeviceProblem();
   if (deviceProblem) return { usable: false, detail: deviceProblem, fromCache: false };
-  const host = await system.hostFacts(options.qemuBinary);
+  const host = await system.hostFacts(options.qemuBinary, options.cacheDir);
   const cachePath = join(options.cacheDir, acceleratorCacheFile);
   if (!options.refresh) {
     const cached = await readCacheRecord(cachePath, verdictFormat, host);
@@ -217,7 +218,7 @@ export const systemAcceleratorProbe: AcceleratorProbeSystem = {
     }
   },
   runUntilOutput,
-  async hostFacts(qemuBinary) {
+  async hostFacts(qemuBinary, cacheDir) {
     let kvmDevice = 'absent';
     try {
       kvmDevice = String((await stat(kvmDevicePath)).rdev);
@@ -226,7 +227,7 @@ export const systemAcceleratorProbe: AcceleratorProbeSystem = {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') kvmDevice = `unreadable (${code ?? 'error'})`;
     }
-    const version = await qemuVersionOf(qemuBinary);
+    const version = await qemuVersionOf(qemuBinary, { cacheDir });
     return { hostname: hostname(), kernelRelease: release(), qemuBinary, qemuVersion: version?.text ?? 'unknown', kvmDevice };
   },
 };
