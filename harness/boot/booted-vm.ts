@@ -232,7 +232,7 @@ export class BootedVm implements AsyncDisposable {
     this.report.accelerator = verdict;
     this.scale = await resolveTimeoutScale(plan, verdict);
     this.report.timeoutScale = this.scale;
-    this.report.imageIdentity = await identifyImage(plan.source);
+    this.report.imageIdentity = await identifyImage(plan.source, { cacheDir: plan.cacheDir });
     return verdict.accel;
   }
 

@@ -2,7 +2,10 @@
 // report so two runs can say whether they booted the same image (the path alone says nothing nightly).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { cacheRecordFormat, type DiskCache } from '../util/cache-record.ts';
+import { stampFile } from '../util/file-stamp.ts';
+import { FileStampMemo } from '../util/file-stamp-memo.ts';
 import type { ResolvedBootSource } from './boot-options.ts';
 
 export interface ImageFileIdentity {
@@ -21,12 +24,13 @@ export interface ImageIdentity {
   url?: string | undefined;
 }
 
-export async function identifyImage(source: ResolvedBootSource): Promise<ImageIdentity> {
+/** `cache`: where digests of earlier processes are kept (the run's cache dir), or none. */
+export async function identifyImage(source: ResolvedBootSource, cache: DiskCache): Promise<ImageIdentity> {
   if (source.kind === 'ipxe' && source.mode === 'remote') return { files: [], url: source.url };
   const paths: [string, string | undefined][] =
     source.kind === 'iso' ? [['iso', source.iso]] : [['kernel', source.kernel], ['initrd', source.initrd]];
   const files: ImageFileIdentity[] = [];
-  for (const [role, path] of paths) if (path) files.push({ role, path, ...(await fileDigest(path)) });
+  for (const [role, path] of paths) if (path) files.push({ role, path, ...(await fileDigest(path, cache)) });
   const identity: ImageIdentity = { files };
   if (source.kind === 'iso') {
     const volumeId = await isoVolumeId(source.iso);
@@ -35,18 +39,25 @@ export async function identifyImage(source: ResolvedBootSource): Promise<ImageId
   return identity;
 }
 
-/** Digests by path, size and mtime: snapshot restores and suites boot the same image many times a process. */
-const digests = new Map<string, Promise<string>>();
+/**
+ * Digests by file stamp: snapshot restores and suites boot the same image many times a process, and every
+ * `harness boot` and vitest worker the same image again (a 1 GB ISO is seconds of CPU to hash).
+ */
+const digests = new FileStampMemo({
+  dirName: 'image-digests',
+  format: cacheRecordFormat({ version: 1, keyField: 'file', fields: { sha256: 'string' } }),
+  keepNewest: 64,
+});
 
-async function fileDigest(path: string): Promise<{ sha256: string; sizeBytes: number }> {
-  const info = await stat(path);
-  const key = `${path}\0${info.size}\0${info.mtimeMs}`;
-  let digest = digests.get(key);
-  if (!digest) {
-    digest = sha256Of(path);
-    digests.set(key, digest);
-  }
-  return { sha256: await digest, sizeBytes: info.size };
+/** What a new process starts with: no digest in memory (for tests). */
+export function forgetImageDigests(): void {
+  digests.forget();
+}
+
+async function fileDigest(path: string, cache: DiskCache): Promise<{ sha256: string; sizeBytes: number }> {
+  const stamped = await stampFile(path, cache.wallNowMs);
+  const digest = await digests.valueOf(stamped, cache, async () => ({ sha256: await sha256Of(path) }));
+  return { sha256: digest.sha256, sizeBytes: stamped.stamp.size };
 }
 
 async function sha256Of(path: string): Promise<string> {

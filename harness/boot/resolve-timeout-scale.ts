@@ -4,10 +4,10 @@ import { measureTcgSpeed } from '../qemu/tcg-speed-probe.ts';
 import type { BootPlan } from './boot-options.ts';
 import { autoTimeoutScale, fixedTimeoutScale, tcgReferenceBannerMs, type TimeoutScale } from './timeout-scale.ts';
 
-export async function resolveTimeoutScale(plan: Pick<BootPlan, 'timeoutScale' | 'referenceKernel' | 'qemuBinary'>, verdict: AcceleratorVerdict): Promise<TimeoutScale> {
+export async function resolveTimeoutScale(plan: Pick<BootPlan, 'timeoutScale' | 'referenceKernel' | 'qemuBinary' | 'cacheDir'>, verdict: AcceleratorVerdict): Promise<TimeoutScale> {
   const { requested, source } = plan.timeoutScale;
   if (requested !== 'auto') return fixedTimeoutScale(requested, source);
   if (verdict.accel === 'kvm' || !plan.referenceKernel) return autoTimeoutScale(verdict.accel, source, undefined);
-  const speed = await measureTcgSpeed({ qemuBinary: plan.qemuBinary, kernelPath: plan.referenceKernel });
-  return autoTimeoutScale(verdict.accel, source, { bannerMs: speed.bannerMs, referenceMs: tcgReferenceBannerMs, ...(speed.problem ? { problem: speed.problem } : {}) });
+  const speed = await measureTcgSpeed({ qemuBinary: plan.qemuBinary, kernelPath: plan.referenceKernel, cache: { cacheDir: plan.cacheDir } });
+  return autoTimeoutScale(verdict.accel, source, { ...speed, referenceMs: tcgReferenceBannerMs });
 }

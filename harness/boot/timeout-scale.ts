@@ -2,6 +2,7 @@
 // of this host's TCG against a reference, so a slow runner is not failed for being slow. Pure.
 import { UsageError } from '../errors.ts';
 import type { Accelerator } from '../qemu/accelerator-probe.ts';
+import type { MeasuredEarlier } from '../qemu/tcg-speed-probe.ts';
 
 export type TimeoutScaleRequest = number | 'auto';
 
@@ -17,6 +18,8 @@ export interface TimeoutScale {
   measuredMs?: number;
   /** Auto under TCG: how long it takes on a quiet 2-core machine (the factor is measured / reference). */
   referenceMs?: number;
+  /** Auto under TCG, when the figure was measured before this boot: how long before, and by whom. */
+  measuredEarlier?: MeasuredEarlier;
 }
 
 /**
@@ -64,13 +67,24 @@ export function autoTimeoutScale(accel: Accelerator, source: string, measurement
   const raw = measurement.bannerMs / measurement.referenceMs;
   const factor = Math.min(maxAutoFactor, Math.max(1, Math.round(raw * 10) / 10));
   const capped = raw > maxAutoFactor ? ` (capped at ×${maxAutoFactor})` : '';
-  return {
+  const scale: TimeoutScale = {
     ...base,
     factor,
     measuredMs: Math.round(measurement.bannerMs),
     referenceMs: measurement.referenceMs,
     reason: `auto: TCG printed "Linux version" after ${Math.round(measurement.bannerMs)} ms against a reference of ${measurement.referenceMs} ms: ×${factor}${capped}`,
   };
+  if (measurement.earlier) {
+    scale.measuredEarlier = measurement.earlier;
+    scale.reason += `; ${measuredEarlierText(measurement.earlier)}`;
+  }
+  return scale;
+}
+
+/** `measured 42 s ago by another harness process`: a figure reused, not measured for this boot. */
+function measuredEarlierText(earlier: MeasuredEarlier): string {
+  const who = earlier.by === 'this process' ? 'an earlier boot of this process' : 'another harness process (kept in the cache dir)';
+  return `measured ${Math.round(earlier.ageMs / 1000)} s ago by ${who}`;
 }
 
 export interface TcgSpeedMeasurement {
@@ -78,6 +92,8 @@ export interface TcgSpeedMeasurement {
   bannerMs: number | undefined;
   referenceMs: number;
   problem?: string;
+  /** Set when the figure was measured before this boot (and reused). */
+  earlier?: MeasuredEarlier;
 }
 
 // The arithmetic lives in util/ so checks (below boot) stretch their budgets by the same rule.

@@ -8,7 +8,7 @@ const descriptions: Record<EnvironmentVariable, string> = {
   HARNESS_QEMU: 'path of qemu-system-x86_64 (default: from PATH)',
   HARNESS_LOG_DIR: 'where run folders go (default: ./boot-logs)',
   HARNESS_KEEP_RUNS: `run folders kept in the log dir, or all: each boot removes the oldest beyond (default ${defaultKeepRuns})`,
-  HARNESS_CACHE_DIR: 'where built images and host verdicts are cached (default: ./.cache)',
+  HARNESS_CACHE_DIR: 'where built images, host verdicts, the TCG speed and image digests are cached (default: ./.cache)',
   HARNESS_MAX_VCPUS: 'vCPUs booting at once on this host, across all harness processes sharing the cache dir (default: one per host CPU); a guest without --cpus gets one per idle core with a free slot, 1 to 4',
   HARNESS_TIMEOUT_SCALE: 'auto | a factor: multiplies every budget (default auto: under TCG, how much slower than a reference this host runs)',
   NO_COLOR: 'no colour in terminal output',

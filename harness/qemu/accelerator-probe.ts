@@ -2,10 +2,11 @@
 // Why: on some hosts /dev/kvm exists and QEMU reports KVM enabled, yet guests crawl ~100x slower
 // than TCG and then die with a KVM internal error. Only a real guest printing text proves KVM works.
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { hostname, release } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { cacheRecordFormat, readCacheRecord, writeCacheRecord } from '../util/cache-record.ts';
 import { monotonicNowMs } from '../util/clock.ts';
 import { qemuVersionOf } from './qemu-binary.ts';
 import { type OutputWaitResult, runUntilOutput } from '../util/short-process.ts';
@@ -47,7 +48,8 @@ export interface AcceleratorProbeSystem {
   kvmDeviceProblem(): Promise<string | undefined>;
   /** Starts `binary args`, resolves when `pattern` appears on stdout, the process exits, or `timeoutMs` passes; kills it always. */
   runUntilOutput(binary: string, args: readonly string[], pattern: RegExp, timeoutMs: number): Promise<GuestRunResult>;
-  hostFacts(qemuBinary: string): Promise<HostFacts>;
+  /** `cacheDir`: where the QEMU version read by an earlier process may be found. */
+  hostFacts(qemuBinary: string, cacheDir: string): Promise<HostFacts>;
 }
 
 export function parseAcceleratorRequest(value: string | undefined, source: string): AcceleratorRequest {
@@ -113,37 +115,12 @@ function lastErrorLine(text: string): string {
   return lines.at(-1) ?? '';
 }
 
-interface CachedVerdict {
-  version: 1;
-  host: HostFacts;
-  kvmUsable: boolean;
-  reason: string;
-  probeMs: number;
-  probedAt: string;
-}
-
-async function readCache(path: string, host: HostFacts): Promise<CachedVerdict | undefined> {
-  try {
-    const cached = JSON.parse(await readFile(path, 'utf8')) as Partial<CachedVerdict>;
-    if (cached.version !== 1 || typeof cached.kvmUsable !== 'boolean' || typeof cached.reason !== 'string') return undefined;
-    return JSON.stringify(cached.host) === JSON.stringify(host) ? (cached as CachedVerdict) : undefined;
-  } catch {
-    // No cache or a broken one: probe again (a cache only saves time).
-    return undefined;
-  }
-}
-
-async function writeCache(path: string, entry: CachedVerdict): Promise<void> {
-  // A broken cache only costs a re-probe, so write failures are not worth failing a boot over.
-  try {
-    await mkdir(join(path, '..'), { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(entry, null, 2)}\n`);
-    await rename(temporary, path);
-  } catch {
-    // Deliberate (see above): the next run probes again.
-  }
-}
+/** The verdict file's layout is unchanged since version 1: older harness checkouts share the cache dir. */
+const verdictFormat = cacheRecordFormat({
+  version: 1,
+  keyField: 'host',
+  fields: { kvmUsable: 'boolean', reason: 'string', probeMs: 'number', probedAt: 'string' },
+});
 
 export async function chooseAccelerator(options: {
   requested: AcceleratorRequest;
@@ -191,19 +168,17 @@ async function knowKvm(options: {
   // Checked before the cache: a permission change keeps the device numbers, so the key would not see it.
   const deviceProblem = await system.kvmDeviceProblem();
   if (deviceProblem) return { usable: false, detail: deviceProblem, fromCache: false };
-  const host = await system.hostFacts(options.qemuBinary);
+  const host = await system.hostFacts(options.qemuBinary, options.cacheDir);
   const cachePath = join(options.cacheDir, acceleratorCacheFile);
   if (!options.refresh) {
-    const cached = await readCache(cachePath, host);
+    const cached = await readCacheRecord(cachePath, verdictFormat, host);
     if (cached) return { usable: cached.kvmUsable, detail: cached.reason, probeMs: cached.probeMs, fromCache: true };
   }
   if (!options.kernelPath) {
     return { usable: undefined, detail: 'no kernel to probe KVM with', fromCache: false };
   }
   const probe = await probeKvm({ ...options, system });
-  await writeCache(cachePath, {
-    version: 1,
-    host,
+  await writeCacheRecord(cachePath, verdictFormat, host, {
     kvmUsable: probe.usable,
     reason: probe.reason,
     probeMs: probe.probeMs,
@@ -243,7 +218,7 @@ export const systemAcceleratorProbe: AcceleratorProbeSystem = {
     }
   },
   runUntilOutput,
-  async hostFacts(qemuBinary) {
+  async hostFacts(qemuBinary, cacheDir) {
     let kvmDevice = 'absent';
     try {
       kvmDevice = String((await stat(kvmDevicePath)).rdev);
@@ -252,7 +227,7 @@ export const systemAcceleratorProbe: AcceleratorProbeSystem = {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') kvmDevice = `unreadable (${code ?? 'error'})`;
     }
-    const version = await qemuVersionOf(qemuBinary);
+    const version = await qemuVersionOf(qemuBinary, { cacheDir });
     return { hostname: hostname(), kernelRelease: release(), qemuBinary, qemuVersion: version?.text ?? 'unknown', kvmDevice };
   },
 };

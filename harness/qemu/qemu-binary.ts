@@ -2,6 +2,9 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { HarnessError } from '../errors.ts';
+import { cacheRecordFormat, type DiskCache } from '../util/cache-record.ts';
+import { stampFile } from '../util/file-stamp.ts';
+import { FileStampMemo } from '../util/file-stamp-memo.ts';
 import { runProcess } from '../util/short-process.ts';
 
 export const qemuBinaryName = 'qemu-system-x86_64';
@@ -76,25 +79,27 @@ export async function locateQemuBinary(env: NodeJS.ProcessEnv = process.env, cwd
   return found;
 }
 
-/** Versions by binary path, size, mtime and inode: the same file answers the same, and a restore asks every time. */
-const versions = new Map<string, Promise<QemuVersion | undefined>>();
+/** Versions by the binary's stamp (path, device, inode, size, mtime, ctime): the same file answers the same. */
+const versions = new FileStampMemo({
+  dirName: 'qemu-versions',
+  format: cacheRecordFormat({ version: 1, keyField: 'file', fields: { major: 'number', minor: 'number', micro: 'number', text: 'string' } }),
+  keepNewest: 64,
+});
+
+/** What a new process starts with: no version in memory (for tests). */
+export function forgetQemuVersions(): void {
+  versions.forget();
+}
 
 /**
- * `<binary> --version`, run once per binary file in this process (each run is a QEMU start, ~20-40 ms,
- * which every snapshot restore paid for its fingerprint). A replaced binary is a new file: asked again.
+ * `<binary> --version`, run once per binary file (each run is a QEMU start, ~20-40 ms, a fork of a big
+ * node process): remembered in this process, and in `cache.cacheDir` for later ones. A replaced binary
+ * is a new file: asked again. A run that failed (a timeout on a busy host) is not an answer to keep.
  */
-export async function qemuVersionOf(qemuBinary: string): Promise<QemuVersion | undefined> {
-  const info = await stat(qemuBinary).catch(() => undefined); // no file to key by: ask it directly, uncached
-  if (!info) return readQemuVersion(qemuBinary);
-  const key = `${qemuBinary}\0${info.size}\0${info.mtimeMs}\0${info.ino}`;
-  let version = versions.get(key);
-  if (!version) {
-    version = readQemuVersion(qemuBinary);
-    versions.set(key, version);
-    // A run that failed (a timeout on a busy host) is not an answer to keep.
-    void version.then((found) => found ?? versions.delete(key));
-  }
-  return version;
+export async function qemuVersionOf(qemuBinary: string, cache: DiskCache = { cacheDir: undefined }): Promise<QemuVersion | undefined> {
+  const stamped = await stampFile(qemuBinary, cache.wallNowMs).catch(() => undefined); // no file to key by: ask it directly, uncached
+  if (!stamped) return readQemuVersion(qemuBinary);
+  return versions.valueOf(stamped, cache, () => readQemuVersion(qemuBinary));
 }
 
 /** Runs `<binary> --version`; undefined when it cannot be run or parsed. */

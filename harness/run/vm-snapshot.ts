@@ -35,7 +35,7 @@ export async function snapshotFingerprint(plan: BootPlan): Promise<string> {
     await identify('initrd', plan.source.initrd);
   }
   for (const [index, disk] of plan.disks.entries()) if (disk.kind === 'file') await identify(`disk${index}`, disk.path);
-  const qemuVersion = (await qemuVersionOf(plan.qemuBinary))?.text ?? 'unknown';
+  const qemuVersion = (await qemuVersionOf(plan.qemuBinary, { cacheDir: plan.cacheDir }))?.text ?? 'unknown';
   const material = {
     snapshotFormat,
     qemu: { binary: plan.qemuBinary, version: qemuVersion },

@@ -31,15 +31,16 @@ const outcomes = {
 
 function fakeSystem(options: { deviceProblem?: string; outcome?: GuestRunResult; facts?: Partial<HostFacts> } = {}) {
   const runs: { binary: string; args: readonly string[]; timeoutMs: number }[] = [];
+  const factsAsked: { qemuBinary: string; cacheDir: string }[] = [];
   const system: AcceleratorProbeSystem = {
     kvmDeviceProblem: async () => options.deviceProblem,
     runUntilOutput: async (binary, args, _pattern, timeoutMs) => {
       runs.push({ binary, args, timeoutMs });
       return options.outcome ?? outcomes.crawls;
     },
-    hostFacts: async () => ({ ...host, ...options.facts }),
+    hostFacts: async (qemuBinary, cacheDir) => (factsAsked.push({ qemuBinary, cacheDir }), { ...host, ...options.facts }),
   };
-  return { system, runs };
+  return { system, runs, factsAsked };
 }
 
 describe('parseAcceleratorRequest', () => {
@@ -115,6 +116,12 @@ describe('chooseAccelerator', () => {
     expect(runs).toHaveLength(1);
     const cached = JSON.parse(await readFile(join(cacheDir, acceleratorCacheFile), 'utf8'));
     expect(cached).toMatchObject({ version: 1, host, kvmUsable: false });
+  });
+
+  it('host facts are looked up with the cache dir, where an earlier process left the QEMU version', async () => {
+    const { system, factsAsked } = fakeSystem();
+    await chooseAccelerator({ ...base(), requested: 'auto', system });
+    expect(factsAsked).toEqual([{ qemuBinary: host.qemuBinary, cacheDir }]);
   });
 
   it('auto: picks KVM when the probe sees the kernel banner', async () => {
