@@ -1,6 +1,6 @@
 // Records the serial console as an asciicast v2 file (`console.cast`), playable with `asciinema play`
 // and the asciinema web player, with the real timing of when bytes arrived.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { BatchedFileAppender } from '../util/batched-file-appender.ts';
 import { monotonicNowMs } from '../util/clock.ts';
 
 export interface AsciicastHeader {
@@ -26,9 +26,6 @@ export interface AsciicastOptions {
 }
 
 export const defaultCoalesceMs = 10;
-
-/** Event lines are written to the file in batches this often: a write per event cost more CPU than encoding it. */
-const flushIntervalMs = 250;
 
 /** Turns timed byte chunks into asciicast event lines; pure apart from the injected sink. */
 export class AsciicastEncoder {
@@ -86,13 +83,12 @@ export class AsciicastEncoder {
 
 /** Writes `console.cast`; feed it every raw chunk from the console transport, then `close()`. */
 export class AsciicastWriter {
-  private readonly stream: WriteStream;
+  // Event lines are written in batches: a write per event cost more CPU than encoding it.
+  private readonly file: BatchedFileAppender;
   private readonly encoder: AsciicastEncoder;
   private readonly nowMs: () => number;
   private readonly startMs: number;
   private closing: Promise<void> | undefined;
-  private pendingLines: string[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly path: string,
@@ -100,9 +96,7 @@ export class AsciicastWriter {
   ) {
     this.nowMs = options.nowMs ?? monotonicNowMs;
     this.startMs = this.nowMs();
-    this.stream = createWriteStream(path, { mode: 0o644 });
-    // A failed log write must never take the boot down; the stream's error is kept for close().
-    this.stream.on('error', () => undefined);
+    this.file = new BatchedFileAppender(path, { truncate: true, mode: 0o644 });
     const header: AsciicastHeader = {
       version: 2,
       width: options.columns,
@@ -111,21 +105,8 @@ export class AsciicastWriter {
       ...(options.title ? { title: options.title } : {}),
       env: { TERM: 'vt220', SHELL: '/bin/sh' },
     };
-    this.stream.write(`${AsciicastEncoder.headerLine(header)}\n`);
-    this.encoder = new AsciicastEncoder((line) => this.queue(line), options.coalesceMs ?? defaultCoalesceMs);
-  }
-
-  private queue(line: string): void {
-    this.pendingLines.push(line);
-    this.flushTimer ??= setTimeout(() => this.flushLines(), flushIntervalMs).unref();
-  }
-
-  private flushLines(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.pendingLines.length === 0) return;
-    this.stream.write(`${this.pendingLines.join('\n')}\n`);
-    this.pendingLines = [];
+    this.file.append(`${AsciicastEncoder.headerLine(header)}\n`);
+    this.encoder = new AsciicastEncoder((line) => this.file.append(`${line}\n`), options.coalesceMs ?? defaultCoalesceMs);
   }
 
   write(chunk: Uint8Array): void {
@@ -141,12 +122,11 @@ export class AsciicastWriter {
 
   /** Flushes and closes the file. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
+    if (!this.closing) {
       this.encoder.end(this.nowMs() - this.startMs);
-      this.flushLines();
-      this.stream.end(() => resolve());
-      this.stream.once('error', () => resolve());
-    });
+      this.file.close();
+      this.closing = Promise.resolve();
+    }
     return this.closing;
   }
 }
