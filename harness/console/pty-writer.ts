@@ -1,7 +1,11 @@
 // Writes to a pty's master fd in order, with backpressure (EAGAIN: retry on the next turn of the event
 // loop). Once the pty is closed, or a write fails for good (EBADF, EIO: the child is gone), what is left
 // and what comes later is dropped quietly and counted: a write racing QEMU's exit is not an error to print.
-import { write as writeToFd } from 'node:fs';
+// The writes are synchronous: node-pty makes the master fd non-blocking, so a write takes what the line
+// discipline has room for and returns at once, and a full pty says EAGAIN instead of blocking. An async
+// write was a thread-pool round trip per command, Enter and terminal answer (a worker woken, then the
+// event loop for its completion), for a copy into the kernel that takes microseconds.
+import { writeSync } from 'node:fs';
 
 export interface DroppedWrites {
   writes: number;
@@ -46,13 +50,15 @@ export class PtyWriter {
 
   private pump(): void {
     this.retry = undefined;
-    const head = this.queue[0];
-    if (this.closed || !head) return;
-    writeToFd(this.fd, head, this.offset, head.byteLength - this.offset, null, (error, written) => {
-      if (this.closed) return;
-      if (error) {
-        if (error.code === 'EAGAIN') this.retry = setImmediate(() => this.pump());
-        else this.close(error.code ?? error.message);
+    while (!this.closed && this.queue.length > 0) {
+      const head = this.queue[0]!;
+      let written: number;
+      try {
+        written = writeSync(this.fd, head, this.offset, head.byteLength - this.offset);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') this.retry = setImmediate(() => this.pump());
+        else this.close(code ?? (error as Error).message);
         return;
       }
       this.offset += written;
@@ -60,7 +66,6 @@ export class PtyWriter {
         this.queue.shift();
         this.offset = 0;
       }
-      if (this.queue.length > 0) this.pump();
-    });
+    }
   }
 }

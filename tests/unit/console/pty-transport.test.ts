@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { PtyTransport } from '../../../harness/console/pty-transport.ts';
 
@@ -25,6 +28,29 @@ describe('PtyTransport', () => {
     expect(() => transport.kill()).not.toThrow();
     expect(() => transport.write('ignored after exit')).not.toThrow();
     await transport[Symbol.asyncDispose]();
+  });
+});
+
+describe('PtyTransport writes', () => {
+  it('reach a child that reads slowly whole and in order, a megabyte more than the pty holds, without blocking the caller', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pty-writes-'));
+    try {
+      const out = join(dir, 'received');
+      const lines = Array.from({ length: 16_384 }, (_, i) => `line ${String(i).padStart(6, '0')} ${'x'.repeat(48)}\n`);
+      const sent = Buffer.from(lines.join(''));
+      const go = join(dir, 'go');
+      // Raw mode, so the line discipline passes every byte. The child reads only once told to, after every
+      // write call has returned: a write that waited for the reader would never return, and the test would time out.
+      await using transport = PtyTransport.spawn('sh', ['-c', `stty raw -echo; while [ ! -e ${go} ]; do sleep 0.05; done; head -c ${sent.length} > ${out}; exit 0`], {});
+      for (let at = 0; at < sent.length; at += 65_536) transport.write(sent.subarray(at, at + 65_536));
+      transport.write(Buffer.alloc(0));
+      writeFileSync(go, '');
+      expect((await transport.exited).exitCode).toBe(0);
+      expect(readFileSync(out).equals(sent)).toBe(true);
+      expect(transport.droppedWrites.writes).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
