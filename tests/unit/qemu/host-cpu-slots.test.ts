@@ -121,6 +121,39 @@ describe('HostCpuSlots', () => {
     grant.release();
   });
 
+  it('grants one after another in one process reuse one helper: a boot after the first spawns nothing for its slots', async () => {
+    const slots = new HostCpuSlots({ dir, capacity: 2, pollMs: 20 });
+    const seen = new Set<number>();
+    for (let i = 0; i < 3; i++) {
+      const grant = await slots.acquire({ vcpus: 2 });
+      expect(grant.vcpus).toBe(2);
+      for (const pid of await helperPids(dir)) seen.add(pid);
+      grant.release();
+    }
+    // Each boot makes its own HostCpuSlots for the same dir: it finds the same helper.
+    const again = await new HostCpuSlots({ dir, capacity: 2, pollMs: 20 }).acquire({ upTo: 2 });
+    expect(again.vcpus).toBe(2);
+    for (const pid of await helperPids(dir)) seen.add(pid);
+    again.release();
+    expect(seen.size).toBe(1);
+  });
+
+  it('a helper kept after its release has let go of the slots: another process gets them, and its own helper goes with it', async () => {
+    const slots = new HostCpuSlots({ dir, capacity: 2, pollMs: 20 });
+    const grant = await slots.acquire({ vcpus: 2 });
+    const other = holder(2, 2, 10);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(other.lines.filter((line) => line.startsWith('acquired'))).toEqual([]);
+    grant.release();
+    await other.line('acquired');
+    // The other process releases and ends with its helper idle: the helper must not keep it alive, and goes too.
+    await other.exited;
+    while ((await helperPids(dir)).length > 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await helperPids(dir)).toHaveLength(1);
+    const mine = await slots.acquire({ vcpus: 2 }, AbortSignal.timeout(5000));
+    mine.release();
+  }, 60_000);
+
   it('slots held by a process that is SIGKILLed are free again at once', async () => {
     const slots = new HostCpuSlots({ dir, capacity: 2, pollMs: 20 });
     const victim = holder(2, 2, 'forever');
