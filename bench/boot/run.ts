@@ -13,12 +13,10 @@ import { fileURLToPath } from 'node:url';
 import type { BootOptions } from '../../harness/boot/boot-options.ts';
 import { bootVm } from '../../harness/run/boot-vm.ts';
 import { restoreVm, snapshotFor } from '../../harness/run/vm-snapshot.ts';
-import { type PreNixosExpectations, runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
 import { consoleCoalesceMaxMs, consoleCoalesceMs } from '../../harness/qemu/qemu-process.ts';
 import { monotonicNowMs } from '../../harness/util/clock.ts';
 import { parseStorageStatus } from '../../harness/checks/storage-status-parser.ts';
 import { argvInDir, drainOnly } from './pty-floor.ts';
-import { processCpuMs } from './process-cpu.ts';
 import { type VerdictSample, verdictOnce } from './verdict-once.ts';
 
 const runs = Number(process.env.HARNESS_BENCH_RUNS ?? 3);
@@ -141,7 +139,7 @@ if (sections.has('cpu')) {
       } else {
         say(`(pexpect run failed: ${driven.stderr.trim().split('\n').at(-1)})`);
       }
-      // One process, four boots: the first as \`harness boot\` runs it, the later ones as a suite's.
+      // One process, four boots: the first as `harness boot` runs it, the later ones as a suite's.
       const [first, ...later] = compiledBoots('pexpect-work', `bench-cpu-pexpect-work-${i}`, 4);
       harnessCold.push(first!.harnessCpuMs / first!.qemuCpuMs);
       harnessWarm.push(...later.map((sample) => sample.harnessCpuMs / sample.qemuCpuMs));
