@@ -41,12 +41,43 @@ describe('PtyTransport writes', () => {
       const go = join(dir, 'go');
       // Raw mode, so the line discipline passes every byte. The child reads only once told to, after every
       // write call has returned: a write that waited for the reader would never return, and the test would time out.
-      await using transport = PtyTransport.spawn('sh', ['-c', `stty raw -echo; while [ ! -e ${go} ]; do sleep 0.05; done; head -c ${sent.length} > ${out}; exit 0`], {});
+      await using transport = PtyTransport.spawn('sh', ['-c', `stty raw -echo; echo raw; while [ ! -e ${go} ]; do sleep 0.05; done; head -c ${sent.length} > ${out}; exit 0`], {});
+      let output = '';
+      transport.onData((chunk) => (output += Buffer.from(chunk).toString()));
+      await expect.poll(() => output).toContain('raw');
       for (let at = 0; at < sent.length; at += 65_536) transport.write(sent.subarray(at, at + 65_536));
       transport.write(Buffer.alloc(0));
       writeFileSync(go, '');
       expect((await transport.exited).exitCode).toBe(0);
       expect(readFileSync(out).equals(sent)).toBe(true);
+      expect(transport.droppedWrites.writes).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('PtyTransport writes to a child that does not read', () => {
+  it('wait for room without keeping a core busy (retrying on every turn of the event loop did, at ~100 % of the time waited)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pty-full-'));
+    try {
+      const go = join(dir, 'go');
+      await using transport = PtyTransport.spawn('sh', ['-c', `stty raw -echo; echo raw; while [ ! -e ${go} ]; do sleep 0.05; done; head -c ${1 << 20} > /dev/null; echo all-read; exit 0`], {});
+      let output = '';
+      transport.onData((chunk) => (output += Buffer.from(chunk).toString()));
+      // Raw first: a canonical-mode line discipline throws away what passes its 4 KiB line buffer.
+      await expect.poll(() => output).toContain('raw');
+      transport.write(Buffer.alloc(1 << 20, 0x61));
+      const cpuBefore = process.cpuUsage();
+      const startedAtMs = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const cpu = process.cpuUsage(cpuBefore);
+      const waitedMs = performance.now() - startedAtMs;
+      expect((cpu.user + cpu.system) / 1000 / waitedMs).toBeLessThan(0.25);
+      // Once the child reads, the rest goes through.
+      writeFileSync(go, '');
+      expect((await transport.exited).exitCode).toBe(0);
+      expect(output).toContain('all-read');
       expect(transport.droppedWrites.writes).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
