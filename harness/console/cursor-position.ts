@@ -6,6 +6,8 @@
 // ends the following for good and the emulator takes over. The rules are xterm.js's, checked against it
 // byte for byte (tests/unit/console/cursor-position.test.ts).
 
+import { titleOscs } from './terminal-event-watch.ts';
+
 const ESC = 0x1b;
 const BEL = 0x07;
 
@@ -13,7 +15,6 @@ const State = { Ground: 0, Escape: 1, Csi: 2, Charset: 3, Title: 4, TitleEscape:
 
 /** DEC private modes that move nothing: bracketed paste, cursor visibility and blinking, application cursor keys. */
 const harmlessModes = new Set(['2004', '25', '12', '1']);
-const titleOscs = new Set(['0', '1', '2']);
 const maxParameterLength = 16;
 
 export class CursorPosition {

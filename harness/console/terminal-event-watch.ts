@@ -16,7 +16,8 @@ const BEL = 0x07;
 
 // Parser states; `Text` is an OSC, DCS, APC, PM or SOS string, up to BEL or ST (ESC \).
 const State = { Ground: 0, Escape: 1, Csi: 2, Text: 3, TextEscape: 4 } as const;
-const titleOscs = new Set(['0', '1', '2']);
+/** OSC 0, 1 and 2 set the window and icon titles: nothing to answer, and nothing moves on the screen. */
+export const titleOscs: ReadonlySet<string> = new Set(['0', '1', '2']);
 
 export class TerminalEventWatch {
   private state: number = State.Ground;

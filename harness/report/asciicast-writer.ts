@@ -88,7 +88,7 @@ export class AsciicastWriter {
   private readonly encoder: AsciicastEncoder;
   private readonly nowMs: () => number;
   private readonly startMs: number;
-  private closing: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
     readonly path: string,
@@ -110,23 +110,23 @@ export class AsciicastWriter {
   }
 
   write(chunk: Uint8Array): void {
-    if (this.closing) return;
+    if (this.closed) return;
     this.encoder.write(chunk, this.nowMs() - this.startMs);
   }
 
   /** Marks a point in the recording, e.g. where the second boot of a run starts. */
   marker(label: string): void {
-    if (this.closing) return;
+    if (this.closed) return;
     this.encoder.marker(label, this.nowMs() - this.startMs);
   }
 
   /** Flushes and closes the file. Idempotent. */
   close(): Promise<void> {
-    if (!this.closing) {
+    if (!this.closed) {
+      this.closed = true;
       this.encoder.end(this.nowMs() - this.startMs);
       this.file.close();
-      this.closing = Promise.resolve();
     }
-    return this.closing;
+    return Promise.resolve();
   }
 }

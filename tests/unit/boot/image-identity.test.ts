@@ -1,13 +1,13 @@
 // Image digests remembered across processes: a new process reads the digest an earlier one hashed, and
 // any change to the file (size, mtime, a same-size rewrite, a replaced inode) is hashed again.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { forgetImageDigests, identifyImage } from '../../../harness/boot/image-identity.ts';
 import type { ResolvedBootSource } from '../../../harness/boot/boot-options.ts';
-import { sleep } from '../../../harness/util/clock.ts';
+import { replaceKeepingMtime, rewriteKeepingMtime } from '../../support/file-changes.ts';
 
 /** A digest no file has: answered only when it was read from the cache dir. */
 const planted = 'a'.repeat(64);
@@ -46,17 +46,6 @@ async function editRecords(edit: (record: Record<string, any>) => void): Promise
     await writeFile(path, JSON.stringify(record));
   }
 }
-/** Rewrites the file until the kernel gives it a new ctime (its times advance in ticks), then puts mtime back. */
-async function rewriteKeepingSizeAndMtime(path: string, text: string): Promise<void> {
-  const before = await stat(path, { bigint: true });
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    await writeFile(path, text);
-    await utimes(path, before.atime, before.mtime);
-    if ((await stat(path, { bigint: true })).ctimeNs !== before.ctimeNs) return;
-    await sleep(10);
-  }
-  throw new Error('ctime never moved');
-}
 
 describe('identifyImage: digests across processes', () => {
   it('a new process answers from the cache dir without hashing again', async () => {
@@ -80,17 +69,8 @@ describe('identifyImage: digests across processes', () => {
   it.each<[string, () => Promise<string>]>([
     ['size', async () => (await writeFile(kernel, 'kernel one, longer'), 'kernel one, longer')],
     ['mtime', async () => (await utimes(kernel, 1_000, 1_000), 'kernel one')],
-    ['ctime (a same-size rewrite that puts mtime back)', async () => (await rewriteKeepingSizeAndMtime(kernel, 'kernel two'), 'kernel two')],
-    [
-      'inode (replaced by rename, mtime put back)',
-      async () => {
-        const { mtime } = await stat(kernel);
-        await writeFile(`${kernel}.new`, 'kernel two');
-        await utimes(`${kernel}.new`, mtime, mtime);
-        await rename(`${kernel}.new`, kernel);
-        return 'kernel two';
-      },
-    ],
+    ['ctime (a same-size rewrite that puts mtime back)', async () => (await rewriteKeepingMtime(kernel, (path) => writeFile(path, 'kernel two')), 'kernel two')],
+    ['inode (replaced by rename, mtime put back)', async () => (await replaceKeepingMtime(kernel, (path) => writeFile(path, 'kernel two')), 'kernel two')],
   ])('a changed %s is hashed again', async (_what, change) => {
     await digestInNewProcess();
     await editRecords((record) => (record.sha256 = planted));
@@ -100,7 +80,7 @@ describe('identifyImage: digests across processes', () => {
 
   it('within one process too: a same-size rewrite that puts mtime back is not answered from memory', async () => {
     expect((await identifyImage(source(), { cacheDir: undefined })).files[0]?.sha256).toBe(sha256('kernel one'));
-    await rewriteKeepingSizeAndMtime(kernel, 'kernel two');
+    await rewriteKeepingMtime(kernel, (path) => writeFile(path, 'kernel two'));
     expect((await identifyImage(source(), { cacheDir: undefined })).files[0]?.sha256).toBe(sha256('kernel two'));
   });
 

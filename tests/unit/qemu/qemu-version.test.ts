@@ -1,12 +1,12 @@
 // `qemu --version` once per binary file, in this process and, through the cache dir, in the ones after
 // it: a stand-in binary that counts its runs.
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { forgetQemuVersions, qemuVersionOf } from '../../../harness/qemu/qemu-binary.ts';
-import { sleep } from '../../../harness/util/clock.ts';
+import { replaceKeepingMtime, rewriteKeepingMtime } from '../../support/file-changes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'harness-qemu-version-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,27 +62,8 @@ describe('qemuVersionOf across processes', () => {
   it.each<[string, () => Promise<void>]>([
     ['its size changes', async () => void fakeQemu('8.2.10 (a longer version line)', binary)],
     ['its mtime changes', () => utimes(binary, 1_000, 1_000)],
-    [
-      'it is rewritten at the same size with mtime put back (ctime)',
-      async () => {
-        const before = await stat(binary, { bigint: true });
-        // The kernel's file times advance in ticks: rewrite until ctime has moved.
-        for (let attempt = 0; attempt < 100 && (await stat(binary, { bigint: true })).ctimeNs === before.ctimeNs; attempt += 1) {
-          await sleep(10);
-          fakeQemu('7.2.99', binary);
-          await utimes(binary, before.atime, before.mtime);
-        }
-      },
-    ],
-    [
-      'it is replaced by another inode, mtime put back',
-      async () => {
-        const { mtime } = await stat(binary);
-        fakeQemu('7.2.99', `${binary}.new`);
-        await utimes(`${binary}.new`, mtime, mtime);
-        await rename(`${binary}.new`, binary);
-      },
-    ],
+    ['it is rewritten at the same size with mtime put back (ctime)', () => rewriteKeepingMtime(binary, (path) => fakeQemu('7.2.99', path))],
+    ['it is replaced by another inode, mtime put back', () => replaceKeepingMtime(binary, (path) => fakeQemu('7.2.99', path))],
     ['its record is corrupt', () => editRecord(() => '{"version": 1, "fi')],
     ['its record is of another version', () => editRecord((text) => text.replace('"version": 1', '"version": 0'))],
   ])('asks the binary again when %s', async (_what, change) => {
