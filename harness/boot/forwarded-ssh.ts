@@ -1,7 +1,7 @@
 // The guest's SSH as root over its forwarded port: tried from the moment the guest runs, handed out once
 // an exchange works, dropped at a reboot (it belonged to the boot that ended) and closed at the stop.
 import { withinMs } from '../util/deadline.ts';
-import { identityCommand, SshNotReadyError, SshSession } from '../ssh/ssh-client.ts';
+import { identityCommand, SshNotReadyError, SshSession, type ConnectionAccepts } from '../ssh/ssh-client.ts';
 import type { AddressSigns } from '../ssh/overlapping-attempts.ts';
 
 export interface ForwardedTarget {
@@ -19,11 +19,13 @@ export class ForwardedSsh {
 
   /**
    * Starts trying at once (each early attempt is a refused connection, cheap), so the handshake (the
-   * guest's crypto under TCG, ~1 s) happens while the serial shell is set up, not after it. `addressSigns`:
-   * when the guest is seen to have an address; before, one attempt at a time (see overlapping-attempts.ts:
-   * slirp delivers the attempts made before that all at once, later).
+   * guest's crypto under TCG, ~1 s) happens while the serial shell is set up, not after it. `guestNic`
+   * (a watch of the guest's NIC) says when the guest has an address, before which attempts go one at a time
+   * (see overlapping-attempts.ts: slirp delivers the attempts made before that all at once, later), and
+   * when its TCP stack accepts an attempt, which then counts as answered: sshd forking for it under TCG
+   * can be slower than the silence limit, and dropping it would leave sshd a connection to serve for nothing.
    */
-  startEarly(target: ForwardedTarget, budgetMs: number, addressSigns?: AddressSigns): Promise<unknown> {
+  startEarly(target: ForwardedTarget, budgetMs: number, guestNic?: AddressSigns & ConnectionAccepts): Promise<unknown> {
     // An attempt made while the guest's network is still down hangs instead of failing: after 2 s of
     // silence it is dropped (others have started alongside every 500 ms; see overlapping-attempts.ts: a
     // shorter interval starts a second login on a restored guest before the first has answered).
@@ -33,7 +35,7 @@ export class ForwardedSsh {
       signal: this.stopSignal.signal,
       probeCommand: identityCommand,
       silenceLimitMs: 2000,
-      ...(addressSigns ? { addressSigns } : {}),
+      ...(guestNic ? { addressSigns: guestNic, accepts: guestNic } : {}),
     });
     // Its failure is the SSH check's to report, when that check asks for this session; unhandled until then.
     return this.early.catch(() => undefined);

@@ -3,7 +3,7 @@
 // retries its SYN for 75 s and then delivers whatever the client sent, even after the client left.
 
 /** slirp's own frames come from 52:55:…; anything else on a user-mode network is the guest's. */
-function fromSlirp(frame: Buffer): boolean {
+export function fromSlirp(frame: Buffer): boolean {
   return frame[6] === 0x52 && frame[7] === 0x55;
 }
 
@@ -11,9 +11,9 @@ function ipv4(bytes: Buffer, at: number): string {
   return `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
 }
 
-const etherTypeIpv4 = 0x0800;
+export const etherTypeIpv4 = 0x0800;
 const etherTypeArp = 0x0806;
-const ethernetHeaderBytes = 14;
+export const ethernetHeaderBytes = 14;
 
 /**
  * What in `frame` says the guest has (or is just getting) an IPv4 address: a DHCP reply sent to it, or an

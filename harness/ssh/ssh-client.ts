@@ -2,7 +2,7 @@
 // slirp accepts TCP on the host side even when nothing listens in the guest.
 import ssh2, { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { Duplex } from 'node:stream';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { HarnessError } from '../errors.ts';
 import type { CommandResult, CommandRunner, ExecuteOptions } from '../command/command-runner.ts';
 import { Deadline } from '../util/deadline.ts';
@@ -66,6 +66,33 @@ export class SshCommandTimeoutError extends HarnessError {
  */
 export const identityCommand = 'echo "$USER" && read -r h </proc/sys/kernel/hostname && echo "$h"';
 
+/**
+ * Tells when the far end's TCP stack took a connection, seen from outside it: through slirp the host-side
+ * connect succeeds at once whatever the guest does, so only a capture of the guest's NIC shows its SYN+ACK.
+ */
+export interface ConnectionAccepts {
+  /** Calls `listener` once the connection from `localPort` made since `sinceMs` is accepted; returns what stops listening. */
+  onConnectionAccepted(localPort: number, sinceMs: number, listener: () => void): () => void;
+}
+
+/** A server that had answered then said nothing for too long: a hung sshd, or a guest that went away. */
+export class SshServerStalledError extends HarnessError {
+  override readonly name = 'SshServerStalledError';
+  constructor(readonly stallLimitMs: number) {
+    super(`the server answered, then sent nothing for ${stallLimitMs} ms`);
+  }
+}
+
+export interface ConnectWatch {
+  /** Called when the server first answers: its TCP stack accepted the connection (see `accepts`) or it sent a byte. */
+  heard?: () => void;
+  signal?: AbortSignal;
+  /** Where the acceptance of the connection can be seen; without it, only the server's first byte is heard. */
+  accepts?: ConnectionAccepts;
+  /** Once heard, the attempt fails after this long without a byte from the server (default: no limit but the timeout). */
+  stallLimitMs?: number;
+}
+
 export interface WaitUntilReadyOptions {
   /** Time between attempt starts while none has answered (and before a retry after a failure). */
   intervalMs?: number;
@@ -76,10 +103,20 @@ export interface WaitUntilReadyOptions {
   silenceLimitMs?: number;
   /** Signs that the guest has an address: before one, attempts go one at a time (see overlapping-attempts.ts). */
   addressSigns?: AddressSigns;
+  /** Where the guest is seen accepting a connection: such an attempt counts as answered at once. */
+  accepts?: ConnectionAccepts;
 }
 
-/** The longest one SSH connection attempt may take before the next starts. */
-const maxAttemptTimeoutMs = 10_000;
+/** The longest the oldest attempt in flight may stay silent before it is dropped (another starts alongside earlier). */
+const oldestSilenceLimitMs = 10_000;
+
+/**
+ * How long a server that answered may then say nothing before its attempt fails. An attempt that makes
+ * progress is never cut: a guest busy enough (TCG on a loaded host, pre-nixos formatting a disk) took over
+ * 10 s from its SYN+ACK to the end of the key exchange, and a 10 s budget per attempt then threw each
+ * handshake away near its end and started another, which only made the guest busier.
+ */
+const serverStallLimitMs = 30_000;
 
 export class SshSession implements CommandRunner {
   /** The command waitUntilReady ran to prove the session works, with its result. */
@@ -91,12 +128,14 @@ export class SshSession implements CommandRunner {
   ) {}
 
   /**
-   * Connects once. Rejects with the ssh2 error when the exchange fails, or with the abort reason when
-   * `signal` aborts first. `heard` is called when the server first sends anything (its version line).
+   * Connects once, within `timeoutMs` for the whole handshake. Rejects with the ssh2 error when the exchange
+   * fails, with SshServerStalledError when the server stops answering (`watch.stallLimitMs`), or with the
+   * abort reason when `watch.signal` aborts first.
    */
-  static connectOnce(target: SshTarget, timeoutMs: number, watch: { heard?: () => void; signal?: AbortSignal } = {}): Promise<SshSession> {
+  static connectOnce(target: SshTarget, timeoutMs: number, watch: ConnectWatch = {}): Promise<SshSession> {
     return new Promise((resolve, reject) => {
       const client = new Client();
+      const startedAtMs = monotonicNowMs();
       // Our own socket, so the first byte from the server can be seen (through slirp the TCP connect
       // itself always succeeds at once, whether or not anything in the guest answers).
       const sock = 'openStream' in target ? target.openStream() : connect({ host: target.host, port: target.port });
@@ -109,25 +148,53 @@ export class SshSession implements CommandRunner {
         hostVerifier: () => true,
       };
       let settled = false;
-      const onAbort = () => {
-        if (settled) return;
+      let heard = false;
+      let stallTimer: NodeJS.Timeout | undefined;
+      let stopWatchingAccept: (() => void) | undefined;
+      const settle = (): boolean => {
+        if (settled) return false;
         settled = true;
+        clearTimeout(stallTimer);
+        stopWatchingAccept?.();
+        sock.off('data', onServerBytes);
+        watch.signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const fail = (error: unknown) => {
+        if (!settle()) return;
         client.end();
         sock.destroy();
-        reject(watch.signal?.reason instanceof Error ? watch.signal.reason : new Error('SSH attempt stopped'));
+        reject(error);
       };
+      const restartStallTimer = () => {
+        if (watch.stallLimitMs === undefined) return;
+        clearTimeout(stallTimer);
+        const limitMs = watch.stallLimitMs;
+        stallTimer = setTimeout(() => fail(new SshServerStalledError(limitMs)), limitMs);
+      };
+      const onHeard = () => {
+        if (heard || settled) return;
+        heard = true;
+        stopWatchingAccept?.();
+        watch.heard?.();
+      };
+      const onServerBytes = () => {
+        onHeard();
+        restartStallTimer();
+      };
+      const onAcceptSeen = () => {
+        if (heard || settled) return;
+        onHeard();
+        restartStallTimer();
+      };
+      const onAbort = () => fail(watch.signal?.reason instanceof Error ? watch.signal.reason : new Error('SSH attempt stopped'));
       client.once('ready', () => {
-        if (settled) return;
-        settled = true;
-        watch.signal?.removeEventListener('abort', onAbort);
-        resolve(new SshSession(client, target));
+        if (settle()) resolve(new SshSession(client, target));
       });
       // ssh2 can emit more than one error (and errors after 'ready' when the guest goes away): keep a
       // listener for the client's whole life so none becomes an uncaught exception.
       client.on('error', (error) => {
-        if (settled) return;
-        settled = true;
-        watch.signal?.removeEventListener('abort', onAbort);
+        if (!settle()) return;
         client.end();
         reject(error);
       });
@@ -135,7 +202,16 @@ export class SshSession implements CommandRunner {
       watch.signal?.addEventListener('abort', onAbort, { once: true });
       client.connect(config);
       // After connect(): ssh2 has paused the socket and added its own reader, so this one only watches.
-      if (watch.heard) sock.once('data', watch.heard);
+      sock.on('data', onServerBytes);
+      const accepts = watch.accepts;
+      if (accepts && sock instanceof Socket) {
+        const watchAccept = () => {
+          if (settled || sock.localPort === undefined) return;
+          stopWatchingAccept = accepts.onConnectionAccepted(sock.localPort, startedAtMs, onAcceptSeen);
+        };
+        if (sock.connecting) sock.once('connect', watchAccept);
+        else watchAccept();
+      }
     });
   }
 
@@ -144,16 +220,22 @@ export class SshSession implements CommandRunner {
    * (then no further attempt starts). A caller with a command to run anyway passes it as the probe and reads
    * its result from `readyProbe`: one exchange fewer. Attempts overlap while the guest stays silent (see
    * overlapping-attempts.ts); one that stays silent `silenceLimitMs` is dropped; with `addressSigns`, only
-   * one is in flight until the guest is seen to have an address.
+   * one is in flight until the guest is seen to have an address; with `accepts`, an attempt the guest's TCP
+   * stack took counts as answered. One that has answered fails only when the server stalls.
    */
   static async waitUntilReady(target: SshTarget, timeoutMs: number, options: WaitUntilReadyOptions = {}): Promise<SshSession> {
-    const { intervalMs = 500, signal, probeCommand = 'true', silenceLimitMs = maxAttemptTimeoutMs, addressSigns } = options;
+    const { intervalMs = 500, signal, probeCommand = 'true', silenceLimitMs = oldestSilenceLimitMs, addressSigns, accepts } = options;
     const parsedKey = ssh2.utils.parseKey(target.privateKey);
     if (parsedKey instanceof Error) throw new SshKeyUnusableError(publicPartOf(target), parsedKey.message);
     const deadline = Deadline.after(timeoutMs);
     const outcome = await overlappingAttempts<SshSession>({
-      start: async (heard, attemptSignal, attemptTimeoutMs) => {
-        const session = await SshSession.connectOnce(target, attemptTimeoutMs, { heard, signal: attemptSignal });
+      start: async (heard, attemptSignal) => {
+        const session = await SshSession.connectOnce(target, Math.max(1, deadline.remainingMs), {
+          heard,
+          signal: attemptSignal,
+          stallLimitMs: serverStallLimitMs,
+          ...(accepts ? { accepts } : {}),
+        });
         try {
           const probe = await session.execute(probeCommand, { timeoutMs: Math.max(1000, deadline.remainingMs) });
           session.readyProbe = probe;
@@ -167,7 +249,7 @@ export class SshSession implements CommandRunner {
       discard: (session) => session.close(),
       deadline,
       intervalMs,
-      attemptTimeoutMs: maxAttemptTimeoutMs,
+      oldestSilenceLimitMs,
       silenceLimitMs,
       ...(signal ? { signal } : {}),
       ...(addressSigns ? { addressSigns } : {}),

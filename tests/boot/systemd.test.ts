@@ -46,7 +46,10 @@ describe('systemd image', () => {
     const connections = new Set([...sshdLog.matchAll(/sshd\[(\d+)\]:/g)].map((match) => match[1]).filter((pid) => pid !== listener)).size;
     expect(listener).toBeDefined();
     expect(sshdLog).not.toMatch(/MaxStartups/);
-    expect(connections, sshdLog).toBeLessThanOrEqual(8);
+    // And an attempt the guest's TCP stack accepted is waited for, not dropped for sshd's silence while it
+    // forks: dropping them made 18 connections on a loaded CI host, 138-217 with three boots and a CPU hog
+    // on 2 cores (bench/ssh/connections-under-load.ts), where it is now 2-3.
+    expect(connections, sshdLog).toBeLessThanOrEqual(5);
     // The fixture's pre-nixos leaves lan to networkd after the rename: a reconfigure on top of networkd's
     // own dropped the lease it had just got and at times left lan configuring for good (a flaky boot).
     const networkdLog = (await vm.shell.execute('journalctl -b --no-pager -o cat -t systemd-networkd')).stdout;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guestAddressEvidence } from '../../../harness/net/guest-address-signal.ts';
+import { guestConnectionAccept } from '../../../harness/net/guest-connection-accept.ts';
 import { PcapFormatError, PcapRecords } from '../../../harness/net/pcap-records.ts';
 import { GuestAddressWatch, type GuestAddressSign } from '../../../harness/net/guest-address-watch.ts';
 
@@ -33,6 +34,15 @@ const dhcpRequest = ethernet(guestMac, broadcastMac, 0x0800, [...ipv4Header(17, 
 const guestReset = ethernet(guestMac, slirpMac, 0x0800, [...ipv4Header(6, [10, 0, 2, 15], [10, 0, 2, 2]), 0, 22, 0x9c, 0x40]);
 const slirpSyn = ethernet(slirpMac, guestMac, 0x0800, [...ipv4Header(6, [10, 0, 2, 2], [10, 0, 2, 15]), 0x9c, 0x40, 0, 22]);
 const slirpDns = ethernet(slirpMac, guestMac, 0x0800, [...ipv4Header(17, [10, 0, 2, 3], [10, 0, 2, 15]), ...udp(53, 40000)]);
+/** A TCP header: ports, sequence and acknowledgement numbers, data offset, `flags`, window, checksum, urgent pointer. */
+function tcpHeader(sourcePort: number, destinationPort: number, flags: number): number[] {
+  return [sourcePort >> 8, sourcePort & 0xff, destinationPort >> 8, destinationPort & 0xff, 0, 0, 0, 1, 0, 0, 0, 2, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0];
+}
+const synAck = 0x12;
+const guestSynAck = (peerPort: number) => ethernet(guestMac, slirpMac, 0x0800, [...ipv4Header(6, [10, 0, 2, 15], [10, 0, 2, 2]), ...tcpHeader(22, peerPort, synAck)]);
+const guestTcpReset = ethernet(guestMac, slirpMac, 0x0800, [...ipv4Header(6, [10, 0, 2, 15], [10, 0, 2, 2]), ...tcpHeader(22, 40000, 0x14)]);
+const guestTcpAck = ethernet(guestMac, slirpMac, 0x0800, [...ipv4Header(6, [10, 0, 2, 15], [10, 0, 2, 2]), ...tcpHeader(22, 40000, 0x10)]);
+const slirpSynAck = ethernet(slirpMac, guestMac, 0x0800, [...ipv4Header(6, [10, 0, 2, 2], [10, 0, 2, 15]), ...tcpHeader(40000, 22, synAck)]);
 const guestArp = ethernet(guestMac, slirpMac, 0x0806, arp(guestMac, [10, 0, 2, 15], [10, 0, 2, 2]));
 const guestProbeArp = ethernet(guestMac, broadcastMac, 0x0806, arp(guestMac, [0, 0, 0, 0], [10, 0, 2, 15]));
 const slirpArp = ethernet(slirpMac, broadcastMac, 0x0806, arp(slirpMac, [10, 0, 2, 2], [10, 0, 2, 15]));
@@ -47,6 +57,20 @@ describe('guestAddressEvidence', () => {
   it('what slirp sends on its own, the guest asking for an address, and cut frames are not', () => {
     for (const frame of [dhcpRequest, slirpSyn, slirpDns, guestProbeArp, slirpArp, dhcpReply.subarray(0, 37), guestReset.subarray(0, 20), Buffer.alloc(0)]) {
       expect(guestAddressEvidence(frame)).toBeUndefined();
+    }
+  });
+});
+
+describe('guestConnectionAccept', () => {
+  it("the guest's SYN+ACK names the host-side port slirp passed on", () => {
+    expect(guestConnectionAccept(guestSynAck(40000))).toEqual({ guestPort: 22, peerPort: 40000 });
+    // Cut at QEMU's snap length (64 bytes), the flags are still in.
+    expect(guestConnectionAccept(guestSynAck(51234).subarray(0, 48))).toEqual({ guestPort: 22, peerPort: 51234 });
+  });
+
+  it('a reset, a plain ACK, what slirp sends, UDP and frames cut before the flags are not accepts', () => {
+    for (const frame of [guestTcpReset, guestTcpAck, slirpSynAck, slirpSyn, dhcpReply, guestArp, guestSynAck(40000).subarray(0, 47), Buffer.alloc(0)]) {
+      expect(guestConnectionAccept(frame)).toBeUndefined();
     }
   });
 });
@@ -134,6 +158,35 @@ describe('GuestAddressWatch', () => {
       expect(signs).toEqual([undefined]);
       const missing = GuestAddressWatch.start(join(dir, 'absent.pcap'));
       expect(missing.problem).toMatch(/cannot watch .*absent\.pcap/);
+    } finally {
+      watch.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("tells of the guest accepting a connection by its host-side port, once, and only of accepts since the listener's start", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'address-watch-'));
+    const path = join(dir, 'capture.pcap');
+    const stream = pcap([dhcpReply, guestSynAck(40001)]);
+    await writeFile(path, stream);
+    const watch = GuestAddressWatch.start(path);
+    const seen: string[] = [];
+    try {
+      await expect.poll(() => watch.latest?.evidence, { timeout: 5000 }).toBe('the guest sent IPv4 from 10.0.2.15');
+      // Already accepted since the listener's start: told at once.
+      watch.onConnectionAccepted(40001, 0, () => seen.push('40001 since 0'));
+      expect(seen).toEqual(['40001 since 0']);
+      // The same port's accept from before: another connection's.
+      watch.onConnectionAccepted(40001, performance.now(), () => seen.push('40001 later'));
+      watch.onConnectionAccepted(40002, 0, () => seen.push('40002'));
+      const stopped = watch.onConnectionAccepted(40003, 0, () => seen.push('40003'));
+      stopped();
+      const more = pcap([guestTcpReset, guestSynAck(40002), guestSynAck(40003), guestSynAck(40002)]).subarray(24);
+      await appendFile(path, more);
+      await expect.poll(() => seen, { timeout: 5000 }).toContain('40002');
+      await appendFile(path, pcap([guestSynAck(40001)]).subarray(24));
+      await expect.poll(() => seen, { timeout: 5000 }).toContain('40001 later');
+      expect(seen).toEqual(['40001 since 0', '40002', '40001 later']);
     } finally {
       watch.stop();
       await rm(dir, { recursive: true, force: true });

@@ -1,9 +1,9 @@
 // Attempts that overlap while the far end is silent (a lost SYN through slirp), without a real guest:
 // fake attempts that hear, hang, fail or succeed on cue.
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { overlappingAttempts } from '../../../harness/ssh/overlapping-attempts.ts';
-import { SshSession } from '../../../harness/ssh/ssh-client.ts';
+import { SshServerStalledError, SshSession, type ConnectionAccepts } from '../../../harness/ssh/ssh-client.ts';
 import { newEd25519KeyPair } from '../../../harness/ssh/ssh-key.ts';
 import { Deadline } from '../../../harness/util/deadline.ts';
 
@@ -28,7 +28,7 @@ const answers: Script = async (heard) => {
 };
 const refused: Script = () => Promise.reject(new Error('ECONNREFUSED'));
 const discarded: string[] = [];
-const common = { discard: (value: string) => discarded.push(value), intervalMs: 10, attemptTimeoutMs: 60_000 };
+const common = { discard: (value: string) => discarded.push(value), intervalMs: 10, oldestSilenceLimitMs: 60_000 };
 
 describe('overlappingAttempts', () => {
   it('a silent attempt does not hold up the next: another starts alongside and wins, the silent one is dropped', async () => {
@@ -63,7 +63,7 @@ describe('overlappingAttempts', () => {
     expect(outcome).toMatchObject({ lastError: expect.stringMatching(/nothing came back in \d+ ms/) });
   });
 
-  it('the oldest silent attempt keeps its whole budget: a server slow to say its first word is still waited for', async () => {
+  it('the oldest silent attempt has a longer limit: a server slow to say its first word is still waited for', async () => {
     const slowServer: Script = (heard) =>
       new Promise((resolve) =>
         setTimeout(() => {
@@ -101,11 +101,13 @@ describe('overlappingAttempts', () => {
   function cuedSigns() {
     const listeners: ((sign: { atMs: number } | undefined) => void)[] = [];
     const signs = {
+      first: undefined as { atMs: number } | undefined,
       latest: undefined as { atMs: number } | undefined,
       problem: undefined as string | undefined,
       onSign: (listener: (sign: { atMs: number } | undefined) => void) => void listeners.push(listener),
       give: () => {
         signs.latest = { atMs: performance.now() };
+        signs.first ??= signs.latest;
         for (const listener of listeners) listener(signs.latest);
       },
       fail: (problem: string) => {
@@ -118,7 +120,7 @@ describe('overlappingAttempts', () => {
   const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** Silent attempts under `signs`, until the test ends them. */
-  function silentAttemptsWith(signs: ReturnType<typeof cuedSigns>, options: { silenceLimitMs: number; attemptTimeoutMs?: number }) {
+  function silentAttemptsWith(signs: ReturnType<typeof cuedSigns>, options: { silenceLimitMs: number; oldestSilenceLimitMs?: number }) {
     const attempts = scripted([silentUntilAborted]);
     const end = new AbortController();
     const outcome = overlappingAttempts({ ...common, ...options, start: attempts.start, deadline: Deadline.after(60_000), addressSigns: signs, signal: end.signal });
@@ -157,17 +159,31 @@ describe('overlappingAttempts', () => {
     expect(await outcome).toMatchObject({ ok: false });
   });
 
-  it('with address signs: before the first, the one attempt is not dropped for silence, whatever its budget', async () => {
+  it('with address signs: before the first, the one attempt is not dropped for silence, whatever its limit', async () => {
     const signs = cuedSigns();
-    const { attempts, end, outcome } = silentAttemptsWith(signs, { silenceLimitMs: 20, attemptTimeoutMs: 50 });
+    const { attempts, end, outcome } = silentAttemptsWith(signs, { silenceLimitMs: 20, oldestSilenceLimitMs: 50 });
     await sleepMs(300);
     // Dropped, it would stay in slirp's queue all the same, and its successor would join it there.
     expect(attempts.started()).toBe(1);
     expect(attempts.aborted).toEqual([]);
     signs.give();
-    // The sign: the old attempt (made before it) is let go at its budget, and fresh ones overlap.
+    // The sign: fresh attempts overlap it (when the old one is let go: the next test).
     await expect.poll(() => attempts.started(), { timeout: 2000 }).toBeGreaterThan(2);
-    expect(attempts.aborted).toContain(0);
+    end.abort();
+    expect(await outcome).toMatchObject({ ok: false });
+  });
+
+  it('with address signs: silence before the first sign does not count, the oldest gets its whole limit after it', async () => {
+    const signs = cuedSigns();
+    // Held by slirp until the guest has its address, the attempt made before is delivered at slirp's next
+    // SYN retry: dropped at the sign, it would reach sshd all the same, beside its successor.
+    const { attempts, end, outcome } = silentAttemptsWith(signs, { silenceLimitMs: 60_000, oldestSilenceLimitMs: 400 });
+    await sleepMs(600);
+    signs.give();
+    await sleepMs(100);
+    expect(attempts.aborted).toEqual([]);
+    expect(attempts.started()).toBe(4);
+    await expect.poll(() => attempts.aborted, { timeout: 2000 }).toContain(0);
     end.abort();
     expect(await outcome).toMatchObject({ ok: false });
   });
@@ -203,6 +219,90 @@ describe('SshSession.connectOnce', () => {
       const attempt = SshSession.connectOnce({ host: '127.0.0.1', port, username: 'root', privateKey: newEd25519KeyPair('heard').privateKey }, 1000, { heard: () => (heard = true) });
       await expect(attempt).rejects.toThrow();
       expect(heard).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  /** A TCP server on 127.0.0.1 that runs `serve` for each connection; closed by the returned function. */
+  async function tcpServer(serve: (socket: Socket) => void) {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      serve(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const close = () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    };
+    return { port: (server.address() as { port: number }).port, close };
+  }
+  const key = newEd25519KeyPair('stall').privateKey;
+
+  it('a connection the far end is seen to accept is heard before the server speaks, and then fails only when the server stalls', async () => {
+    // slirp: the host-side connect succeeds whatever the guest does; only the guest's SYN+ACK says it took it.
+    const remotePorts: number[] = [];
+    const server = await tcpServer((socket) => remotePorts.push(socket.remotePort!));
+    const watched: { localPort: number; sinceMs: number }[] = [];
+    const accepts: ConnectionAccepts = {
+      onConnectionAccepted: (localPort, sinceMs, listener) => {
+        watched.push({ localPort, sinceMs });
+        const timer = setTimeout(listener, 20);
+        return () => clearTimeout(timer);
+      },
+    };
+    try {
+      let heard = false;
+      // The handshake's own timeout is a minute: only the stall limit can end this attempt in the test's time.
+      const error = await SshSession.connectOnce({ host: '127.0.0.1', port: server.port, username: 'root', privateKey: key }, 60_000, { heard: () => (heard = true), accepts, stallLimitMs: 300 }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(heard).toBe(true);
+      expect(error).toBeInstanceOf(SshServerStalledError);
+      expect((error as Error).message).toBe('the server answered, then sent nothing for 300 ms');
+      // The acceptance watched is that of this very connection.
+      expect(watched.map((entry) => entry.localPort)).toEqual(remotePorts);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a server that keeps sending is not cut by the stall limit, however long it takes in all', async () => {
+    // Its version line one byte every 60 ms (~1.2 s in all, four times the stall limit), then nothing.
+    const line = 'SSH-2.0-slow_server\r\n';
+    let lastByteAtMs = 0;
+    const server = await tcpServer((socket) => {
+      let at = 0;
+      const timer = setInterval(() => {
+        if (at >= line.length || socket.destroyed) return clearInterval(timer);
+        socket.write(line[at++]!);
+        lastByteAtMs = performance.now();
+      }, 60);
+      socket.on('close', () => clearInterval(timer));
+    });
+    try {
+      const error = await SshSession.connectOnce({ host: '127.0.0.1', port: server.port, username: 'root', privateKey: key }, 60_000, { stallLimitMs: 300 }).catch((caught: unknown) => caught);
+      const failedAtMs = performance.now();
+      expect(error).toBeInstanceOf(SshServerStalledError);
+      // Given up only after the server's last byte, by at least the stall limit.
+      expect(lastByteAtMs).toBeGreaterThan(0);
+      expect(failedAtMs - lastByteAtMs).toBeGreaterThanOrEqual(290);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('without a sign of acceptance, a server that accepts TCP and says nothing is not heard', async () => {
+    const server = await tcpServer(() => undefined);
+    try {
+      let heard = false;
+      const error = await SshSession.connectOnce({ host: '127.0.0.1', port: server.port, username: 'root', privateKey: key }, 1000, { heard: () => (heard = true), stallLimitMs: 100 }).catch((caught: unknown) => caught);
+      expect(heard).toBe(false);
+      // The handshake's timeout, not the stall limit: a silent server never started the stall clock.
+      expect(error).not.toBeInstanceOf(SshServerStalledError);
+      expect((error as Error).message).toMatch(/handshake/i);
     } finally {
       server.close();
     }
