@@ -2,8 +2,9 @@
 // systemd-flavour boots with a disk (pre-nixos formatting it while sshd starts) at once, beside a busy
 // loop, on this host's cores. Each boot runs in its own process, as vitest's workers do.
 //   node --import tsx bench/ssh/connections-under-load.ts [boots, default 3]
-// Prints one JSON line per boot: sshd's connections (its log's pids but the listener's), the checks that
-// failed, and the seconds to the end of the checks. Not in `npm run bench`: one run takes 1.5-5 min.
+// Prints one JSON line per boot: sshd's connections (its log's pids but the listener's), the harness's
+// own account of the session (attempts, dropped for silence), the checks that failed, and the seconds to
+// the end of the checks. Not in `npm run bench`: one run takes 1.5-5 min.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bootVm } from '../../harness/run/boot-vm.ts';
@@ -17,7 +18,8 @@ async function oneBoot(name: string): Promise<void> {
   const listener = /sshd\[(\d+)\]: Server listening/.exec(sshdLog)?.[1];
   const connections = new Set([...sshdLog.matchAll(/sshd\[(\d+)\]:/g)].map((match) => match[1]).filter((pid) => pid !== listener)).size;
   const failed = outcome.checks.filter((check) => !check.passed).map((check) => check.id);
-  console.log(JSON.stringify({ name, connections, failed, seconds: Math.round((performance.now() - startedAtMs) / 100) / 10, runDir: vm.report.logs.dir }));
+  const session = vm.timeline.all.find((mark) => mark.phase === 'ssh')?.evidence;
+  console.log(JSON.stringify({ name, connections, session, failed, seconds: Math.round((performance.now() - startedAtMs) / 100) / 10, runDir: vm.report.logs.dir }));
 }
 
 async function underLoad(boots: number): Promise<void> {

@@ -498,7 +498,7 @@ export class BootedVm implements AsyncDisposable {
       }
       throw error;
     }
-    this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort}`);
+    this.markPhase('ssh', `ssh root@127.0.0.1:${this.report.sshPort}${describeReadiness(session.readiness)}`);
     return session;
   }
 
@@ -645,3 +645,9 @@ function defaultCpuChoice(plan: BootPlan): CpuChoice {
   return { count, chosenBy: plan.cpus === 'auto' ? 'automatic' : 'caller', reason: `${count} vCPU${count === 1 ? '' : 's'}, started without host slots`, waitedMs: 0 };
 }
 
+/** How many attempts the session took: a crowd of them is what a loaded guest's sshd had to serve. */
+function describeReadiness(readiness: SshSession['readiness']): string {
+  if (!readiness) return '';
+  const dropped = readiness.droppedSilent > 0 ? `, ${readiness.droppedSilent} dropped for silence` : '';
+  return ` (${readiness.attempts} ${readiness.attempts === 1 ? 'attempt' : 'attempts'}${dropped})`;
+}

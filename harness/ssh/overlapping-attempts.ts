@@ -50,7 +50,8 @@ export interface AddressSigns {
   onSign(listener: (sign: { atMs: number } | undefined) => void): void;
 }
 
-export type OverlappingOutcome<T> = { ok: true; value: T; attempts: number } | { ok: false; attempts: number; lastError: string };
+/** `attempts`: how many were started; `droppedSilent`: how many of them were dropped for staying silent. */
+export type OverlappingOutcome<T> = { ok: true; value: T; attempts: number; droppedSilent: number } | { ok: false; attempts: number; droppedSilent: number; lastError: string };
 
 interface Attempt {
   startedAtMs: number;
@@ -69,6 +70,7 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
   const maxInFlight = options.maxInFlight ?? 4;
   const inFlight = new Set<Attempt>();
   let attempts = 0;
+  let droppedSilent = 0;
   let lastError = 'no attempt made';
   const silenceLimitMs = Math.min(options.silenceLimitMs, options.oldestSilenceLimitMs);
   let lastStartMs = -Infinity;
@@ -87,7 +89,7 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
       for (const attempt of inFlight) attempt.stop.abort();
       resolve(outcome);
     };
-    const onAbort = () => finish({ ok: false, attempts, lastError: `stopped: ${String(options.signal?.reason ?? 'aborted')}` });
+    const onAbort = () => finish({ ok: false, attempts, droppedSilent, lastError: `stopped: ${String(options.signal?.reason ?? 'aborted')}` });
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     const startOne = () => {
@@ -99,7 +101,11 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
         if (attempt.heard || finished) return;
         attempt.heard = true;
         // The path to the server works: silent attempts are lost packets or queued behind this one.
-        for (const other of inFlight) if (other !== attempt && !other.heard) other.stop.abort(new SilentTooLong(now() - other.startedAtMs));
+        for (const other of inFlight) {
+          if (other === attempt || other.heard || other.stop.signal.aborted) continue;
+          droppedSilent += 1;
+          other.stop.abort(new SilentTooLong(now() - other.startedAtMs));
+        }
       };
       options
         .start(heard, attempt.stop.signal)
@@ -107,7 +113,7 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
           (value) => {
             inFlight.delete(attempt);
             if (finished) options.discard(value);
-            else finish({ ok: true, value, attempts });
+            else finish({ ok: true, value, attempts, droppedSilent });
           },
           (error: unknown) => {
             inFlight.delete(attempt);
@@ -140,12 +146,13 @@ export function overlappingAttempts<T>(options: OverlappingAttemptsOptions<T>): 
       clearTimeout(timer);
       if (options.deadline.expired) {
         // Whatever is still in flight had the whole budget.
-        return finish({ ok: false, attempts, lastError });
+        return finish({ ok: false, attempts, droppedSilent, lastError });
       }
       const nowMs = now();
       const limitOf = silenceLimits();
       for (const attempt of inFlight) {
         if (!attempt.heard && !attempt.stop.signal.aborted && nowMs - silentSinceMs(attempt) >= limitOf(attempt)) {
+          droppedSilent += 1;
           attempt.stop.abort(new SilentTooLong(nowMs - attempt.startedAtMs));
           // Silence says the guest has no address now only of an attempt made after the latest sign.
           if (!signs?.latest || attempt.startedAtMs >= signs.latest.atMs) lastSilenceDropMs = nowMs;

@@ -121,6 +121,8 @@ const serverStallLimitMs = 30_000;
 export class SshSession implements CommandRunner {
   /** The command waitUntilReady ran to prove the session works, with its result. */
   readyProbe: CommandResult | undefined;
+  /** How waitUntilReady got this session: attempts started, and how many of them it dropped for silence. */
+  readiness: { attempts: number; droppedSilent: number } | undefined;
 
   private constructor(
     private readonly client: Client,
@@ -254,7 +256,10 @@ export class SshSession implements CommandRunner {
       ...(signal ? { signal } : {}),
       ...(addressSigns ? { addressSigns } : {}),
     });
-    if (outcome.ok) return outcome.value;
+    if (outcome.ok) {
+      outcome.value.readiness = { attempts: outcome.attempts, droppedSilent: outcome.droppedSilent };
+      return outcome.value;
+    }
     signal?.throwIfAborted();
     throw new SshNotReadyError(publicPartOf(target), outcome.attempts, deadline.elapsedMs, timeoutMs, outcome.lastError);
   }

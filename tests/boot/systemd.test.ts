@@ -41,6 +41,8 @@ describe('systemd image', () => {
     // held and reach sshd later all at once (it was 45-80 connections a boot, with MaxStartups throttling
     // that can drop the real one, and each an sshd exec the guest paid for during the checks).
     expect(vm.report.guestAddressSign?.evidence).toMatch(/^DHCP reply sent to the guest|^the guest sent/);
+    // The report says how many attempts the session took (and how many were dropped for silence).
+    expect(vm.timeline.all.find((mark) => mark.phase === 'ssh')?.evidence).toMatch(/^ssh root@127\.0\.0\.1:\d+ \(\d+ attempts?(, \d+ dropped for silence)?\)$/);
     const sshdLog = (await vm.shell.execute('journalctl -b --no-pager -o short-monotonic -t sshd')).stdout;
     const listener = /sshd\[(\d+)\]: Server listening/.exec(sshdLog)?.[1];
     const connections = new Set([...sshdLog.matchAll(/sshd\[(\d+)\]:/g)].map((match) => match[1]).filter((pid) => pid !== listener)).size;

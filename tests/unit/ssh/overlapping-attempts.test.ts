@@ -35,7 +35,7 @@ describe('overlappingAttempts', () => {
     // The silence limit is far beyond the test's own time limit: only starting alongside can pass this.
     const attempts = scripted([silentUntilAborted, answers]);
     const outcome = await overlappingAttempts({ ...common, start: attempts.start, deadline: Deadline.after(60_000), silenceLimitMs: 60_000 });
-    expect(outcome).toEqual({ ok: true, value: 'session', attempts: 2 });
+    expect(outcome).toEqual({ ok: true, value: 'session', attempts: 2, droppedSilent: 1 });
     expect(attempts.aborted).toContain(0);
   });
 
@@ -52,7 +52,7 @@ describe('overlappingAttempts', () => {
     expect(attempts.started()).toBe(2);
     expect(attempts.aborted).toEqual([0]);
     finishHeard('slow session');
-    expect(await outcome).toEqual({ ok: true, value: 'slow session', attempts: 2 });
+    expect(await outcome).toEqual({ ok: true, value: 'slow session', attempts: 2, droppedSilent: 1 });
   });
 
   it('keeps at most maxInFlight silent attempts, drops them after the silence limit, and fails at the deadline naming the last error', async () => {
@@ -61,6 +61,11 @@ describe('overlappingAttempts', () => {
     expect(outcome.ok).toBe(false);
     expect(attempts.started()).toBeGreaterThan(2);
     expect(outcome).toMatchObject({ lastError: expect.stringMatching(/nothing came back in \d+ ms/) });
+    // Every one dropped for silence is counted; those in flight at the deadline (the oldest, maybe one
+    // more, maxInFlight 2) are not.
+    expect(outcome.droppedSilent).toBeGreaterThan(0);
+    expect(outcome.droppedSilent).toBeGreaterThanOrEqual(attempts.started() - 2);
+    expect(outcome.droppedSilent).toBeLessThanOrEqual(attempts.started() - 1);
   });
 
   it('the oldest silent attempt has a longer limit: a server slow to say its first word is still waited for', async () => {
@@ -137,7 +142,7 @@ describe('overlappingAttempts', () => {
     await expect.poll(() => attempts.started(), { timeout: 2000 }).toBe(4);
     const stop = overlappingAttempts({ ...common, start: scripted([answers]).start, deadline: Deadline.after(1000), silenceLimitMs: 60_000, addressSigns: signs });
     // A guest seen to have its address before the attempts begin: no waiting at all.
-    expect(await stop).toMatchObject({ ok: true, value: 'session', attempts: 1 });
+    expect(await stop).toMatchObject({ ok: true, value: 'session', attempts: 1, droppedSilent: 0 });
     end.abort();
     expect(await outcome).toMatchObject({ ok: false });
   });
