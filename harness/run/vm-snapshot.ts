@@ -2,7 +2,7 @@
 // state. Snapshots are cached per image identity + VM options and rebuilt when either changes; every
 // restore writes to its own copy of the drives, so no two runs share a writable overlay.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { qemuVersionOf } from '../qemu/qemu-binary.ts';
@@ -11,9 +11,10 @@ import type { BootedVm, BootHooks } from '../boot/booted-vm.ts';
 // The recorded boot: a save and each restore are runs with their own reports, as before.
 import { bootVm } from './boot-vm.ts';
 import { vmStateFile } from '../boot/machine-recipe.ts';
+import { stampFile } from '../util/file-stamp.ts';
 
-/** Bumped when what a snapshot holds, or how it is restored, changes. */
-const snapshotFormat = 3;
+/** Bumped when what a snapshot holds, how it is restored, or how its key is made changes. */
+const snapshotFormat = 4;
 
 interface SnapshotMeta extends RestorePoint {
   fingerprint: string;
@@ -21,13 +22,15 @@ interface SnapshotMeta extends RestorePoint {
   savedFrom: string;
 }
 
-/** Everything that must be equal for a saved state to be restorable: image files and the machine's options. */
+/**
+ * Everything that must be equal for a saved state to be restorable: image files (by their stamp, so a
+ * same-size rewrite that puts mtime back, cp -p or touch -r, is another image) and the machine's options.
+ */
 export async function snapshotFingerprint(plan: BootPlan): Promise<string> {
   const files: Record<string, unknown> = {};
   const identify = async (label: string, path: string | undefined) => {
     if (!path) return;
-    const info = await stat(path);
-    files[label] = { path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+    files[label] = (await stampFile(path)).stamp;
   };
   if (plan.source.kind === 'iso') await identify('iso', plan.source.iso);
   if (plan.source.kind === 'kernel') {

@@ -1,9 +1,13 @@
 // Snapshot restore: a suite pays for one boot; each test gets its own guest restored from it.
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe } from 'vitest';
 import { resolveBootOptions } from '../../harness/boot/boot-options.ts';
 import { snapshotFingerprint } from '../../harness/run/vm-snapshot.ts';
 import { runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
 import { expect, test } from '../../harness/testing/vitest-fixtures.ts';
+import { replaceKeepingMtime, rewriteKeepingMtime } from '../support/file-changes.ts';
 
 const marker = `/root/written-by-test-${process.pid}`;
 
@@ -30,5 +34,28 @@ describe('restored from a snapshot', () => {
     expect(await snapshotFingerprint(await resolveBootOptions({ memoryMiB: 768 }))).not.toBe(base);
     expect(await snapshotFingerprint(await resolveBootOptions({ defaultImageAs: 'kernel' }))).not.toBe(base);
     expect(await snapshotFingerprint(await resolveBootOptions({ keyInjection: 'none' }))).not.toBe(base);
+  });
+
+  test('an image file rewritten at the same size with its mtime put back, or replaced by another inode, is another image', async () => {
+    const source = (await resolveBootOptions({ defaultImageAs: 'kernel' })).source;
+    if (source.kind !== 'kernel') throw new Error(`expected the default image as a kernel, got ${source.kind}`);
+    const dir = await mkdtemp(join(tmpdir(), 'snapshot-key-'));
+    try {
+      const kernel = join(dir, 'vmlinuz');
+      const initrd = join(dir, 'initrd');
+      await copyFile(source.kernel, kernel);
+      await copyFile(source.initrd!, initrd);
+      const key = async () => snapshotFingerprint(await resolveBootOptions({ kernel, initrd }));
+      const base = await key();
+      expect(await key()).toBe(base);
+      // The same bytes again (cp -p would do this): size and mtime as before, only ctime says it was written.
+      await rewriteKeepingMtime(initrd, (path) => copyFile(source.initrd!, path));
+      const rewritten = await key();
+      expect(rewritten).not.toBe(base);
+      await replaceKeepingMtime(kernel, (path) => copyFile(source.kernel, path));
+      expect(await key()).not.toBe(rewritten);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
