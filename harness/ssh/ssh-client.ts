@@ -184,10 +184,9 @@ export class SshSession implements CommandRunner {
         onHeard();
         restartStallTimer();
       };
+      // The accept counts like a first byte; once bytes came, it says nothing more.
       const onAcceptSeen = () => {
-        if (heard || settled) return;
-        onHeard();
-        restartStallTimer();
+        if (!heard) onServerBytes();
       };
       const onAbort = () => fail(watch.signal?.reason instanceof Error ? watch.signal.reason : new Error('SSH attempt stopped'));
       client.once('ready', () => {
