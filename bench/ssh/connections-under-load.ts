@@ -9,14 +9,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bootVm } from '../../harness/run/boot-vm.ts';
 import { runPreNixosChecks } from '../../harness/checks/pre-nixos-suite.ts';
+import { sshdConnections } from '../../tests/support/sshd-connections.ts';
 
 async function oneBoot(name: string): Promise<void> {
   const startedAtMs = performance.now();
   await using vm = await bootVm({ name, fixture: 'systemd', disks: [{ blankMiB: 64 }] });
   const outcome = await runPreNixosChecks(vm, { keyPresent: true, storage: 'applied' });
-  const sshdLog = (await vm.shell.execute('journalctl -b --no-pager -o short-monotonic -t sshd')).stdout;
-  const listener = /sshd\[(\d+)\]: Server listening/.exec(sshdLog)?.[1];
-  const connections = new Set([...sshdLog.matchAll(/sshd\[(\d+)\]:/g)].map((match) => match[1]).filter((pid) => pid !== listener)).size;
+  const { connections } = await sshdConnections(vm.shell);
   const failed = outcome.checks.filter((check) => !check.passed).map((check) => check.id);
   const session = vm.timeline.all.find((mark) => mark.phase === 'ssh')?.evidence;
   console.log(JSON.stringify({ name, connections, session, failed, seconds: Math.round((performance.now() - startedAtMs) / 100) / 10, runDir: vm.report.logs.dir }));

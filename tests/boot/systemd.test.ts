@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { bootVm } from '../../harness/run/boot-vm.ts';
 import type { BootOptions } from '../../harness/boot/boot-options.ts';
 import { runPreNixosChecks, type PreNixosExpectations } from '../../harness/checks/pre-nixos-suite.ts';
+import { sshdConnections } from '../support/sshd-connections.ts';
 
 const bootTestTimeoutMs = 480_000;
 const allChecks = ['system-running', 'unit-pre-nixos', 'nic-renamed', 'dhcp-lease', 'ssh-reachable', 'storage-status'];
@@ -43,9 +44,7 @@ describe('systemd image', () => {
     expect(vm.report.guestAddressSign?.evidence).toMatch(/^DHCP reply sent to the guest|^the guest sent/);
     // The report says how many attempts the session took (and how many were dropped for silence).
     expect(vm.timeline.all.find((mark) => mark.phase === 'ssh')?.evidence).toMatch(/^ssh root@127\.0\.0\.1:\d+ \(\d+ attempts?(, \d+ dropped for silence)?\)$/);
-    const sshdLog = (await vm.shell.execute('journalctl -b --no-pager -o short-monotonic -t sshd')).stdout;
-    const listener = /sshd\[(\d+)\]: Server listening/.exec(sshdLog)?.[1];
-    const connections = new Set([...sshdLog.matchAll(/sshd\[(\d+)\]:/g)].map((match) => match[1]).filter((pid) => pid !== listener)).size;
+    const { log: sshdLog, listenerPid: listener, connections } = await sshdConnections(vm.shell);
     expect(listener).toBeDefined();
     expect(sshdLog).not.toMatch(/MaxStartups/);
     // And an attempt the guest's TCP stack accepted is waited for, not dropped for sshd's silence while it
