@@ -57,7 +57,7 @@ export function renderComparisonMarkdown(comparison: RunComparison): string {
 function consoleText(comparison: RunComparison): string[] {
   const divergence = comparison.console;
   if (!divergence) return ['Console: no divergence (timestamps, addresses, MACs, ports, keys masked)'];
-  const tolerated = divergence.toleratedLines ? `; ${divergence.toleratedLines} timing-dependent kernel lines in one run only stepped over` : '';
+  const tolerated = divergence.toleratedLines ? `; ${divergence.toleratedLines} timing-dependent kernel lines printed elsewhere or in one run only stepped over` : '';
   const out = [`Console: first divergence at line ${divergence.lineBefore ?? 'end'} (before) / ${divergence.lineAfter ?? 'end'} (after), timestamps, addresses, MACs, ports and keys masked${tolerated}:`];
   for (const line of divergence.commonContext) out.push(`    ${line}`);
   for (const line of divergence.followingBefore) out.push(`  - ${line}`);

@@ -54,7 +54,7 @@ export interface ConsoleDivergence {
   /** Normalised lines from the divergence on, a few of each run. */
   followingBefore: string[];
   followingAfter: string[];
-  /** Timing-dependent kernel lines present in one run only, stepped over before this divergence. */
+  /** Timing-dependent kernel lines stepped over before this divergence: printed at another place in the other run, or in one run only. */
   toleratedLines: number;
 }
 
@@ -222,14 +222,27 @@ function compareImages(a: BootReport, b: BootReport): RunComparison['image'] {
 
 /**
  * Kernel lines whose presence or order depends on host timing (APIC calibration against the PM timer,
- * async driver probes) may appear in one run only or differ: up to this many printk lines on each side are
- * stepped over when the two consoles agree again right after them. Warnings and errors never are.
+ * async driver probes, delayed work) may appear in one run only or at another place. A tolerable line the
+ * other run printed too, within movedLineReach lines, is stepped over here and there; up to toleratedPrintkRun
+ * lines on each side that the other run did not print at all are stepped over when the two consoles agree
+ * again right after them. Warnings and errors never are.
  */
 export const toleratedPrintkRun = 3;
+export const movedLineReach = 400;
 const printkLine = /^\[<time>\]/;
 const neverTolerated = /warn|error|fail|bug|oops|panic|call trace|segfault|denied/i;
 /** Clock calibration under TCG depends on host load: its lines (some saying "failed") are timing, not the image. */
 const timingNoise = /\btsc: |TSC|APIC calibration|APIC delta|clocksource|hpet|calibrat/;
+
+const systemdToKernelLog = /^\[<time>\] systemd\[<pid>\]: /;
+
+function systemdProgress(line: NormalisedLine): boolean {
+  return systemdToKernelLog.test(line.text) && !neverTolerated.test(line.text);
+}
+
+function repeated(lines: readonly NormalisedLine[], index: number): boolean {
+  return index > 0 && lines[index]!.text === lines[index - 1]!.text && !neverTolerated.test(lines[index]!.text);
+}
 
 function tolerable(line: NormalisedLine): boolean {
   return printkLine.test(line.text) && (!neverTolerated.test(line.text) || timingNoise.test(line.text));
@@ -248,21 +261,112 @@ function resynchronise(a: readonly NormalisedLine[], i: number, b: readonly Norm
   return undefined;
 }
 
+/** Lines one run printed earlier than the other, by text, waiting to be met (and stepped over) in the other. */
+class MovedLines {
+  private readonly waiting = new Map<string, number>();
+
+  expect(text: string): void {
+    this.waiting.set(text, (this.waiting.get(text) ?? 0) + 1);
+  }
+
+  /** True, and forgotten, when this line was already met in the other run. */
+  meet(text: string): boolean {
+    const count = this.waiting.get(text);
+    if (!count) return false;
+    if (count === 1) this.waiting.delete(text);
+    else this.waiting.set(text, count - 1);
+    return true;
+  }
+}
+
+/** How many lines after `from` this tolerable line comes again, within movedLineReach; undefined when it does not. */
+function printedAhead(lines: readonly NormalisedLine[], from: number, line: NormalisedLine): number | undefined {
+  if (!tolerable(line)) return undefined;
+  const end = Math.min(lines.length, from + movedLineReach);
+  for (let k = from; k < end; k++) if (lines[k]!.text === line.text) return k - from;
+  return undefined;
+}
+
 export function firstDivergence(a: readonly NormalisedLine[], b: readonly NormalisedLine[]): ConsoleDivergence | undefined {
   let i = 0;
   let j = 0;
   let tolerated = 0;
-  while (i < a.length && j < b.length) {
+  const waitingInB = new MovedLines();
+  const waitingInA = new MovedLines();
+  while (i < a.length || j < b.length) {
+    // A line the other run printed earlier, stepped over there, is stepped over here too.
+    if (i < a.length && waitingInA.meet(a[i]!.text)) {
+      i++;
+      continue;
+    }
+    if (j < b.length && waitingInB.meet(b[j]!.text)) {
+      j++;
+      continue;
+    }
+    if (i === a.length || j === b.length) break;
     if (a[i]!.text === b[j]!.text) {
       i++;
       j++;
       continue;
     }
+    // A block printed earlier in one run than in the other: both lines here come again in the other run.
+    // Stepping over the side whose block is shorter keeps the longest stretch of lines matched. This goes
+    // first: taking a moved line for one in one run only would leave its twin unmatched further on.
+    const bLineInA = printedAhead(a, i + 1, b[j]!);
+    const aLineInB = printedAhead(b, j + 1, a[i]!);
+    if (bLineInA !== undefined && aLineInB !== undefined) {
+      if (bLineInA <= aLineInB) {
+        waitingInB.expect(a[i]!.text);
+        i++;
+      } else {
+        waitingInA.expect(b[j]!.text);
+        j++;
+      }
+      tolerated++;
+      continue;
+    }
+    // A prompt drawn again (the harness woke the console with Enter): the same line twice in a row.
+    if (repeated(b, j)) {
+      j++;
+      tolerated++;
+      continue;
+    }
+    if (repeated(a, i)) {
+      i++;
+      tolerated++;
+      continue;
+    }
+    // systemd writes its progress to the kernel log only until journald is up: how much of it the console
+    // shows depends on timing, so any number of such lines in one run only are stepped over.
+    if (bLineInA === undefined && systemdProgress(b[j]!)) {
+      j++;
+      tolerated++;
+      continue;
+    }
+    if (aLineInB === undefined && systemdProgress(a[i]!)) {
+      i++;
+      tolerated++;
+      continue;
+    }
     const skip = resynchronise(a, i, b, j);
-    if (!skip) break;
-    i += skip[0];
-    j += skip[1];
-    tolerated += skip[0] + skip[1];
+    if (skip) {
+      i += skip[0];
+      j += skip[1];
+      tolerated += skip[0] + skip[1];
+      continue;
+    }
+    // Only one of the two comes again in the other run (systemd's units started in parallel, printing
+    // between the lines of a getty): stepping over that one is the only way the two can agree again.
+    if (aLineInB !== undefined) {
+      waitingInB.expect(a[i]!.text);
+      i++;
+    } else if (bLineInA !== undefined) {
+      waitingInA.expect(b[j]!.text);
+      j++;
+    } else {
+      break;
+    }
+    tolerated++;
   }
   if (i === a.length && j === b.length) return undefined;
   return {

@@ -44,6 +44,8 @@ const BEL = 0x07;
 const CAN = 0x18;
 const SUB = 0x1a;
 const REPLACEMENT = 0xfffd;
+/** CSI J's final byte. */
+const ERASE_IN_DISPLAY = 0x4a;
 
 /**
  * Buffer#ucs2Slice without toString's encoding dispatch: the output is gathered as UTF-16 code units, so
@@ -77,6 +79,7 @@ interface ParserState {
   escapeIntermediate: number;
   escapeExtended: boolean;
   decGraphics: DecGraphicsState;
+  lineOpen: boolean;
 }
 
 export class AnsiNormalizer {
@@ -109,6 +112,8 @@ export class AnsiNormalizer {
   /** The intermediate byte of the escape sequence being read (charset designations need it), or 0. */
   private escapeIntermediate = 0;
   private escapeExtended = false;
+  /** Whether the output handed on so far ends inside a line: after text, or after a lone CR. */
+  private lineOpen = false;
 
   /** @param replaying internal: a parser that reads kept bytes again from a checkpoint, recording raw offsets. */
   constructor(
@@ -158,6 +163,7 @@ export class AnsiNormalizer {
       escapeIntermediate: this.escapeIntermediate,
       escapeExtended: this.escapeExtended,
       decGraphics: this.decGraphics.copy(),
+      lineOpen: this.lineOpen,
     };
   }
 
@@ -243,6 +249,10 @@ export class AnsiNormalizer {
             const f = chunk[k]!;
             if (f < 0x40 || f > 0x7e) break;
             j = k + 1;
+            if (f === ERASE_IN_DISPLAY && this.lineOpenAt(o)) {
+              if (recording) this.addSegmentAt(o, base + j, 1);
+              out[o++] = LF;
+            }
           } else if (b === CR) {
             const lineEnd = j + 1 < n && chunk[j + 1] === LF ? 2 : j + 2 < n && chunk[j + 1] === CR && chunk[j + 2] === LF ? 3 : 0;
             if (lineEnd === 0) break;
@@ -317,6 +327,7 @@ export class AnsiNormalizer {
             if (b >= 0x40 && b <= 0x7e) {
               this.state = State.Ground;
               i++;
+              if (b === ERASE_IN_DISPLAY) this.screenErased(base + i);
               continue;
             }
           }
@@ -388,8 +399,27 @@ export class AnsiNormalizer {
     this.out[this.outLength++] = LF;
   }
 
+  /** Whether the output ends inside a line once the first `length` units gathered for this read are added. */
+  private lineOpenAt(length: number): boolean {
+    if (length === 0) return this.lineOpen;
+    return this.out[length - 1] !== LF || this.loneCrs[this.loneCrs.length - 1] === length - 1;
+  }
+
+  /**
+   * Erase in display (CSI J): what a bootloader or a text UI sends to clear the screen before the next
+   * program writes to it. The line being written ends there, as an LF: otherwise a menu's last row (GRUB
+   * leaves its cursor mid-row) and the kernel log after it read as one line, every printk line in it
+   * taken for one landing mid-prompt, and the log gets the menu row only at the next real LF, seconds later.
+   * A CR held before it is that line's end.
+   */
+  private screenErased(rawEnd: number): void {
+    this.pendingCr = false;
+    if (this.lineOpenAt(this.outLength)) this.pushCodePoint(LF, rawEnd, 1);
+  }
+
   private flush(): void {
     if (this.outLength === 0) return;
+    this.lineOpen = this.lineOpenAt(this.outLength);
     if (bigEndian) this.outBuffer.subarray(0, this.outLength * 2).swap16();
     const text = ucs2Slice(this.outBuffer, this.outLength);
     const start = this.emitted;
@@ -478,8 +508,10 @@ export class AnsiNormalizer {
         else if (cp > 0x7e) this.state = State.Ground;
         return;
       case State.Csi:
-        if (cp >= 0x40 && cp <= 0x7e) this.state = State.Ground;
-        else if (cp === ESC) this.enter(State.Escape);
+        if (cp >= 0x40 && cp <= 0x7e) {
+          this.state = State.Ground;
+          if (cp === ERASE_IN_DISPLAY) this.screenErased(rawEnd);
+        } else if (cp === ESC) this.enter(State.Escape);
         else if (cp < 0x20) this.c0InSequence(cp, rawEnd);
         else if (cp > 0x7e || ++this.sequenceChars > maxSequenceChars) this.state = State.Ground;
         return;

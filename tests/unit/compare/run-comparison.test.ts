@@ -18,11 +18,15 @@ describe('maskConsoleNoise', () => {
     ['harness and printk timestamps', '[    1.280] [    0.000000] Linux version 6.1.0-57-cloud-amd64', '[<time>] Linux version 6.1.0-57-cloud-amd64'],
     ['MAC addresses', '[    8.166] 2: lan: link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff', '2: lan: link/ether <mac> brd <mac>'],
     ['forwarded ports', '[    9.000] Accepted publickey for root from 10.0.2.2:43122 port 43122 ssh2', 'Accepted publickey for root from 10.0.2.2:<port> port <port> ssh2'],
-    ['SSH keys', '[    9.100] ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFPNuMwqB1cu6gH/PGTdK+lmgwPX6fR3Gf0qxT21059A boot-harness-a', 'ssh-ed25519 <key> boot-harness-a'],
+    ['SSH keys', '[    9.100] ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFPNuMwqB1cu6gH/PGTdK+lmgwPX6fR3Gf0qxT21059A boot-harness-a', 'ssh-ed25519 <key> boot-harness-<run>'],
     ['a key on the kernel command line', '[    1.280] [    0.000000] Command line: console=ttyS0 pre_nixos.root_key=c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSUZQ', '[<time>] Command line: console=ttyS0 pre_nixos.root_key=<blob>'],
     ['key fingerprints', 'Server host key: SHA256:4Vq1mEq2fOQ7rVbC3c3x2mZl1bS0yW3rXx9YbPq0Fh8', 'Server host key: SHA256:<fingerprint>'],
     ['memory addresses', '[    1.281] [    0.000000] BIOS-e820: [mem 0x0000000000100000-0x000000001ffdffff] usable', '[<time>] BIOS-e820: [mem 0x<hex>-0x<hex>] usable'],
     ['the harness markers and prompt', `[    7.811] <hp-TWGEGKLUGC># echo 'QXHWH''HJVNZ''{'; eval 'echo x'; echo "}""QXHWH""HJVNZ"" $?"`, `<hp-<marker>># echo <marker>'{'; eval 'echo x'; echo "}"<marker>" $?"`],
+    ['markers in a quoted script', `[    9.200] <hp-TWGEGKLUGC># echo 'QXHWH''HJVNZ''{'; eval '( _h='\\''SESEJ'\\'''\\''UQZMO'\\''; _i=0 )'`, `<hp-<marker>># echo <marker>'{'; eval '( _h=<marker>; _i=0 )'`],
+    ['ISO 8601 times', "UPDATED=2026-12-03T19:40:03Z label 'PRE-NIXOS-APPLIED 2026-12-03T19:05:11Z' 2026-12-03T19:40:27+00:00 pre-nixos", "UPDATED=<date-time> label 'PRE-NIXOS-APPLIED <date-time>' <date-time> pre-nixos"],
+    ['monotonic clock readings', 'ExecMainExitTimestampMonotonic=14679638', 'ExecMainExitTimestampMonotonic=<n>'],
+    ['batched check frames', '[    9.300] }0SESEJUQZMO 0', '}0<marker> 0'],
     ['marker frames', '[    7.836] }QXHWHHJVNZ 0', '}<marker> 0'],
     ['lease lifetimes and calibration', '[    8.276] inet 10.0.2.15/24 valid_lft 86399sec tsc: 2399.998 MHz', 'inet 10.0.2.15/24 valid_lft <n> sec tsc: <n> MHz'],
     ['PIDs', '[    9.000] sshd[123]: Server listening on 0.0.0.0 port 22.', 'sshd[<pid>]: Server listening on 0.0.0.0 port <port>.'],
@@ -162,6 +166,68 @@ describe('compareRuns', () => {
     expect(firstDivergence(normaliseConsole(goodConsole), normaliseConsole(warned))).toMatchObject({ lineAfter: 3, textAfter: '[<time>] WARNING: CPU: 0 PID: <pid> at mm/slub.c:123' });
     const extraUserspace = [...goodConsole.slice(0, 4), 'pre-nixos: retrying disk probe', ...goodConsole.slice(4)];
     expect(firstDivergence(normaliseConsole(goodConsole), normaliseConsole(extraUserspace))).toMatchObject({ textAfter: 'pre-nixos: retrying disk probe' });
+  });
+
+  it('leaves out the TSC refinement wherever it lands, but not the initcall switch to tsc-early', () => {
+    const refinement = [
+      '[    3.050] [    1.050000] tsc: Refined TSC clocksource calibration: 2095.981 MHz',
+      '[    3.051] [    1.050100] clocksource: tsc: mask: 0xffffffffffffffff max_cycles: 0x1e365bdd8c2, max_idle_ns: 440795280166 ns',
+      '[    3.052] [    1.050200] clocksource: Switched to clocksource tsc',
+    ];
+    const kernel = [
+      '[    2.000] [    0.000000] Linux version 6.1.0-57-cloud-amd64 (gcc)',
+      '[    2.500] [    0.500000] clocksource: Switched to clocksource tsc-early',
+      '[    2.600] [    0.600000] Write protecting the kernel read-only data: 26624k',
+      '[    2.601] [    0.600100] Freeing unused kernel image (text/rodata gap) memory: 2040K',
+      '[    2.602] [    0.600200] Freeing unused kernel image (rodata/data gap) memory: 1892K',
+      '[    2.603] [    0.600300] x86/mm: Checked W+X mappings: passed, no W+X pages found.',
+      '[    2.700] [    0.700000] Run /init as init process',
+    ];
+    // As in a CI run: the refinement before the four initcall lines in one run, after them in the other.
+    const early = [...kernel.slice(0, 2), ...refinement, ...kernel.slice(2)];
+    const late = [...kernel.slice(0, 6), ...refinement, ...kernel.slice(6)];
+    expect(firstDivergence(normaliseConsole(early), normaliseConsole(late))).toBeUndefined();
+    expect(firstDivergence(normaliseConsole(early), normaliseConsole(kernel))).toBeUndefined();
+    const noEarlySwitch = kernel.filter((line) => !line.includes('tsc-early'));
+    expect(normaliseConsole(noEarlySwitch).length).toBe(normaliseConsole(kernel).length - 1);
+    const watchdog = [...kernel.slice(0, 3), "[    2.650] [    0.650000] clocksource: timekeeping watchdog on CPU0: Marking clocksource 'tsc' as unstable because the skew is too large:", "[    2.651] [    0.650100] clocksource:                       'hpet' wd_nsec: 503996017 wd_now: 2bd1a2d7 wd_last: 2b5e0b8e mask: ffffffff", '[    2.652] [    0.650200] clocksource: Switched to clocksource hpet', ...kernel.slice(3)];
+    expect(firstDivergence(normaliseConsole(kernel), normaliseConsole(watchdog))).toBeUndefined();
+  });
+
+  it('steps over kernel lines printed at another place in the other run, however far, but not a moved warning', () => {
+    const probe = '[    3.300] [    1.300000] SCSI subsystem initialized';
+    const userspace = Array.from({ length: 8 }, (_, n) => `[    3.${400 + n}] [    1.${400 + n}000] systemd[1]: Finished unit-${n}.service.`);
+    const early = [...goodConsole.slice(0, 3), probe, ...userspace, ...goodConsole.slice(3)];
+    const late = [...goodConsole.slice(0, 3), ...userspace, probe, ...goodConsole.slice(3)];
+    expect(firstDivergence(normaliseConsole(early), normaliseConsole(late))).toBeUndefined();
+    expect(firstDivergence(normaliseConsole(late), normaliseConsole(early))).toBeUndefined();
+    // A block of five async probe lines, more than any run of lines in one run only.
+    const probes = Array.from({ length: 5 }, (_, n) => `[    3.30${n}] [    1.30${n}000] sd 0:0:${n}:0: Attached scsi generic sg${n} type 5`);
+    const blockEarly = [...goodConsole.slice(0, 3), ...probes, ...userspace, ...goodConsole.slice(3)];
+    const blockLate = [...goodConsole.slice(0, 3), ...userspace, ...probes, ...goodConsole.slice(3)];
+    expect(firstDivergence(normaliseConsole(blockEarly), normaliseConsole(blockLate))).toBeUndefined();
+    const failedLate = [...blockLate.slice(0, -3), '[   11.000] [FAILED] Failed to start pre-nixos.service.'];
+    expect(firstDivergence(normaliseConsole(blockEarly), normaliseConsole(failedLate))).toMatchObject({ lineAfter: failedLate.length, toleratedLines: 5, textAfter: '[FAILED] Failed to start pre-nixos.service.' });
+    // Two lines that swapped places across the block, each way.
+    const other = '[    3.301] [    1.300100] ata1: SATA link down';
+    const crossed = [...goodConsole.slice(0, 3), other, ...userspace, probe, ...goodConsole.slice(3)];
+    const crossedBack = [...goodConsole.slice(0, 3), probe, ...userspace, other, ...goodConsole.slice(3)];
+    expect(firstDivergence(normaliseConsole(crossed), normaliseConsole(crossedBack))).toBeUndefined();
+    // A warning in one run only is a divergence, also among moved lines.
+    const warning = '[    3.300] [    1.300000] WARNING: CPU: 0 PID: 1 at drivers/scsi/scsi.c:99';
+    const warnedLate = [...goodConsole.slice(0, 3), ...userspace, warning, probe, ...goodConsole.slice(3)];
+    expect(firstDivergence(normaliseConsole(early), normaliseConsole(warnedLate))).toMatchObject({ lineBefore: 13, lineAfter: 12, textAfter: '[<time>] WARNING: CPU: 0 PID: <pid> at drivers/scsi/scsi.c:99' });
+    // systemd's progress in the kernel log, any amount of it in one run only (it stops when journald is up),
+    // but not its failures.
+    const getty = 'Debian GNU/Linux 12 pre-nixos ttyS0';
+    const journaldLate = [...goodConsole.slice(0, 3), ...userspace, getty, ...goodConsole.slice(3)];
+    const journaldEarly = [...goodConsole.slice(0, 3), getty, ...goodConsole.slice(3)];
+    expect(firstDivergence(normaliseConsole(journaldEarly), normaliseConsole(journaldLate))).toBeUndefined();
+    const unitFailed = '[    3.500] [    1.500000] systemd[1]: Failed to start pre-nixos.service - pre-nixos.';
+    expect(firstDivergence(normaliseConsole(journaldEarly), normaliseConsole([...journaldLate.slice(0, 5), unitFailed, ...journaldLate.slice(5)]))).toMatchObject({ lineAfter: 6 });
+    // Beyond the reach, a line in one run only is a divergence again when there are more than three.
+    const far = Array.from({ length: 5 }, (_, n) => `[    4.00${n}] [    2.00${n}000] virtio_blk virtio${n}: [vd${n}] 16 512-byte logical blocks`);
+    expect(firstDivergence(normaliseConsole(goodConsole), normaliseConsole([...goodConsole.slice(0, 3), ...far, ...goodConsole.slice(3)]))).toMatchObject({ lineAfter: 4 });
   });
 
   it('a console that ends early diverges at its end', () => {

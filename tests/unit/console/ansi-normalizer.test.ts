@@ -47,6 +47,11 @@ const cases: [string, Uint8Array, string][] = [
   ['a UTF-8 character inside a CSI ends it, and goes with it', bytes(`${ESC}[1éx ${ESC}[2m€y`), 'x €y'],
   ['CAN aborts a sequence', bytes(`${ESC}[12\x18x`), 'x'],
   ['LF inside a CSI is executed', bytes(`${ESC}[1\n2m x`), '\n x'],
+  ['erasing the screen ends the line being written (GRUB before the kernel)', bytes(`row 5${ESC}[5;78H${ESC}[H${ESC}[J${ESC}[1;1H[    0.000000] Linux`), 'row 5\n[    0.000000] Linux'],
+  ['erasing the screen at a line start adds no empty line', bytes(`a\r\n${ESC}[2J${ESC}[Jb`), 'a\nb'],
+  ['erasing the screen after a CR ends that line', bytes(`50%\r${ESC}[Jdone`), '50%\ndone'],
+  ['erasing the screen after a lone CR and text ends the line', bytes(`a\rb${ESC}[0J`), 'a\nb\n'],
+  ['8-bit CSI J', Buffer.from([0x61, 0x9b, 0x4a, 0x62]), 'a\nb'],
 ];
 
 describe('AnsiNormalizer', () => {

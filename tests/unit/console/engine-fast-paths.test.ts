@@ -30,6 +30,7 @@ function mixedStream(lineCount: number): { bytes: Buffer; landmarks: string[] } 
     (n: number) => `\x1b(0lqqk\x1b(B box \x0eqq\x0f ${n}\r\n`,
     (n: number) => `c1 \xc2\x9b31m csi ${n} \x9b0m\r\n`,
     (n: number) => `${'long '.repeat(50 + (n % 40))}${n}\r\n`,
+    (n: number) => `\x1b[5;3H menu row ${n}\x1b[5;78H\x1b[H\x1b[J\x1b[1;1H[    0.${String(n).padStart(6, '0')}] Linux version ${n}\r\n`,
   ];
   for (let n = 0; n < lineCount; n++) {
     const kind = Math.floor(random() * kinds.length);

@@ -14,6 +14,7 @@ const edgeCases: [string, Uint8Array][] = [
   ['DEC graphics and BS', Buffer.from(`${ESC})0\x0elqk\x0f ab\x08\x08cd ${ESC}(0x${ESC}(B.`)],
   ['OSC, DCS and 8-bit CSI', Buffer.concat([Buffer.from(`a${ESC}]0;title\x07b${ESC}P1$r${ESC}\\c`), Buffer.from([0x9b, 0x31, 0x6d, 0x64])])],
   ['a printk line inside a prompt', Buffer.from('[root@pre-[    2.912345] virtio_net: renamed\r\r\nnixos:~]# ')],
+  ['screens erased mid-line, after a CR and at a line start', Buffer.from(`menu${ESC}[H${ESC}[J[    0.000000] Linux\r\n${ESC}[2Jx\r${ESC}[Jy\rz${ESC}[0J\r\n`)],
 ];
 
 /**

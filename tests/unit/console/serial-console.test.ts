@@ -304,6 +304,17 @@ describe('SerialConsole expect semantics', () => {
     expect(console.tail()).toEqual(['Doneress 10%', '[    2.912345] virtio: x', '[root@pre-nixos:~]# ']);
   });
 
+  it('a bootloader clearing its screen ends its last row in the log, and the kernel lines after it are lines of their own', async () => {
+    const lines: string[] = [];
+    const { transport, console } = open({ onLine: (line) => lines.push(line) });
+    // GRUB's last act: the cursor left mid-row, the screen cleared, the kernel writing from the top.
+    transport.push('\x1b[19;2H      before booting.\x1b[5;78H\x1b[H\x1b[J\x1b[1;1H[    0.000000] Linux version 6.1\r\n[    0.000001] Command line: x\r\n');
+    expect(lines).toEqual(['      before booting.', '[    0.000000] Linux version 6.1', '[    0.000001] Command line: x']);
+    const kernel = await console.expect(/Linux version (\S+)/, { timeoutMs: 1000 });
+    // In the view prompts are matched in, so it was not taken for a kernel line landing inside the menu row.
+    expect(kernel.before).toBe('      before booting.\n[    0.000000] ');
+  });
+
   it('an infinite budget waits rather than timing out at once', async () => {
     const { transport, console } = open();
     const waiting = console.expect(['late', TIMEOUT], { timeoutMs: Number.POSITIVE_INFINITY });
