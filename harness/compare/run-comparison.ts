@@ -222,10 +222,15 @@ function compareImages(a: BootReport, b: BootReport): RunComparison['image'] {
 
 /**
  * Kernel lines whose presence or order depends on host timing (APIC calibration against the PM timer,
- * async driver probes, delayed work) may appear in one run only or at another place. A tolerable line the
- * other run printed too, within movedLineReach lines, is stepped over here and there; up to toleratedPrintkRun
- * lines on each side that the other run did not print at all are stepped over when the two consoles agree
- * again right after them. Warnings and errors never are.
+ * async driver probes, delayed work, units systemd starts in parallel) may appear in one run only or at
+ * another place. Stepped over, in this order of preference (firstDivergence):
+ * - a kernel line the other run printed too, within movedLineReach lines: here, and there when it comes;
+ * - a line the same as the one before it in its run (a prompt drawn again);
+ * - systemd's progress in the kernel log, in one run only (how much of it there is depends on when
+ *   journald takes over);
+ * - up to toleratedPrintkRun kernel lines on each side that the other run did not print, when the two
+ *   consoles agree again right after them.
+ * Warnings and errors never are.
  */
 export const toleratedPrintkRun = 3;
 export const movedLineReach = 400;
