@@ -1,5 +1,6 @@
 // Comparing two recorded runs: noise masked (timestamps, addresses, MACs, ports, keys, markers), the
 // changed check named, phases side by side, QEMU argument and image differences, the first real divergence.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -228,6 +229,18 @@ describe('compareRuns', () => {
     // Beyond the reach, a line in one run only is a divergence again when there are more than three.
     const far = Array.from({ length: 5 }, (_, n) => `[    4.00${n}] [    2.00${n}000] virtio_blk virtio${n}: [vd${n}] 16 512-byte logical blocks`);
     expect(firstDivergence(normaliseConsole(goodConsole), normaliseConsole([...goodConsole.slice(0, 3), ...far, ...goodConsole.slice(3)]))).toMatchObject({ lineAfter: 4 });
+  });
+
+  it('two good boots of the systemd flavour (GRUB ISO, 1 vCPU, TCG) do not diverge; a failed unit in one does', () => {
+    // Recorded by `harness boot --iso .cache/fixtures/systemd/systemd.iso` twice in a row: GRUB, the kernel,
+    // systemd's units in parallel, the getty, the harness's shell and batched checks, run names and markers.
+    const recorded = (name: string) => readFileSync(new URL(`../../../fixtures/consoles/${name}`, import.meta.url), 'utf8').split('\n');
+    const a = recorded('systemd-grub-a.txt');
+    const b = recorded('systemd-grub-b.txt');
+    expect(firstDivergence(normaliseConsole(a), normaliseConsole(b))).toBeUndefined();
+    const getty = b.findIndex((line) => line.includes('Debian GNU/Linux 12 pre-nixos ttyS0'));
+    const failed = [...b.slice(0, getty), '[   19.000] [    9.000000] systemd[1]: Failed to start pre-nixos.service - pre-nixos.', ...b.slice(getty)];
+    expect(firstDivergence(normaliseConsole(a), normaliseConsole(failed))).toMatchObject({ lineAfter: getty + 1, textAfter: '[<time>] systemd[<pid>]: Failed to start pre-nixos.service - pre-nixos.' });
   });
 
   it('a console that ends early diverges at its end', () => {
