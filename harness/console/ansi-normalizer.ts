@@ -247,12 +247,9 @@ export class AnsiNormalizer {
             }
             if (k >= n || k - j - 2 > maxSequenceChars) break;
             const f = chunk[k]!;
-            if (f < 0x40 || f > 0x7e) break;
+            // Erase in display may end a line (screenErased): the CSI path below takes it.
+            if (f < 0x40 || f > 0x7e || f === ERASE_IN_DISPLAY) break;
             j = k + 1;
-            if (f === ERASE_IN_DISPLAY && this.lineOpenAt(o)) {
-              if (recording) this.addSegmentAt(o, base + j, 1);
-              out[o++] = LF;
-            }
           } else if (b === CR) {
             const lineEnd = j + 1 < n && chunk[j + 1] === LF ? 2 : j + 2 < n && chunk[j + 1] === CR && chunk[j + 2] === LF ? 3 : 0;
             if (lineEnd === 0) break;
