@@ -10,11 +10,11 @@ import { type Segments, rawEndIn } from './text-segments.ts';
 /** Receives normalised output. */
 export interface NormalizerSink {
   /**
-   * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`). A lone CR (one not part of a line
-   * end: the cursor back to column 0) arrives as `\n` too, its offset listed in `loneCrs` (ascending): what
-   * the match views make of it, while the line log and the printk splitter look it up. `start` is the index
-   * of the first character in all the text put out so far: what `rawEndOf` takes. `loneCrs` is reused after
-   * the call returns.
+   * Printable text, LF included (`\r\n` and `\r\r\n` arrive as `\n`, and so does an erase in display that
+   * ends a line: see screenErased). A lone CR (one not part of a line end: the cursor back to column 0)
+   * arrives as `\n` too, its offset listed in `loneCrs` (ascending): what the match views make of it, while
+   * the line log and the printk splitter look it up. `start` is the index of the first character in all the
+   * text put out so far: what `rawEndOf` takes. `loneCrs` is reused after the call returns.
    */
   text(text: string, start: number, loneCrs: readonly number[]): void;
   /** A BS (0x08). */
