@@ -1,5 +1,5 @@
 // A RunComparison as plain text (the terminal) and as Markdown (a CI step summary, a pull request). Pure.
-import type { CheckDifference, PhaseDifference, RunComparison } from './run-comparison.ts';
+import { type CheckDifference, type PhaseDifference, type RunComparison, vcpuChangePrintkRun } from './run-comparison.ts';
 
 export function renderComparisonText(comparison: RunComparison): string {
   const { before, after } = comparison;
@@ -15,6 +15,7 @@ export function renderComparisonText(comparison: RunComparison): string {
   out.push('', 'Phases (duration until the next phase):');
   for (const phase of comparison.phases) out.push(`  ${phase.phase.padEnd(11)} ${seconds(phase.durationBeforeMs).padStart(9)} → ${seconds(phase.durationAfterMs).padStart(9)}  ${percent(phase)}`);
   out.push('', `Accelerator: ${comparison.accelerator.before} → ${comparison.accelerator.after}${comparison.accelerator.changed ? '  (changed)' : ''}`);
+  out.push(`vCPUs: ${vcpusText(comparison)}`);
   out.push(`Timeout scale: ${factor(comparison.timeoutScale.before)} → ${factor(comparison.timeoutScale.after)}`);
   const args = comparison.qemuArguments;
   out.push(`QEMU arguments: ${args.removed.length + args.added.length === 0 ? 'the same' : ''}`);
@@ -36,7 +37,8 @@ export function renderComparisonMarkdown(comparison: RunComparison): string {
   out.push(`- After: ${code(after.dir)} (${after.startedAt})${after.retry ? `, ${escape(after.retry)}` : ''}`);
   if (after.error) out.push(`- After failed with ${code(after.error)}`);
   out.push(`- Image: ${escape(imageVerdict(comparison))}`);
-  out.push(`- Accelerator: ${comparison.accelerator.before} → ${comparison.accelerator.after}; timeout scale ${factor(comparison.timeoutScale.before)} → ${factor(comparison.timeoutScale.after)}`, '');
+  out.push(`- Accelerator: ${comparison.accelerator.before} → ${comparison.accelerator.after}; timeout scale ${factor(comparison.timeoutScale.before)} → ${factor(comparison.timeoutScale.after)}`);
+  out.push(`- vCPUs: ${escape(vcpusText(comparison))}`, '');
   out.push('| Check | Before | After |', '|---|---|---|');
   for (const check of comparison.checks) out.push(`| ${check.changed ? '**' : ''}${escape(check.title)}${check.changed ? '**' : ''} | ${state(check.before)} | ${state(check.after)}${check.after === 'failed' && check.verdictAfter ? `: ${escape(check.verdictAfter)}` : ''} |`);
   out.push('', '| Phase | Before | After | Change |', '|---|--:|--:|--:|');
@@ -65,6 +67,13 @@ function consoleText(comparison: RunComparison): string[] {
   for (const line of divergence.followingAfter) out.push(`  + ${line}`);
   if (divergence.followingAfter.length === 0) out.push('  + (console ended)');
   return out;
+}
+
+function vcpusText(comparison: RunComparison): string {
+  const { before, after, chosenBefore, chosenAfter, changed } = comparison.vcpus;
+  const side = (count: number | undefined, chosen: string | undefined) => `${count ?? '—'}${chosen ? ` (${chosen})` : ''}`;
+  const note = changed ? `  (changed: the kernel brings up its CPUs differently, so up to ${vcpuChangePrintkRun} kernel lines in one run only are stepped over)` : '';
+  return `${side(before, chosenBefore)} → ${side(after, chosenAfter)}${note}`;
 }
 
 function imageVerdict(comparison: RunComparison): string {

@@ -44,6 +44,19 @@ const masks: readonly [RegExp, string][] = [
   [/\b(\w*Monotonic)=\d+/g, '$1=<n>'],
   // The run key's comment names the run.
   [/\bboot-harness-[\w.-]+/g, 'boot-harness-<run>'],
+  // The harness's wait for the system state is bounded by what is left of the check's budget (systemd-unit.ts).
+  [/\btimeout \d+ (?=systemctl is-system-running\b)/g, 'timeout <n> '],
+  // The harness's answer to the shell's cursor position query, echoed by the tty when it came after the line
+  // editor stopped reading (cursor-position.ts): there or not by a few ms.
+  [/\^\[\[\d+;\d+R/g, ''],
+  // iPXE's packet counters when it opens a NIC: how far its link-up got before the line was printed. A
+  // failing network shows in what follows (DHCP, the chain's downloads).
+  [/\[Link:(\w+), TX:\d+ TXE:\d+ RX:\d+ RXE:\d+\]/g, '[Link:$1, TX:<n> TXE:<n> RX:<n> RXE:<n>]'],
+  // iPXE prints a dot for each moment it waits for a DHCP answer.
+  [/^(Configuring \([^)]*\))\.+/, '$1...'],
+  // ip's NO-CARRIER (always the first flag) right after a link comes up: the kernel's link watch has not run
+  // yet. A link that stays without carrier shows in what follows (no lease, the NIC check).
+  [/<NO-CARRIER,/g, '<'],
 ];
 
 /**

@@ -64,6 +64,8 @@ export interface RunComparison {
   checks: CheckDifference[];
   phases: PhaseDifference[];
   accelerator: { before: string; after: string; reasonBefore: string; reasonAfter: string; changed: boolean };
+  /** Guest CPUs (QEMU -smp) and how they were chosen; a change makes the kernel's CPU bring-up differ. */
+  vcpus: { before: number | undefined; after: number | undefined; chosenBefore: string | undefined; chosenAfter: string | undefined; changed: boolean };
   timeoutScale: { before: number | undefined; after: number | undefined };
   qemuArguments: { removed: string[]; added: string[] };
   image: { before: ImageSide; after: ImageSide; same: boolean | undefined };
@@ -79,6 +81,8 @@ const phaseOrder: readonly BootPhase[] = ['qemu', 'firmware', 'ipxe', 'ipxe-dhcp
 export function compareRuns(before: RecordedRun, after: RecordedRun): RunComparison {
   const a = before.report;
   const b = after.report;
+  const vcpus = { before: vcpusOf(a), after: vcpusOf(b), chosenBefore: a.cpus?.chosenBy, chosenAfter: b.cpus?.chosenBy };
+  const vcpusChanged = vcpus.before !== vcpus.after;
   return {
     before: side(before),
     after: side(after),
@@ -91,11 +95,21 @@ export function compareRuns(before: RecordedRun, after: RecordedRun): RunCompari
       reasonAfter: b.accelerator?.reason ?? '',
       changed: (a.accelerator?.accel ?? 'unknown') !== (b.accelerator?.accel ?? 'unknown'),
     },
+    vcpus: { ...vcpus, changed: vcpusChanged },
     timeoutScale: { before: a.timeoutScale?.factor, after: b.timeoutScale?.factor },
     qemuArguments: compareArguments(normaliseArgv(a), normaliseArgv(b)),
     image: compareImages(a, b),
-    console: firstDivergence(normaliseConsole(before.consoleLines), normaliseConsole(after.consoleLines)),
+    console: firstDivergence(normaliseConsole(before.consoleLines), normaliseConsole(after.consoleLines), { printkRun: vcpusChanged ? vcpuChangePrintkRun : toleratedPrintkRun }),
   };
+}
+
+/** The guest's vCPU count from QEMU's -smp (`2` or `cpus=2,…`); undefined when the run did not say. */
+export function vcpusOf(report: BootReport): number | undefined {
+  const argv = report.qemu.argv;
+  const at = argv.indexOf('-smp');
+  const value = at >= 0 ? argv[at + 1] : undefined;
+  const count = value === undefined ? undefined : /^(?:cpus=)?(\d+)/.exec(value)?.[1];
+  return count === undefined ? report.cpus?.count : Number(count);
 }
 
 function side(run: RecordedRun): RunComparison['before'] {
@@ -170,6 +184,8 @@ export function normaliseArgv(report: BootReport): string[] {
       .replaceAll(logDir, '<logs>')
       .replace(/\/(?:tmp|var\/tmp)\/boot-harness-[\w-]+/g, '<run-dir>')
       .replace(/hostfwd=tcp:127\.0\.0\.1:\d+-/g, 'hostfwd=tcp:127.0.0.1:<port>-')
+      // The chain server listens on a port of its own each run.
+      .replace(/(bootfile=https?:\/\/[^/:,]+):\d+/g, '$1:<port>')
       .replace(/pre_nixos\.root_key=\S+/g, 'pre_nixos.root_key=<key>'),
   );
   const pairs: string[] = [];
@@ -225,14 +241,20 @@ function compareImages(a: BootReport, b: BootReport): RunComparison['image'] {
  * async driver probes, delayed work, units systemd starts in parallel) may appear in one run only or at
  * another place. Stepped over, in this order of preference (firstDivergence):
  * - a kernel line the other run printed too, within movedLineReach lines: here, and there when it comes;
- * - a line the same as the one before it in its run (a prompt drawn again);
  * - systemd's progress in the kernel log, in one run only (how much of it there is depends on when
  *   journald takes over);
- * - up to toleratedPrintkRun kernel lines on each side that the other run did not print, when the two
- *   consoles agree again right after them.
+ * - up to toleratedPrintkRun kernel lines on each side that the other run did not print (vcpuChangePrintkRun
+ *   when the runs had different vCPU counts), when the two consoles agree again right after them;
+ * - a line the same as the one before it in its run (a prompt drawn again).
  * Warnings and errors never are.
  */
 export const toleratedPrintkRun = 3;
+/**
+ * Between runs with different vCPU counts (chosen automatically from the idle host cores, so it can change
+ * from one night to the next): the SMP bring-up differs by design. Measured: a 2-vCPU boot against a 1-vCPU
+ * one of the same image needs 5 (mtrr's four lines about CPUs, the TSC's calibration against HPET).
+ */
+export const vcpuChangePrintkRun = 8;
 export const movedLineReach = 400;
 const printkLine = /^\[<time>\]/;
 const neverTolerated = /warn|error|fail|bug|oops|panic|call trace|segfault|denied/i;
@@ -253,10 +275,10 @@ function tolerable(line: NormalisedLine): boolean {
   return printkLine.test(line.text) && (!neverTolerated.test(line.text) || timingNoise.test(line.text));
 }
 
-/** The fewest tolerable lines to step over on each side (at most toleratedPrintkRun each) so the consoles agree again. */
-function resynchronise(a: readonly NormalisedLine[], i: number, b: readonly NormalisedLine[], j: number): [number, number] | undefined {
-  for (let total = 1; total <= 2 * toleratedPrintkRun; total++) {
-    for (let skipA = Math.max(0, total - toleratedPrintkRun); skipA <= Math.min(total, toleratedPrintkRun); skipA++) {
+/** The fewest tolerable lines to step over on each side (at most `run` each) so the consoles agree again. */
+function resynchronise(a: readonly NormalisedLine[], i: number, b: readonly NormalisedLine[], j: number, run: number): [number, number] | undefined {
+  for (let total = 1; total <= 2 * run; total++) {
+    for (let skipA = Math.max(0, total - run); skipA <= Math.min(total, run); skipA++) {
       const skipB = total - skipA;
       if (i + skipA >= a.length || j + skipB >= b.length) continue;
       if (a[i + skipA]!.text !== b[j + skipB]!.text) continue;
@@ -292,7 +314,9 @@ function printedAhead(lines: readonly NormalisedLine[], from: number, line: Norm
   return undefined;
 }
 
-export function firstDivergence(a: readonly NormalisedLine[], b: readonly NormalisedLine[]): ConsoleDivergence | undefined {
+/** @param options.printkRun how many kernel lines in one run only may be stepped over at a time (toleratedPrintkRun). */
+export function firstDivergence(a: readonly NormalisedLine[], b: readonly NormalisedLine[], options: { printkRun?: number } = {}): ConsoleDivergence | undefined {
+  const printkRun = options.printkRun ?? toleratedPrintkRun;
   let i = 0;
   let j = 0;
   let tolerated = 0;
@@ -330,17 +354,6 @@ export function firstDivergence(a: readonly NormalisedLine[], b: readonly Normal
       tolerated++;
       continue;
     }
-    // A prompt drawn again (the harness woke the console with Enter): the same line twice in a row.
-    if (repeated(b, j)) {
-      j++;
-      tolerated++;
-      continue;
-    }
-    if (repeated(a, i)) {
-      i++;
-      tolerated++;
-      continue;
-    }
     // systemd writes its progress to the kernel log only until journald is up: how much of it the console
     // shows depends on timing, so any number of such lines in one run only are stepped over.
     if (bLineInA === undefined && systemdProgress(b[j]!)) {
@@ -353,11 +366,24 @@ export function firstDivergence(a: readonly NormalisedLine[], b: readonly Normal
       tolerated++;
       continue;
     }
-    const skip = resynchronise(a, i, b, j);
+    // Before a repeated line: a kernel line landing between two prompts in one run (the link coming up as
+    // the harness takes the shell over) is the difference, not the prompt the other run drew next.
+    const skip = resynchronise(a, i, b, j, printkRun);
     if (skip) {
       i += skip[0];
       j += skip[1];
       tolerated += skip[0] + skip[1];
+      continue;
+    }
+    // A prompt drawn again (the harness woke the console with Enter): the same line twice in a row.
+    if (repeated(b, j)) {
+      j++;
+      tolerated++;
+      continue;
+    }
+    if (repeated(a, i)) {
+      i++;
+      tolerated++;
       continue;
     }
     // Only one of the two comes again in the other run (systemd's units started in parallel, printing

@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BootReport } from '../../../harness/boot/boot-report.ts';
 import { maskConsoleNoise, normaliseConsole } from '../../../harness/compare/console-noise.ts';
-import { compareRuns, firstDivergence, normaliseArgv, type RecordedRun } from '../../../harness/compare/run-comparison.ts';
+import { compareRuns, firstDivergence, normaliseArgv, type RecordedRun, vcpuChangePrintkRun } from '../../../harness/compare/run-comparison.ts';
 import { renderComparisonMarkdown, renderComparisonText } from '../../../harness/compare/comparison-text.ts';
 import { loadRun, locateRun } from '../../../harness/compare/load-run.ts';
 import { main } from '../../../harness/cli/main.ts';
 import type { CliIO } from '../../../harness/cli/cli-io.ts';
 import { UsageError } from '../../../harness/errors.ts';
+
+/** A console.txt recorded by a real boot, kept in fixtures/consoles/. */
+const recorded = (name: string) => readFileSync(new URL(`../../../fixtures/consoles/${name}`, import.meta.url), 'utf8').split('\n');
 
 describe('maskConsoleNoise', () => {
   it.each([
@@ -31,6 +34,11 @@ describe('maskConsoleNoise', () => {
     ['marker frames', '[    7.836] }QXHWHHJVNZ 0', '}<marker> 0'],
     ['lease lifetimes and calibration', '[    8.276] inet 10.0.2.15/24 valid_lft 86399sec tsc: 2399.998 MHz', 'inet 10.0.2.15/24 valid_lft <n> sec tsc: <n> MHz'],
     ['PIDs', '[    9.000] sshd[123]: Server listening on 0.0.0.0 port 22.', 'sshd[<pid>]: Server listening on 0.0.0.0 port <port>.'],
+    ["the budget left for the harness's wait for the system state", "[   12.300] for _c in '\\''timeout 143 systemctl is-system-running --wait 2>&1'\\''", "for _c in '\\''timeout <n> systemctl is-system-running --wait 2>&1'\\''"],
+    ['the echoed answer to the cursor position query', '[   11.173] ^[[25;21R<hp-VBNCYOZKES># echo x', '<hp-<marker>># echo x'],
+    ["iPXE's packet counters at link-up", '[    4.100]   [Link:up, TX:1 TXE:0 RX:1 RXE:0]', '  [Link:up, TX:<n> TXE:<n> RX:<n> RXE:<n>]'],
+    ["iPXE's dots while it waits for DHCP", '[    4.200] Configuring (net0 52:54:00:12:34:56)........ ok', 'Configuring (net0 <mac>)... ok'],
+    ['NO-CARRIER right after the link came up', '[   12.188] pre-nixos[111]:   2: lan: <NO-CARRIER,BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500', 'pre-nixos[<pid>]:   2: lan: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500'],
   ])('masks %s', (_what, line, masked) => {
     expect(maskConsoleNoise(line)).toBe(masked);
   });
@@ -234,13 +242,51 @@ describe('compareRuns', () => {
   it('two good boots of the systemd flavour (GRUB ISO, 1 vCPU, TCG) do not diverge; a failed unit in one does', () => {
     // Recorded by `harness boot --iso .cache/fixtures/systemd/systemd.iso` twice in a row: GRUB, the kernel,
     // systemd's units in parallel, the getty, the harness's shell and batched checks, run names and markers.
-    const recorded = (name: string) => readFileSync(new URL(`../../../fixtures/consoles/${name}`, import.meta.url), 'utf8').split('\n');
     const a = recorded('systemd-grub-a.txt');
     const b = recorded('systemd-grub-b.txt');
     expect(firstDivergence(normaliseConsole(a), normaliseConsole(b))).toBeUndefined();
     const getty = b.findIndex((line) => line.includes('Debian GNU/Linux 12 pre-nixos ttyS0'));
     const failed = [...b.slice(0, getty), '[   19.000] [    9.000000] systemd[1]: Failed to start pre-nixos.service - pre-nixos.', ...b.slice(getty)];
     expect(firstDivergence(normaliseConsole(a), normaliseConsole(failed))).toMatchObject({ lineAfter: getty + 1, textAfter: '[<time>] systemd[<pid>]: Failed to start pre-nixos.service - pre-nixos.' });
+  });
+
+  it('two good boots through an iPXE TFTP chain do not diverge; a lease that never came does', () => {
+    // Recorded by `harness boot --ipxe --tftp` twice in a row. Only the first one echoed the harness's answer to
+    // the cursor position query; only the second one printed "link becomes ready" between two prompts as the
+    // harness took the shell over, and NO-CARRIER in pre-nixos's `ip addr`.
+    const a = recorded('ipxe-tftp-a.txt');
+    const b = recorded('ipxe-tftp-b.txt');
+    expect(firstDivergence(normaliseConsole(a), normaliseConsole(b))).toBeUndefined();
+    // On a slower host the budgets scale, and with them the harness's wait for the system state.
+    const scaled = b.map((line) => line.replace(/timeout \d+ systemctl/, 'timeout 191 systemctl'));
+    expect(scaled).not.toEqual(b);
+    expect(firstDivergence(normaliseConsole(a), normaliseConsole(scaled))).toBeUndefined();
+    const lease = b.findIndex((line) => line.includes('udhcpc: lease of'));
+    const noLease = b.map((line, index) => (index === lease ? line.replace(/udhcpc: lease of .*/, 'udhcpc: no lease, failing') : line));
+    expect(firstDivergence(normaliseConsole(a), normaliseConsole(noLease))).toMatchObject({ lineAfter: lease + 1 });
+  });
+
+  it('a 2-vCPU boot against a 1-vCPU one: the CPU bring-up is stepped over when the reports say the count changed', () => {
+    // `harness boot` on an idle host (2 vCPUs chosen) and beside a busy loop (1 vCPU chosen): the kernel
+    // brings up its CPUs differently (mtrr's lines about CPUs, the TSC calibrated against HPET).
+    const two = recorded('default-iso-2-vcpus.txt');
+    const one = recorded('default-iso-1-vcpu.txt');
+    expect(firstDivergence(normaliseConsole(two), normaliseConsole(one))).toBeDefined();
+    expect(firstDivergence(normaliseConsole(two), normaliseConsole(one), { printkRun: vcpuChangePrintkRun })).toBeUndefined();
+    const run = (consoleLines: string[], smp: string): RecordedRun => ({ dir, consoleLines, report: report({ qemu: { ...report().qemu, argv: report().qemu.argv.map((arg, index, argv) => (argv[index - 1] === '-smp' ? smp : arg)) }, cpus: { count: Number(smp), chosenBy: 'automatic', reason: 'idle host cores', waitedMs: 0 } }) });
+    const changed = compareRuns(run(two, '2'), run(one, '1'));
+    expect(changed.vcpus).toEqual({ before: 2, after: 1, chosenBefore: 'automatic', chosenAfter: 'automatic', changed: true });
+    expect(changed.console).toBeUndefined();
+    expect(renderComparisonText(changed)).toContain('vCPUs: 2 (automatic) → 1 (automatic)  (changed: the kernel brings up its CPUs differently');
+    expect(renderComparisonMarkdown(changed)).toContain('- vCPUs: 2 (automatic) → 1 (automatic)');
+    // The same count on both sides keeps the usual three lines: the bring-up is then a divergence.
+    const same = compareRuns(run(two, '1'), run(one, '1'));
+    expect(same.vcpus.changed).toBe(false);
+    expect(same.console).toBeDefined();
+    // A failure after the bring-up is still found.
+    const lease = one.findIndex((line) => line.includes('udhcpc: lease of'));
+    const noLease = one.map((line, index) => (index === lease ? line.replace(/udhcpc: lease of .*/, 'udhcpc: no lease, failing') : line));
+    expect(compareRuns(run(two, '2'), run(noLease, '1')).console).toMatchObject({ lineAfter: lease + 1 });
   });
 
   it('a console that ends early diverges at its end', () => {
@@ -263,6 +309,13 @@ describe('compareRuns', () => {
 
   it('normaliseArgv pairs options with values', () => {
     expect(normaliseArgv(report())).toContain('-qmp unix:<run-dir>/qmp.sock,server=on');
+  });
+
+  it("normaliseArgv masks the chain server's port in the iPXE bootfile, not its path", () => {
+    const chained = (url: string) => report({ qemu: { ...report().qemu, argv: ['/usr/bin/qemu-system-x86_64', '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:40123-:22,bootfile=${url}`] } });
+    expect(normaliseArgv(chained('http://10.0.2.2:46623/boot.ipxe'))).toEqual(normaliseArgv(chained('http://10.0.2.2:41441/boot.ipxe')));
+    expect(normaliseArgv(chained('http://10.0.2.2:46623/boot.ipxe'))).toEqual(['-netdev user,id=net0,hostfwd=tcp:127.0.0.1:<port>-:22,bootfile=http://10.0.2.2:<port>/boot.ipxe']);
+    expect(normaliseArgv(chained('http://10.0.2.2:46623/other.ipxe'))).not.toEqual(normaliseArgv(chained('http://10.0.2.2:46623/boot.ipxe')));
   });
 });
 
