@@ -104,7 +104,7 @@ export function compareRuns(before: RecordedRun, after: RecordedRun): RunCompari
 }
 
 /** The guest's vCPU count from QEMU's -smp (`2` or `cpus=2,…`); undefined when the run did not say. */
-export function vcpusOf(report: BootReport): number | undefined {
+function vcpusOf(report: BootReport): number | undefined {
   const argv = report.qemu.argv;
   const at = argv.indexOf('-smp');
   const value = at >= 0 ? argv[at + 1] : undefined;
