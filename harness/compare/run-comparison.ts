@@ -81,8 +81,8 @@ const phaseOrder: readonly BootPhase[] = ['qemu', 'firmware', 'ipxe', 'ipxe-dhcp
 export function compareRuns(before: RecordedRun, after: RecordedRun): RunComparison {
   const a = before.report;
   const b = after.report;
-  const vcpus = { before: vcpusOf(a), after: vcpusOf(b), chosenBefore: a.cpus?.chosenBy, chosenAfter: b.cpus?.chosenBy };
-  const vcpusChanged = vcpus.before !== vcpus.after;
+  const [vcpusBefore, vcpusAfter] = [vcpusOf(a), vcpusOf(b)];
+  const vcpus = { before: vcpusBefore, after: vcpusAfter, chosenBefore: a.cpus?.chosenBy, chosenAfter: b.cpus?.chosenBy, changed: vcpusBefore !== vcpusAfter };
   return {
     before: side(before),
     after: side(after),
@@ -95,21 +95,18 @@ export function compareRuns(before: RecordedRun, after: RecordedRun): RunCompari
       reasonAfter: b.accelerator?.reason ?? '',
       changed: (a.accelerator?.accel ?? 'unknown') !== (b.accelerator?.accel ?? 'unknown'),
     },
-    vcpus: { ...vcpus, changed: vcpusChanged },
+    vcpus,
     timeoutScale: { before: a.timeoutScale?.factor, after: b.timeoutScale?.factor },
     qemuArguments: compareArguments(normaliseArgv(a), normaliseArgv(b)),
     image: compareImages(a, b),
-    console: firstDivergence(normaliseConsole(before.consoleLines), normaliseConsole(after.consoleLines), { printkRun: vcpusChanged ? vcpuChangePrintkRun : toleratedPrintkRun }),
+    console: firstDivergence(normaliseConsole(before.consoleLines), normaliseConsole(after.consoleLines), { printkRun: vcpus.changed ? vcpuChangePrintkRun : toleratedPrintkRun }),
   };
 }
 
-/** The guest's vCPU count from QEMU's -smp (`2` or `cpus=2,…`); undefined when the run did not say. */
+/** The guest's vCPU count: the -smp the harness gave QEMU (a plain number, qemu-argv.ts; extra arguments cannot set it). */
 function vcpusOf(report: BootReport): number | undefined {
-  const argv = report.qemu.argv;
-  const at = argv.indexOf('-smp');
-  const value = at >= 0 ? argv[at + 1] : undefined;
-  const count = value === undefined ? undefined : /^(?:cpus=)?(\d+)/.exec(value)?.[1];
-  return count === undefined ? report.cpus?.count : Number(count);
+  const at = report.qemu.argv.indexOf('-smp');
+  return at >= 0 ? Number(report.qemu.argv[at + 1]) : report.cpus?.count;
 }
 
 function side(run: RecordedRun): RunComparison['before'] {
@@ -322,6 +319,17 @@ export function firstDivergence(a: readonly NormalisedLine[], b: readonly Normal
   let tolerated = 0;
   const waitingInB = new MovedLines();
   const waitingInA = new MovedLines();
+  /** Steps over this run's line as tolerated; `comesAgain`: the other run prints it later, stepped over there too. */
+  const stepA = (comesAgain = false) => {
+    if (comesAgain) waitingInB.expect(a[i]!.text);
+    i++;
+    tolerated++;
+  };
+  const stepB = (comesAgain = false) => {
+    if (comesAgain) waitingInA.expect(b[j]!.text);
+    j++;
+    tolerated++;
+  };
   while (i < a.length || j < b.length) {
     // A line the other run printed earlier, stepped over there, is stepped over here too.
     if (i < a.length && waitingInA.meet(a[i]!.text)) {
@@ -344,26 +352,18 @@ export function firstDivergence(a: readonly NormalisedLine[], b: readonly Normal
     const bLineInA = printedAhead(a, i + 1, b[j]!);
     const aLineInB = printedAhead(b, j + 1, a[i]!);
     if (bLineInA !== undefined && aLineInB !== undefined) {
-      if (bLineInA <= aLineInB) {
-        waitingInB.expect(a[i]!.text);
-        i++;
-      } else {
-        waitingInA.expect(b[j]!.text);
-        j++;
-      }
-      tolerated++;
+      if (bLineInA <= aLineInB) stepA(true);
+      else stepB(true);
       continue;
     }
     // systemd writes its progress to the kernel log only until journald is up: how much of it the console
     // shows depends on timing, so any number of such lines in one run only are stepped over.
     if (bLineInA === undefined && systemdProgress(b[j]!)) {
-      j++;
-      tolerated++;
+      stepB();
       continue;
     }
     if (aLineInB === undefined && systemdProgress(a[i]!)) {
-      i++;
-      tolerated++;
+      stepA();
       continue;
     }
     // Before a repeated line: a kernel line landing between two prompts in one run (the link coming up as
@@ -377,27 +377,18 @@ export function firstDivergence(a: readonly NormalisedLine[], b: readonly Normal
     }
     // A prompt drawn again (the harness woke the console with Enter): the same line twice in a row.
     if (repeated(b, j)) {
-      j++;
-      tolerated++;
+      stepB();
       continue;
     }
     if (repeated(a, i)) {
-      i++;
-      tolerated++;
+      stepA();
       continue;
     }
     // Only one of the two comes again in the other run (systemd's units started in parallel, printing
     // between the lines of a getty): stepping over that one is the only way the two can agree again.
-    if (aLineInB !== undefined) {
-      waitingInB.expect(a[i]!.text);
-      i++;
-    } else if (bLineInA !== undefined) {
-      waitingInA.expect(b[j]!.text);
-      j++;
-    } else {
-      break;
-    }
-    tolerated++;
+    if (aLineInB !== undefined) stepA(true);
+    else if (bLineInA !== undefined) stepB(true);
+    else break;
   }
   if (i === a.length && j === b.length) return undefined;
   return {

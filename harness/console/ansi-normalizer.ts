@@ -396,8 +396,9 @@ export class AnsiNormalizer {
     this.out[this.outLength++] = LF;
   }
 
-  /** Whether the output ends inside a line once the first `length` units gathered for this read are added. */
-  private lineOpenAt(length: number): boolean {
+  /** Whether the output, with what is gathered for this read, ends inside a line. */
+  private lineOpenNow(): boolean {
+    const length = this.outLength;
     if (length === 0) return this.lineOpen;
     return this.out[length - 1] !== LF || this.loneCrs[this.loneCrs.length - 1] === length - 1;
   }
@@ -411,12 +412,12 @@ export class AnsiNormalizer {
    */
   private screenErased(rawEnd: number): void {
     this.pendingCr = false;
-    if (this.lineOpenAt(this.outLength)) this.pushCodePoint(LF, rawEnd, 1);
+    if (this.lineOpenNow()) this.pushCodePoint(LF, rawEnd, 1);
   }
 
   private flush(): void {
     if (this.outLength === 0) return;
-    this.lineOpen = this.lineOpenAt(this.outLength);
+    this.lineOpen = this.lineOpenNow();
     if (bigEndian) this.outBuffer.subarray(0, this.outLength * 2).swap16();
     const text = ucs2Slice(this.outBuffer, this.outLength);
     const start = this.emitted;

@@ -17,6 +17,12 @@ import { UsageError } from '../../../harness/errors.ts';
 /** A console.txt recorded by a real boot, kept in fixtures/consoles/. */
 const recorded = (name: string) => readFileSync(new URL(`../../../fixtures/consoles/${name}`, import.meta.url), 'utf8').split('\n');
 
+/** The recorded console with its DHCP lease turned into a failure, and the index of that line. */
+function leaseLost(lines: string[]): { lease: number; noLease: string[] } {
+  const lease = lines.findIndex((line) => line.includes('udhcpc: lease of'));
+  return { lease, noLease: lines.map((line, index) => (index === lease ? line.replace(/udhcpc: lease of .*/, 'udhcpc: no lease, failing') : line)) };
+}
+
 describe('maskConsoleNoise', () => {
   it.each([
     ['harness and printk timestamps', '[    1.280] [    0.000000] Linux version 6.1.0-57-cloud-amd64', '[<time>] Linux version 6.1.0-57-cloud-amd64'],
@@ -261,8 +267,7 @@ describe('compareRuns', () => {
     const scaled = b.map((line) => line.replace(/timeout \d+ systemctl/, 'timeout 191 systemctl'));
     expect(scaled).not.toEqual(b);
     expect(firstDivergence(normaliseConsole(a), normaliseConsole(scaled))).toBeUndefined();
-    const lease = b.findIndex((line) => line.includes('udhcpc: lease of'));
-    const noLease = b.map((line, index) => (index === lease ? line.replace(/udhcpc: lease of .*/, 'udhcpc: no lease, failing') : line));
+    const { lease, noLease } = leaseLost(b);
     expect(firstDivergence(normaliseConsole(a), normaliseConsole(noLease))).toMatchObject({ lineAfter: lease + 1 });
   });
 
@@ -284,8 +289,7 @@ describe('compareRuns', () => {
     expect(same.vcpus.changed).toBe(false);
     expect(same.console).toBeDefined();
     // A failure after the bring-up is still found.
-    const lease = one.findIndex((line) => line.includes('udhcpc: lease of'));
-    const noLease = one.map((line, index) => (index === lease ? line.replace(/udhcpc: lease of .*/, 'udhcpc: no lease, failing') : line));
+    const { lease, noLease } = leaseLost(one);
     expect(compareRuns(run(two, '2'), run(noLease, '1')).console).toMatchObject({ lineAfter: lease + 1 });
   });
 
